@@ -1,0 +1,79 @@
+/**
+ * Stable error codes carried by {@link LiteError.code}.
+ *
+ * - `LITE_ERROR` — the engine reported a failure (the message is the engine's own).
+ * - `LITE_INVALID_ARGUMENT` — the call was rejected before reaching the engine.
+ * - `LITE_DISPOSED` — the object was used after `dispose()`.
+ * - `LITE_RUNTIME_NOT_FOUND` — the MegEngine Lite shared library could not be loaded.
+ * - `LITE_UNSUPPORTED` — the feature is not available on this machine or runtime (e.g. CUDA).
+ * - `LITE_BUSY` — the network is already running an asynchronous call.
+ */
+export type LiteErrorCode =
+  | 'LITE_ERROR'
+  | 'LITE_INVALID_ARGUMENT'
+  | 'LITE_DISPOSED'
+  | 'LITE_RUNTIME_NOT_FOUND'
+  | 'LITE_UNSUPPORTED'
+  | 'LITE_BUSY';
+
+const KNOWN_CODES = new Set<string>([
+  'LITE_ERROR',
+  'LITE_INVALID_ARGUMENT',
+  'LITE_DISPOSED',
+  'LITE_RUNTIME_NOT_FOUND',
+  'LITE_UNSUPPORTED',
+  'LITE_BUSY',
+]);
+
+/**
+ * The error every `@lite/*` API throws (or rejects with). `code` is stable and safe to switch on;
+ * `message` is human-readable and, for `LITE_ERROR`, includes the engine's own message.
+ *
+ * @example
+ * try { net.load('missing.mge'); } catch (e) { if (e instanceof LiteError && e.code === 'LITE_ERROR') ... }
+ */
+export class LiteError extends Error {
+  /** Stable machine-readable code. */
+  readonly code: LiteErrorCode;
+
+  constructor(code: LiteErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'LiteError';
+    this.code = code;
+  }
+}
+
+/** Turns whatever the native binding threw into a {@link LiteError} (other errors pass through). */
+export function toLiteError(err: unknown): unknown {
+  if (err instanceof LiteError) return err;
+  if (err instanceof Error) {
+    const code = (err as { code?: unknown }).code;
+    if (typeof code === 'string' && KNOWN_CODES.has(code)) {
+      return new LiteError(code as LiteErrorCode, err.message);
+    }
+  }
+  return err;
+}
+
+/** Runs a native call, converting its failure into a {@link LiteError}. */
+export function native<T>(call: () => T): T {
+  try {
+    return call();
+  } catch (err) {
+    throw toLiteError(err);
+  }
+}
+
+/** Awaits a native promise, converting its rejection into a {@link LiteError}. */
+export async function nativeAsync<T>(promise: Promise<T>): Promise<T> {
+  try {
+    return await promise;
+  } catch (err) {
+    throw toLiteError(err);
+  }
+}
+
+/** Throws `LITE_INVALID_ARGUMENT`. */
+export function invalid(message: string): never {
+  throw new LiteError('LITE_INVALID_ARGUMENT', message);
+}
