@@ -371,8 +371,9 @@ pub type LiteAsyncCallback = Option<unsafe extern "C" fn() -> c_int>;
 /// Async completion callback with user data.
 pub type LiteAsyncCallbackWithData = Option<unsafe extern "C" fn(user_data: *mut c_void) -> c_int>;
 /// Start callback (no user data).
-pub type LiteStartCallback =
-    Option<unsafe extern "C" fn(inputs: *const LiteIO, tensors: *const LiteTensor, size: usize) -> c_int>;
+pub type LiteStartCallback = Option<
+    unsafe extern "C" fn(inputs: *const LiteIO, tensors: *const LiteTensor, size: usize) -> c_int,
+>;
 /// Start callback with user data.
 pub type LiteStartCallbackWithData = Option<
     unsafe extern "C" fn(
@@ -383,8 +384,9 @@ pub type LiteStartCallbackWithData = Option<
     ) -> c_int,
 >;
 /// Finish callback (no user data).
-pub type LiteFinishCallback =
-    Option<unsafe extern "C" fn(outputs: *const LiteIO, tensors: *const LiteTensor, size: usize) -> c_int>;
+pub type LiteFinishCallback = Option<
+    unsafe extern "C" fn(outputs: *const LiteIO, tensors: *const LiteTensor, size: usize) -> c_int,
+>;
 /// Finish callback with user data.
 pub type LiteFinishCallbackWithData = Option<
     unsafe extern "C" fn(
