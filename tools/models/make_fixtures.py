@@ -115,23 +115,36 @@ def run_traced(fn, inputs):
     return [o.numpy() for o in outs]
 
 
-def lite_set_input(tensor, arr):
-    """Copy a numpy array into a megenginelite input tensor.
+def patch_megenginelite_half():
+    """Work around megenginelite 1.13.0's missing float16 (LITE_HALF) ctype.
 
-    megenginelite 1.13.0's set_data_by_copy/set_data_by_share look the dtype up
-    in a table that has no LITE_HALF entry (KeyError for float16), so float16
-    goes through the C API directly: set the layout, then memmove into the
-    tensor's own (CPU) memory.
+    megenginelite.tensor._lite_dtypes_to_ctype has no LITE_HALF entry, so
+    LiteTensor.update() -- called by LiteNetwork.get_io_tensor() -- and
+    set_data_by_copy() raise KeyError: 1 for any float16 tensor (and
+    LiteLayout(shape, np.float16) raises NotImplementedError, see
+    lite_set_input). The C library
+    handles half fine; the table is only used for the element size and a
+    pointer cast, so mapping it to c_uint16 (same size) is enough.
     """
+    import ctypes
+    import megenginelite.tensor as mgl_tensor
+
+    table = mgl_tensor._lite_dtypes_to_ctype
+    if mgl.LiteDataType.LITE_HALF not in table:
+        table[mgl.LiteDataType.LITE_HALF] = ctypes.c_uint16
+        return True
+    return False
+
+
+def lite_set_input(tensor, arr):
+    import ctypes
+
     arr = np.ascontiguousarray(arr)
     if arr.dtype == np.float16:
-        import ctypes
-
-        tensor.layout = mgl.LiteLayout(arr.shape, arr.dtype)
-        ptr = ctypes.c_void_p()
-        tensor._api.LITE_get_tensor_memory(tensor._tensor, ctypes.byref(ptr))
-        assert tensor.nbytes == arr.nbytes
-        ctypes.memmove(ptr, arr.ctypes.data_as(ctypes.c_void_p), arr.nbytes)
+        # LiteLayout(shape, np.float16) fails too (numpy has no ctype for
+        # float16), so pass a raw pointer plus an explicit LITE_HALF layout.
+        layout = mgl.LiteLayout(arr.shape, mgl.LiteDataType.LITE_HALF)
+        tensor.set_data_by_copy(arr.ctypes.data_as(ctypes.c_void_p), arr.nbytes, layout=layout)
     else:
         tensor.set_data_by_copy(arr)
 
@@ -141,14 +154,19 @@ def run_lite(model_path, inputs_by_name, config=None):
     net.load(model_path)
     in_names = list(net.get_all_input_name())
     out_names = list(net.get_all_output_name())
+    in_layouts = {}
     for name in in_names:
-        lite_set_input(net.get_io_tensor(name), inputs_by_name[name])
+        t = net.get_io_tensor(name)
+        # what the loaded model declares, before we set anything
+        in_layouts[name] = {"shape": list(t.layout.shapes),
+                            "dtype": str(np.dtype(t.layout.dtype))}
+        lite_set_input(t, inputs_by_name[name])
     net.forward()
     net.wait()
     outs = {}
     for name in out_names:
         outs[name] = net.get_io_tensor(name).to_numpy().copy()
-    return in_names, out_names, outs
+    return in_names, out_names, outs, in_layouts
 
 
 def encrypt_aes_default(plain, iv):
@@ -353,15 +371,22 @@ class Builder:
             if not self.reuse_inputs:
                 self.save_npy(fname, a)
             entries_in.append(self.io_entry(n, a, fname))
-        lite_in, lite_out, lite_outs = run_lite(
+        lite_in, lite_out, lite_outs, in_layouts = run_lite(
             self.path(model_file), dict(zip(in_names, inputs)), config=lite_config
         )
-        assert lite_in == in_names, (lite_in, in_names)
-        assert lite_out == out_names, (lite_out, out_names)
+        # megenginelite's order is not necessarily the dump's arg_names order
+        # (two_io reports ['b', 'a']); entries below follow megenginelite's order.
+        assert sorted(lite_in) == sorted(in_names), (lite_in, in_names)
+        assert sorted(lite_out) == sorted(out_names), (lite_out, out_names)
+        entries_in.sort(key=lambda e: lite_in.index(e["name"]))
+        for e in entries_in:
+            e["model_declared"] = in_layouts[e["name"]]
+            assert e["model_declared"]["dtype"] == e["dtype"], e
+        ref_by_name = dict(zip(out_names, ref_outputs))
         entries_out = []
         worst = 0.0
-        for n, ref in zip(out_names, ref_outputs):
-            lo = lite_outs[n]
+        for n in lite_out:
+            ref, lo = ref_by_name[n], lite_outs[n]
             ref_name = "%s_output%s.npy" % (self.ref_stem, suffix) if single_out else \
                 "%s_output_%s%s.npy" % (self.ref_stem, n, suffix)
             lite_name = "%s_lite_output%s.npy" % (self.stem, suffix) if single_out else \
@@ -376,7 +401,8 @@ class Builder:
                 "name": n, "shape": list(lo.shape), "dtype": str(lo.dtype),
                 "reference_npy": ref_name, "lite_npy": lite_name, "max_abs_diff": diff,
             })
-        return {"inputs": entries_in, "outputs": entries_out, "max_abs_diff": worst}
+        return {"inputs": entries_in, "outputs": entries_out, "max_abs_diff": worst,
+                "dump_arg_names": list(in_names), "dump_output_names": list(out_names)}
 
     def model(self, stem, module, in_specs, out_names, seed, extra_cases=(), post_init=None):
         """in_specs: list of (name, ndarray). Traces with the first input set."""
@@ -429,9 +455,15 @@ def main():
     args = ap.parse_args()
     os.makedirs(args.out, exist_ok=True)
     mgl.set_log_level(mgl.LiteLogLevel.WARN)
+    half_patched = patch_megenginelite_half()
     mge.random.seed(0)
     np.random.seed(0)
     b = Builder(args.out)
+    if half_patched:
+        b.manifest["notes"].append(
+            "megenginelite %s (Python) lacks a ctype for LITE_HALF; make_fixtures.py maps it to "
+            "c_uint16 (patch_megenginelite_half) so float16 inputs can be read/set" % mgl.version
+        )
 
     # 1. shufflenet ------------------------------------------------------
     rng = np.random.RandomState(1001)
