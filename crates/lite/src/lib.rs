@@ -1,1 +1,36 @@
-//! placeholder
+//! Safe Rust wrappers of the MegEngine Lite runtime (lite-c 1.13).
+//!
+//! - [`Tensor`]: RAII tensors. Tensors we create (`new`, `slice`, `concat`) are
+//!   destroyed on drop; IO tensors come from a [`Network`], are never destroyed by us,
+//!   and keep their network alive.
+//! - [`Network`]: RAII network, `Send` but not `Sync`.
+//! - Free functions in [`global`] for process-wide settings.
+//! - Every C return code is checked; failures become [`LiteError`] with a stable
+//!   [`ErrorCode`] and, for engine failures, the engine's message.
+//!
+//! Runtime facts these wrappers account for (verified against the 1.13 library):
+//! - rank is limited to 6 (`ndim < LAYOUT_MAX_DIM` is asserted in C);
+//! - `LITE_UINT` and `LITE_INT64` are declared but rejected ("unsupport dtype");
+//! - CUDA tensors/networks without a GPU fail cleanly (no abort);
+//! - the last-error string is process-global (not per thread) and the error code is
+//!   sticky, so the return code is what decides failure; two threads failing at the
+//!   same instant may see each other's message.
+
+#![warn(missing_docs)]
+
+mod config;
+mod enums;
+mod error;
+mod gate;
+pub mod global;
+mod layout;
+mod network;
+mod tensor;
+
+pub use config::{Config, ExtraConfig, Io, NetworkIo, Options};
+pub use enums::{AlgoSelectStrategy, Backend, DataType, DeviceType, IoType, LogLevel, TensorPhase};
+pub use error::{ErrorCode, LiteError, Result};
+pub use global::*;
+pub use layout::{Layout, MAX_RANK};
+pub use network::{CallbackIo, Network};
+pub use tensor::{Tensor, UserMemory};

@@ -1,0 +1,101 @@
+//! A tiny per-network access gate.
+//!
+//! States: idle, one short operation in progress, or a long run (forward/load) in
+//! progress. Short operations on a network or on the tensors it owns wait for other
+//! short operations (they are brief) and fail with `Busy` during a long run instead of
+//! racing with the engine. Tensors handed to start/finish callbacks bypass the gate:
+//! they are only lent to the callback, which runs inside the forward.
+
+use crate::error::{LiteError, Result};
+use std::sync::atomic::{AtomicU8, Ordering};
+
+const IDLE: u8 = 0;
+const OP: u8 = 1;
+const RUN: u8 = 2;
+
+#[derive(Debug, Default)]
+pub(crate) struct Gate(AtomicU8);
+
+pub(crate) struct OpGuard<'a>(&'a Gate);
+pub(crate) struct RunGuard<'a> {
+    gate: &'a Gate,
+    armed: bool,
+}
+
+impl Gate {
+    fn acquire(&self, to: u8, wait_for_op: bool) -> Result<()> {
+        loop {
+            match self
+                .0
+                .compare_exchange(IDLE, to, Ordering::Acquire, Ordering::Relaxed)
+            {
+                Ok(_) => return Ok(()),
+                Err(RUN) => {
+                    return Err(LiteError::busy(
+                        "the network is running (forward/load in progress); wait for it to finish",
+                    ))
+                }
+                Err(_) if wait_for_op => std::thread::yield_now(),
+                Err(_) => {
+                    return Err(LiteError::busy(
+                        "the network is being used by another operation",
+                    ))
+                }
+            }
+        }
+    }
+
+    /// Enter a short operation (waits for other short operations).
+    pub(crate) fn op(&self) -> Result<OpGuard<'_>> {
+        self.acquire(OP, true)?;
+        Ok(OpGuard(self))
+    }
+
+    /// Enter a short operation without waiting.
+    pub(crate) fn try_op(&self) -> Result<OpGuard<'_>> {
+        self.acquire(OP, false)?;
+        Ok(OpGuard(self))
+    }
+
+    /// Enter a long run (forward, load).
+    pub(crate) fn run(&self) -> Result<RunGuard<'_>> {
+        self.acquire(RUN, true)?;
+        Ok(RunGuard {
+            gate: self,
+            armed: true,
+        })
+    }
+
+    /// End a run whose guard was disarmed (async forward completion).
+    pub(crate) fn finish_run(&self) {
+        let _ = self
+            .0
+            .compare_exchange(RUN, IDLE, Ordering::Release, Ordering::Relaxed);
+    }
+
+    pub(crate) fn is_running(&self) -> bool {
+        self.0.load(Ordering::Acquire) == RUN
+    }
+}
+
+impl Drop for OpGuard<'_> {
+    fn drop(&mut self) {
+        self.0 .0.store(IDLE, Ordering::Release);
+    }
+}
+
+impl RunGuard<'_> {
+    /// Keep the gate in the running state after this guard is dropped; the async
+    /// completion callback or `wait` ends it with [`Gate::finish_run`].
+    pub(crate) fn disarm(mut self) {
+        self.armed = false;
+    }
+}
+
+impl Drop for RunGuard<'_> {
+    fn drop(&mut self) {
+        if self.armed {
+            self.gate.finish_run();
+        }
+    }
+}

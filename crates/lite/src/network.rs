@@ -1,0 +1,723 @@
+//! Networks: model loading, forward, IO tensors, runtime settings and callbacks.
+
+use crate::config::{cstring, CConfig, Config, ExtraConfig, Io, NetworkIo};
+use crate::enums::{AlgoSelectStrategy, DeviceType, TensorPhase};
+use crate::error::{api, check, LiteError, Result};
+use crate::gate::Gate;
+use crate::tensor::{Deps, Tensor};
+use lite_sys::{LiteIO, LiteNetwork, LiteTensor};
+use std::any::Any;
+use std::cell::Cell;
+use std::collections::HashMap;
+use std::ffi::CStr;
+use std::marker::PhantomData;
+use std::os::raw::{c_char, c_int, c_void};
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+
+/// One entry passed to a start/finish callback: the IO configuration and the tensor.
+///
+/// The tensor is only lent for the duration of the callback (it is reachable only by
+/// reference) and bypasses the network gate, since the callback runs inside forward.
+#[derive(Debug)]
+pub struct CallbackIo {
+    /// The IO configuration as the network sees it.
+    pub io: Io,
+    /// The input (start callback) or output (finish callback) tensor.
+    pub tensor: Tensor,
+}
+
+type IoCallback = Box<dyn FnMut(&[CallbackIo]) + Send>;
+type AsyncCallback = Box<dyn FnMut() + Send>;
+
+struct AsyncSlot {
+    gate: *const Gate,
+    f: Mutex<AsyncCallback>,
+}
+// SAFETY: `gate` points into the owning NetShared, which outlives the slot (slots are
+// only dropped with NetShared, after the network is destroyed); Gate is atomic.
+unsafe impl Send for AsyncSlot {}
+
+struct IoSlot {
+    f: Mutex<IoCallback>,
+}
+
+/// State shared by a [`Network`] and the IO tensors it handed out.
+pub(crate) struct NetShared {
+    raw: LiteNetwork,
+    pub(crate) gate: Gate,
+    deps: Mutex<HashMap<usize, Deps>>,
+    /// Callback slots, kept until the network is destroyed (the runtime may still hold
+    /// a pointer to a replaced one while it runs).
+    slots: Mutex<Vec<Box<dyn Any + Send>>>,
+    /// Model bytes passed to `load_from_mem`, kept for the network's life in case the
+    /// loader references them.
+    models: Mutex<Vec<Box<[u8]>>>,
+    async_mode: AtomicBool,
+}
+
+// SAFETY: the runtime's network object has no thread affinity; all access through a
+// shared NetShared goes through `gate` (an atomic state machine) or the mutexes, and
+// the handle is destroyed only once, in Drop, when no other reference exists.
+unsafe impl Send for NetShared {}
+// SAFETY: as above.
+unsafe impl Sync for NetShared {}
+
+impl NetShared {
+    pub(crate) fn deps_of(&self, t: LiteTensor) -> Deps {
+        self.deps
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&(t as usize))
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    pub(crate) fn update_deps(&self, t: LiteTensor, f: impl FnOnce(&mut Deps)) {
+        let mut m = self.deps.lock().unwrap_or_else(|p| p.into_inner());
+        f(m.entry(t as usize).or_default());
+    }
+}
+
+impl Drop for NetShared {
+    fn drop(&mut self) {
+        let Ok(api) = api() else { return };
+        if self.gate.is_running() {
+            // SAFETY: live handle; an async forward may still run and must finish before
+            // the network (and the callback slots it points to) go away.
+            let _ = unsafe { (api.LITE_wait)(self.raw) };
+        }
+        // SAFETY: live handle, destroyed exactly once; no IO tensor handle survives
+        // (they hold an Arc to this struct).
+        let _ = unsafe { (api.LITE_destroy_network)(self.raw) };
+    }
+}
+
+/// A MegEngine Lite network.
+///
+/// `Send` but not `Sync`: the runtime's network object is not tied to the thread that
+/// created it, so a network may be moved to a worker thread (e.g. to run `forward` on
+/// the libuv pool), but it must be used from one thread at a time. IO tensors obtained
+/// from it keep it alive and are guarded: while `forward`/`load_*` run, operations on
+/// them (and on the network) fail with `LITE_BUSY` instead of racing.
+pub struct Network {
+    shared: Arc<NetShared>,
+    config: Config,
+    io: NetworkIo,
+    _not_sync: PhantomData<Cell<()>>,
+}
+
+impl std::fmt::Debug for Network {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Network")
+            .field("config", &self.config)
+            .field("io", &self.io)
+            .finish()
+    }
+}
+
+fn copy_cstr(p: *const c_char) -> String {
+    if p.is_null() {
+        return String::new();
+    }
+    // SAFETY: callers pass pointers the runtime returned as NUL-terminated strings that
+    // stay valid while the network gate is held.
+    unsafe { CStr::from_ptr(p) }.to_string_lossy().into_owned()
+}
+
+unsafe extern "C" fn async_trampoline(user_data: *mut c_void) -> c_int {
+    if user_data.is_null() {
+        return 0;
+    }
+    // SAFETY: user_data is the address of an AsyncSlot owned by NetShared, alive until
+    // the network is destroyed (which waits for running work first).
+    let slot = unsafe { &*(user_data as *const AsyncSlot) };
+    // SAFETY: the gate lives in the same NetShared as the slot.
+    unsafe { (*slot.gate).finish_run() };
+    let _ = catch_unwind(AssertUnwindSafe(|| {
+        if let Ok(mut f) = slot.f.lock() {
+            f();
+        }
+    }));
+    0
+}
+
+unsafe extern "C" fn io_trampoline(
+    ios: *const LiteIO,
+    tensors: *const LiteTensor,
+    size: usize,
+    user_data: *mut c_void,
+) -> c_int {
+    if user_data.is_null() {
+        return 0;
+    }
+    // SAFETY: user_data is the address of an IoSlot owned by NetShared (see above).
+    let slot = unsafe { &*(user_data as *const IoSlot) };
+    let _ = catch_unwind(AssertUnwindSafe(|| {
+        let mut entries = Vec::with_capacity(size);
+        if size > 0 && !ios.is_null() && !tensors.is_null() {
+            // SAFETY: the runtime passes `size` LiteIO entries and `size` tensor handles,
+            // valid for the duration of this call.
+            let (ios, tensors) = unsafe {
+                (
+                    std::slice::from_raw_parts(ios, size),
+                    std::slice::from_raw_parts(tensors, size),
+                )
+            };
+            for (io, &t) in ios.iter().zip(tensors) {
+                // SAFETY: io.name is a valid C string owned by the runtime for this call.
+                if let Ok(io) = unsafe { Io::from_c(io) } {
+                    entries.push(CallbackIo {
+                        io,
+                        tensor: Tensor::lent(t),
+                    });
+                }
+            }
+        }
+        if let Ok(mut f) = slot.f.lock() {
+            f(&entries);
+        }
+    }));
+    0
+}
+
+impl Network {
+    /// Create a network from a configuration and IO description.
+    pub fn new(config: &Config, io: &NetworkIo) -> Result<Network> {
+        let api = api()?;
+        let c: CConfig = config.to_c()?;
+        let cio = io.to_c()?;
+        let mut raw: LiteNetwork = std::ptr::null_mut();
+        // SAFETY: `c.raw`/`cio.raw` point to strings and arrays owned by `c`/`cio`, alive
+        // during the call (the runtime copies them); `raw` is a valid out-pointer.
+        let rc = unsafe { (api.LITE_make_network)(&mut raw, c.raw, cio.raw) };
+        check(api, rc, "LITE_make_network")?;
+        Ok(Network {
+            shared: Arc::new(NetShared {
+                raw,
+                gate: Gate::default(),
+                deps: Mutex::new(HashMap::new()),
+                slots: Mutex::new(Vec::new()),
+                models: Mutex::new(Vec::new()),
+                async_mode: AtomicBool::new(false),
+            }),
+            config: config.clone(),
+            io: io.clone(),
+            _not_sync: PhantomData,
+        })
+    }
+
+    /// A network with the default configuration and IO.
+    pub fn with_defaults() -> Result<Network> {
+        Network::new(&Config::default(), &NetworkIo::default())
+    }
+
+    /// The configuration this network was created with.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// The IO description this network was created with.
+    pub fn io(&self) -> &NetworkIo {
+        &self.io
+    }
+
+    fn raw(&self) -> LiteNetwork {
+        self.shared.raw
+    }
+
+    /// Run a short C call under the gate and check its return code.
+    fn call(&self, what: &str, f: impl FnOnce(&lite_sys::Api, LiteNetwork) -> c_int) -> Result<()> {
+        let _g = self.shared.gate.op()?;
+        let api = api()?;
+        check(api, f(api, self.raw()), what)
+    }
+
+    /// Load a model file.
+    pub fn load_from_path(&self, path: &Path) -> Result<()> {
+        let s = path.to_str().ok_or_else(|| {
+            LiteError::invalid(format!("model path {} is not UTF-8", path.display()))
+        })?;
+        let c = cstring(s, "model path")?;
+        let _g = self.shared.gate.run()?;
+        let api = api()?;
+        // SAFETY: live handle; `c` is a valid C string alive during the call.
+        let rc = unsafe { (api.LITE_load_model_from_path)(self.raw(), c.as_ptr()) };
+        check(api, rc, "LITE_load_model_from_path")
+    }
+
+    /// Load a model from memory (the bytes are copied and kept with the network).
+    pub fn load_from_mem(&self, model: &[u8]) -> Result<()> {
+        if model.is_empty() {
+            return Err(LiteError::invalid("model data is empty"));
+        }
+        let mut buf: Box<[u8]> = model.into();
+        let ptr = buf.as_mut_ptr();
+        let len = buf.len();
+        let _g = self.shared.gate.run()?;
+        self.shared
+            .models
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(buf);
+        let api = api()?;
+        // SAFETY: live handle; `ptr` addresses `len` bytes of a boxed slice now owned by
+        // NetShared (it never moves and lives as long as the network).
+        let rc = unsafe { (api.LITE_load_model_from_mem)(self.raw(), ptr as *mut c_void, len) };
+        check(api, rc, "LITE_load_model_from_mem")
+    }
+
+    /// Run the network. In async mode (after [`Network::set_async_callback`]) this
+    /// returns at once and the network stays busy until the callback fires or
+    /// [`Network::wait`] returns.
+    pub fn forward(&self) -> Result<()> {
+        let g = self.shared.gate.run()?;
+        let api = api()?;
+        // SAFETY: live handle.
+        let rc = unsafe { (api.LITE_forward)(self.raw()) };
+        check(api, rc, "LITE_forward")?;
+        if self.shared.async_mode.load(Ordering::Acquire) {
+            g.disarm();
+        }
+        Ok(())
+    }
+
+    /// Wait until the forward finishes.
+    pub fn wait(&self) -> Result<()> {
+        let api = api()?;
+        if self.shared.async_mode.load(Ordering::Acquire) && self.shared.gate.is_running() {
+            // SAFETY: live handle; waiting on an async run is what LITE_wait is for.
+            let rc = unsafe { (api.LITE_wait)(self.raw()) };
+            self.shared.gate.finish_run();
+            return check(api, rc, "LITE_wait");
+        }
+        let _g = self.shared.gate.run()?;
+        // SAFETY: live handle.
+        let rc = unsafe { (api.LITE_wait)(self.raw()) };
+        check(api, rc, "LITE_wait")
+    }
+
+    /// Whether a forward/load is in progress.
+    pub fn is_busy(&self) -> bool {
+        self.shared.gate.is_running()
+    }
+
+    /// The input/output tensor `name` (owned by the network; keeps it alive).
+    pub fn get_io_tensor(&self, name: &str, phase: TensorPhase) -> Result<Tensor> {
+        let c = cstring(name, "tensor name")?;
+        let mut t: LiteTensor = std::ptr::null_mut();
+        // SAFETY: live handle; valid C string and out-pointer.
+        self.call("LITE_get_io_tensor", |api, n| unsafe {
+            (api.LITE_get_io_tensor)(n, c.as_ptr(), phase.as_c(), &mut t)
+        })?;
+        if t.is_null() {
+            return Err(LiteError::invalid(format!("no IO tensor named {name:?}")));
+        }
+        Ok(Tensor::from_network(t, self.shared.clone()))
+    }
+
+    /// The `index`-th tensor of the discrete input `name`.
+    pub fn get_discrete_tensor(
+        &self,
+        name: &str,
+        index: usize,
+        phase: TensorPhase,
+    ) -> Result<Tensor> {
+        let c = cstring(name, "tensor name")?;
+        let mut t: LiteTensor = std::ptr::null_mut();
+        // SAFETY: live handle; valid C string and out-pointer; the runtime checks index.
+        self.call("LITE_get_discrete_tensor", |api, n| unsafe {
+            (api.LITE_get_discrete_tensor)(n, c.as_ptr(), index, phase.as_c(), &mut t)
+        })?;
+        if t.is_null() {
+            return Err(LiteError::invalid(format!(
+                "no discrete tensor {name:?}[{index}]"
+            )));
+        }
+        Ok(Tensor::from_network(t, self.shared.clone()))
+    }
+
+    fn names(&self, inputs: bool) -> Result<Vec<String>> {
+        let _g = self.shared.gate.op()?;
+        let api = api()?;
+        let f = if inputs {
+            api.LITE_get_all_input_name
+        } else {
+            api.LITE_get_all_output_name
+        };
+        let mut n = 0usize;
+        // SAFETY: live handle; size out-pointer valid; names pointer null (count only).
+        check(
+            api,
+            unsafe { f(self.raw(), &mut n, std::ptr::null_mut()) },
+            "LITE_get_all_*_name",
+        )?;
+        let mut ptrs: Vec<*const c_char> = vec![std::ptr::null(); n];
+        let mut n2 = 0usize;
+        // SAFETY: `ptrs` has room for the `n` names just counted; the gate prevents the
+        // set from changing in between.
+        check(
+            api,
+            unsafe { f(self.raw(), &mut n2, ptrs.as_mut_ptr()) },
+            "LITE_get_all_*_name",
+        )?;
+        if n2 != n {
+            return Err(LiteError::new(
+                crate::ErrorCode::LiteError,
+                "the number of IO names changed while reading them",
+            ));
+        }
+        Ok(ptrs.into_iter().map(copy_cstr).collect())
+    }
+
+    /// All input names, in model order.
+    pub fn input_names(&self) -> Result<Vec<String>> {
+        self.names(true)
+    }
+
+    /// All output names, in model order.
+    pub fn output_names(&self) -> Result<Vec<String>> {
+        self.names(false)
+    }
+
+    /// Number of inputs.
+    pub fn input_count(&self) -> Result<usize> {
+        Ok(self.names(true)?.len())
+    }
+
+    /// Number of outputs.
+    pub fn output_count(&self) -> Result<usize> {
+        Ok(self.names(false)?.len())
+    }
+
+    /// Input name at `index` (checked against the count before calling C).
+    pub fn input_name(&self, index: usize) -> Result<String> {
+        self.names(true)?
+            .into_iter()
+            .nth(index)
+            .ok_or_else(|| LiteError::invalid(format!("input index {index} out of range")))
+    }
+
+    /// Output name at `index` (checked against the count before calling C).
+    pub fn output_name(&self, index: usize) -> Result<String> {
+        self.names(false)?
+            .into_iter()
+            .nth(index)
+            .ok_or_else(|| LiteError::invalid(format!("output index {index} out of range")))
+    }
+
+    /// Device id.
+    pub fn device_id(&self) -> Result<i32> {
+        let mut v = 0;
+        // SAFETY: live handle, valid out-pointer.
+        self.call("LITE_get_device_id", |api, n| unsafe {
+            (api.LITE_get_device_id)(n, &mut v)
+        })?;
+        Ok(v)
+    }
+
+    /// Set the device id (before loading).
+    pub fn set_device_id(&self, id: i32) -> Result<()> {
+        // SAFETY: live handle.
+        self.call("LITE_set_device_id", |api, n| unsafe {
+            (api.LITE_set_device_id)(n, id)
+        })
+    }
+
+    /// Stream id.
+    pub fn stream_id(&self) -> Result<i32> {
+        let mut v = 0;
+        // SAFETY: live handle, valid out-pointer.
+        self.call("LITE_get_stream_id", |api, n| unsafe {
+            (api.LITE_get_stream_id)(n, &mut v)
+        })?;
+        Ok(v)
+    }
+
+    /// Set the stream id (before loading).
+    pub fn set_stream_id(&self, id: i32) -> Result<()> {
+        // SAFETY: live handle.
+        self.call("LITE_set_stream_id", |api, n| unsafe {
+            (api.LITE_set_stream_id)(n, id)
+        })
+    }
+
+    /// CPU worker threads.
+    pub fn threads_number(&self) -> Result<usize> {
+        let mut v = 0usize;
+        // SAFETY: live handle, valid out-pointer.
+        self.call("LITE_get_cpu_threads_number", |api, n| unsafe {
+            (api.LITE_get_cpu_threads_number)(n, &mut v)
+        })?;
+        Ok(v)
+    }
+
+    /// Set the CPU worker threads (before loading; must be >= 1).
+    pub fn set_threads_number(&self, threads: usize) -> Result<()> {
+        if threads == 0 {
+            return Err(LiteError::invalid("threads number must be at least 1"));
+        }
+        // SAFETY: live handle.
+        self.call("LITE_set_cpu_threads_number", |api, n| unsafe {
+            (api.LITE_set_cpu_threads_number)(n, threads)
+        })
+    }
+
+    /// Device type the network runs on.
+    pub fn device_type(&self) -> Result<DeviceType> {
+        let mut v = 0;
+        // SAFETY: live handle, valid out-pointer.
+        self.call("LITE_get_device_type", |api, n| unsafe {
+            (api.LITE_get_device_type)(n, &mut v)
+        })?;
+        DeviceType::from_c(v)
+    }
+
+    /// Enable CPU inplace mode (before loading).
+    pub fn enable_cpu_inplace_mode(&self) -> Result<()> {
+        // SAFETY: live handle.
+        self.call("LITE_set_cpu_inplace_mode", |api, n| unsafe {
+            (api.LITE_set_cpu_inplace_mode)(n)
+        })
+    }
+
+    /// Whether CPU inplace mode is on.
+    pub fn is_cpu_inplace_mode(&self) -> Result<bool> {
+        let mut v = 0;
+        // SAFETY: live handle, valid out-pointer.
+        self.call("LITE_is_cpu_inplace_mode", |api, n| unsafe {
+            (api.LITE_is_cpu_inplace_mode)(n, &mut v)
+        })?;
+        Ok(v != 0)
+    }
+
+    /// Use TensorRT (before loading).
+    pub fn use_tensorrt(&self) -> Result<()> {
+        // SAFETY: live handle.
+        self.call("LITE_use_tensorrt", |api, n| unsafe {
+            (api.LITE_use_tensorrt)(n)
+        })
+    }
+
+    fn two(
+        &self,
+        src: &Network,
+        what: &str,
+        f: unsafe extern "C" fn(LiteNetwork, LiteNetwork) -> c_int,
+    ) -> Result<()> {
+        if Arc::ptr_eq(&self.shared, &src.shared) {
+            return Err(LiteError::invalid(format!(
+                "{what}: source and destination are the same network"
+            )));
+        }
+        let _g = self.shared.gate.op()?;
+        let _g2 = src.shared.gate.try_op()?;
+        let api = api()?;
+        // SAFETY: two distinct live handles.
+        check(api, unsafe { f(self.raw(), src.raw()) }, what)
+    }
+
+    /// Load `src`'s model into this network sharing its weights.
+    pub fn share_weights_with(&self, src: &Network) -> Result<()> {
+        let api = api()?;
+        self.two(
+            src,
+            "LITE_shared_weight_with_network",
+            api.LITE_shared_weight_with_network,
+        )?;
+        // The weights now live in both; keep `src` alive as long as this network.
+        self.shared
+            .slots
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(Box::new(src.shared.clone()));
+        Ok(())
+    }
+
+    /// Share runtime memory with `src` (before loading).
+    pub fn share_runtime_memory_with(&self, src: &Network) -> Result<()> {
+        let api = api()?;
+        self.two(
+            src,
+            "LITE_share_runtime_memroy",
+            api.LITE_share_runtime_memroy,
+        )?;
+        self.shared
+            .slots
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(Box::new(src.shared.clone()));
+        Ok(())
+    }
+
+    fn keep_slot<T: Send + 'static>(&self, slot: Box<T>) -> *mut c_void {
+        let p = &*slot as *const T as *mut c_void;
+        self.shared
+            .slots
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(slot);
+        p
+    }
+
+    /// Switch to async mode: `forward` returns at once and `f` runs (on a runtime
+    /// thread) when the work is done. Uses `LITE_set_async_callback_with_userdata`.
+    pub fn set_async_callback(&self, f: impl FnMut() + Send + 'static) -> Result<()> {
+        let slot = Box::new(AsyncSlot {
+            gate: &self.shared.gate as *const Gate,
+            f: Mutex::new(Box::new(f)),
+        });
+        let ud = self.keep_slot(slot);
+        // SAFETY: live handle; `ud` points to a slot kept until the network is destroyed.
+        self.call("LITE_set_async_callback_with_userdata", |api, n| unsafe {
+            (api.LITE_set_async_callback_with_userdata)(n, Some(async_trampoline), ud)
+        })?;
+        self.shared.async_mode.store(true, Ordering::Release);
+        Ok(())
+    }
+
+    /// Call `f` with the inputs before each forward.
+    pub fn set_start_callback(&self, f: impl FnMut(&[CallbackIo]) + Send + 'static) -> Result<()> {
+        let ud = self.keep_slot(Box::new(IoSlot {
+            f: Mutex::new(Box::new(f)),
+        }));
+        // SAFETY: live handle; `ud` points to a slot kept until the network is destroyed.
+        self.call("LITE_set_start_callback_with_userdata", |api, n| unsafe {
+            (api.LITE_set_start_callback_with_userdata)(n, Some(io_trampoline), ud)
+        })
+    }
+
+    /// Call `f` with the outputs after each forward.
+    pub fn set_finish_callback(&self, f: impl FnMut(&[CallbackIo]) + Send + 'static) -> Result<()> {
+        let ud = self.keep_slot(Box::new(IoSlot {
+            f: Mutex::new(Box::new(f)),
+        }));
+        // SAFETY: live handle; `ud` points to a slot kept until the network is destroyed.
+        self.call("LITE_set_finish_callback_with_userdata", |api, n| unsafe {
+            (api.LITE_set_finish_callback_with_userdata)(n, Some(io_trampoline), ud)
+        })
+    }
+
+    fn with_path(
+        &self,
+        what: &str,
+        path: &str,
+        f: unsafe extern "C" fn(LiteNetwork, *const c_char) -> c_int,
+    ) -> Result<()> {
+        let c = cstring(path, "path")?;
+        // SAFETY: live handle; `c` is a valid C string alive during the call.
+        self.call(what, |_, n| unsafe { f(n, c.as_ptr()) })
+    }
+
+    /// Write a profile JSON to `json_path` (before loading).
+    pub fn enable_profile_performance(&self, json_path: &str) -> Result<()> {
+        let api = api()?;
+        self.with_path(
+            "LITE_enable_profile_performance",
+            json_path,
+            api.LITE_enable_profile_performance,
+        )
+    }
+
+    /// Limit algorithm workspace memory.
+    pub fn set_network_algo_workspace_limit(&self, bytes: usize) -> Result<()> {
+        // SAFETY: live handle.
+        self.call("LITE_set_network_algo_workspace_limit", |api, n| unsafe {
+            (api.LITE_set_network_algo_workspace_limit)(n, bytes)
+        })
+    }
+
+    /// Algorithm selection policy plus fastrun settings, as megenginelite does it
+    /// (`LITE_set_network_algo_policy` then `LITE_set_network_algo_fastrun_config`).
+    pub fn set_network_algo_policy(
+        &self,
+        strategy: AlgoSelectStrategy,
+        shared_batch_size: u32,
+        binary_equal_between_batch: bool,
+    ) -> Result<()> {
+        let s = AlgoSelectStrategy::from_bits(strategy.bits())?;
+        // SAFETY: live handle; strategy validated to the defined flags.
+        self.call("LITE_set_network_algo_policy", |api, n| unsafe {
+            (api.LITE_set_network_algo_policy)(n, s.bits() as c_int)
+        })?;
+        // SAFETY: live handle.
+        self.call("LITE_set_network_algo_fastrun_config", |api, n| unsafe {
+            (api.LITE_set_network_algo_fastrun_config)(
+                n,
+                shared_batch_size,
+                binary_equal_between_batch as c_int,
+            )
+        })
+    }
+
+    /// Dump IO values as text to `path`.
+    pub fn io_txt_dump(&self, path: &str) -> Result<()> {
+        let api = api()?;
+        self.with_path("LITE_enable_io_txt_dump", path, api.LITE_enable_io_txt_dump)
+    }
+
+    /// Dump IO values as binary files into `dir`.
+    pub fn io_bin_dump(&self, dir: &str) -> Result<()> {
+        let api = api()?;
+        self.with_path("LITE_enable_io_bin_dump", dir, api.LITE_enable_io_bin_dump)
+    }
+
+    /// Write static memory allocation info into `log_dir`.
+    pub fn get_static_memory_alloc_info(&self, log_dir: &str) -> Result<()> {
+        let api = api()?;
+        self.with_path(
+            "LITE_get_static_memory_alloc_info",
+            log_dir,
+            api.LITE_get_static_memory_alloc_info,
+        )
+    }
+
+    /// Enable global layout transform (before loading).
+    pub fn enable_global_layout_transform(&self) -> Result<()> {
+        // SAFETY: live handle.
+        self.call("LITE_enable_global_layout_transform", |api, n| unsafe {
+            (api.LITE_enable_global_layout_transform)(n)
+        })
+    }
+
+    /// Dump the layout-transformed model to `path` (after loading).
+    pub fn dump_layout_transform_model(&self, path: &str) -> Result<()> {
+        let api = api()?;
+        self.with_path(
+            "LITE_dump_layout_transform_model",
+            path,
+            api.LITE_dump_layout_transform_model,
+        )
+    }
+
+    /// Extra configuration (before loading).
+    pub fn extra_configure(&self, cfg: ExtraConfig) -> Result<()> {
+        let c = lite_sys::LiteExtraConfig {
+            disable_configure_by_model_info: cfg.disable_configure_by_model_info as c_int,
+        };
+        // SAFETY: live handle; struct passed by value.
+        self.call("LITE_extra_configure", |api, n| unsafe {
+            (api.LITE_extra_configure)(n, c)
+        })
+    }
+
+    /// The extra information (JSON text) packed with the model, if any.
+    pub fn model_extra_info(&self) -> Result<String> {
+        let _g = self.shared.gate.op()?;
+        let api = api()?;
+        let mut p: *const c_char = std::ptr::null();
+        let mut len: c_int = 0;
+        // SAFETY: live handle; valid out-pointers.
+        let rc = unsafe { (api.LITE_get_model_extra_info)(self.raw(), &mut p, &mut len) };
+        check(api, rc, "LITE_get_model_extra_info")?;
+        if p.is_null() || len <= 0 {
+            return Ok(String::new());
+        }
+        // SAFETY: the runtime returns a pointer to `len` bytes owned by the network,
+        // stable while the gate is held.
+        let bytes = unsafe { std::slice::from_raw_parts(p as *const u8, len as usize) };
+        Ok(String::from_utf8_lossy(bytes).into_owned())
+    }
+}
