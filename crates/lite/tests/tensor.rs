@@ -1,0 +1,194 @@
+mod common;
+
+use common::*;
+use lite::*;
+
+fn cpu(shape: &[usize], dt: DataType) -> Tensor {
+    let l = Layout::new(shape.to_vec(), dt).expect("layout");
+    Tensor::new(&l, DeviceType::Cpu, 0, false).expect("tensor")
+}
+
+fn filled(shape: &[usize]) -> Tensor {
+    let n: usize = shape.iter().product();
+    let v: Vec<f32> = (0..n).map(|i| i as f32).collect();
+    let l = Layout::new(shape.to_vec(), DataType::Float).expect("layout");
+    Tensor::from_host_bytes(&l, &f32_bytes(&v)).expect("from bytes")
+}
+
+fn values(t: &Tensor) -> Vec<f32> {
+    f32s(&t.to_host_bytes().expect("to host"))
+}
+
+#[test]
+fn version_is_1_13() {
+    require_runtime();
+    assert_eq!(version().expect("version"), (1, 13, 0));
+    assert_eq!(version_string().expect("version"), "1.13.0");
+    assert!(library_path().is_some());
+}
+
+#[test]
+fn error_codes_are_stable() {
+    assert_eq!(ErrorCode::LiteError.as_str(), "LITE_ERROR");
+    assert_eq!(ErrorCode::InvalidArgument.as_str(), "LITE_INVALID_ARGUMENT");
+    assert_eq!(ErrorCode::Disposed.as_str(), "LITE_DISPOSED");
+    assert_eq!(
+        ErrorCode::RuntimeNotFound.as_str(),
+        "LITE_RUNTIME_NOT_FOUND"
+    );
+    assert_eq!(ErrorCode::Unsupported.as_str(), "LITE_UNSUPPORTED");
+}
+
+#[test]
+fn layout_round_trip_and_rank_limit() {
+    require_runtime();
+    let mut t = cpu(&[2, 3, 4], DataType::Int16);
+    let l = t.layout().expect("layout");
+    assert_eq!(l.shapes, vec![2, 3, 4]);
+    assert_eq!(l.data_type, DataType::Int16);
+    assert_eq!(t.nbytes().expect("nbytes"), 48);
+    let six = Layout::new(vec![1, 2, 1, 2, 1, 2], DataType::Uint8).expect("rank 6");
+    t.set_layout(&six).expect("set rank 6");
+    assert_eq!(t.layout().expect("layout"), six);
+    let e = Layout::new(vec![1; 7], DataType::Float).expect_err("rank 7");
+    assert_eq!(e.code, ErrorCode::InvalidArgument);
+    assert_eq!(t.device_type().expect("dev"), DeviceType::Cpu);
+    assert_eq!(t.device_id().expect("id"), 0);
+    assert!(!t.is_pinned_host().expect("pinned"));
+    assert!(t.is_continue().expect("cont"));
+    assert_eq!(DataType::Half.element_size(), 2);
+    assert_eq!(
+        Layout::new(vec![2, 3], DataType::Half).expect("l").nbytes(),
+        12
+    );
+}
+
+#[test]
+fn unsupported_dtype_rejected_before_c() {
+    require_runtime();
+    let l = Layout::new(vec![2], DataType::Int64).expect("layout");
+    let e = Tensor::new(&l, DeviceType::Cpu, 0, false).expect_err("int64");
+    assert_eq!(e.code, ErrorCode::Unsupported);
+}
+
+#[test]
+fn fill_copy_share() {
+    require_runtime();
+    let src = filled(&[2, 3]);
+    assert_eq!(values(&src), vec![0., 1., 2., 3., 4., 5.]);
+    let mut dst = cpu(&[1], DataType::Float);
+    dst.copy_from(&src).expect("copy");
+    assert_eq!(dst.layout().expect("l").shapes, vec![2, 3]);
+    assert_eq!(values(&dst), values(&src));
+    dst.fill_zero().expect("zero");
+    assert_eq!(values(&dst), vec![0.0; 6]);
+    assert_eq!(values(&src)[5], 5.0);
+
+    let mut shared = cpu(&[1], DataType::Float);
+    shared.share_memory_with(&src).expect("share");
+    assert_eq!(shared.host_ptr().expect("p"), src.host_ptr().expect("p"));
+    shared.fill_zero().expect("zero");
+    assert_eq!(values(&src), vec![0.0; 6]);
+}
+
+#[test]
+fn slice_reshape_concat_values() {
+    require_runtime();
+    let t = filled(&[4, 4]);
+    let s = t.slice(&[1, 0], &[3, 4], Some(&[1, 2])).expect("slice");
+    assert_eq!(s.layout().expect("l").shapes, vec![2, 2]);
+    assert!(!s.is_continue().expect("cont"));
+    assert_eq!(values(&s), vec![4., 6., 8., 10.]);
+    drop(t); // the slice shares memory and must stay valid
+    assert_eq!(values(&s), vec![4., 6., 8., 10.]);
+    let e = filled(&[4, 4]).slice(&[0], &[5], None).expect_err("oob");
+    assert_eq!(e.code, ErrorCode::InvalidArgument);
+
+    let mut r = filled(&[2, 6]);
+    r.reshape(&[3, -1]).expect("reshape");
+    assert_eq!(r.layout().expect("l").shapes, vec![3, 4]);
+    assert_eq!(values(&r), (0..12).map(|i| i as f32).collect::<Vec<_>>());
+    assert_eq!(
+        r.reshape(&[5, -1]).expect_err("bad").code,
+        ErrorCode::InvalidArgument
+    );
+    assert_eq!(
+        r.reshape(&[-1, -1]).expect_err("bad").code,
+        ErrorCode::InvalidArgument
+    );
+
+    let a = filled(&[2, 2]);
+    let b = filled(&[1, 2]);
+    let c = Tensor::concat(&[&a, &b], 0, None, None).expect("concat");
+    assert_eq!(c.layout().expect("l").shapes, vec![3, 2]);
+    assert_eq!(values(&c), vec![0., 1., 2., 3., 0., 1.]);
+    let c1 = Tensor::concat(&[&a, &a], 1, Some(DeviceType::Cpu), Some(0)).expect("concat");
+    assert_eq!(values(&c1), vec![0., 1., 0., 1., 2., 3., 2., 3.]);
+    assert_eq!(
+        Tensor::concat(&[&a, &b], 1, None, None)
+            .expect_err("mismatch")
+            .code,
+        ErrorCode::InvalidArgument
+    );
+}
+
+#[test]
+fn reset_with_user_memory() {
+    require_runtime();
+    let mut t = cpu(&[4], DataType::Float);
+    let mem = f32_bytes(&[1., 2., 3., 4.]);
+    t.reset_with(mem, None).expect("reset");
+    assert_eq!(values(&t), vec![1., 2., 3., 4.]);
+    let l = Layout::new(vec![2, 2], DataType::Int16).expect("l");
+    t.reset_with(vec![1u8, 0, 2, 0, 3, 0, 4, 0], Some(&l))
+        .expect("reset layout");
+    assert_eq!(t.layout().expect("l"), l);
+    assert_eq!(t.to_host_bytes().expect("b"), vec![1, 0, 2, 0, 3, 0, 4, 0]);
+    let e = t.reset_with(vec![0u8; 3], None).expect_err("too small");
+    assert_eq!(e.code, ErrorCode::InvalidArgument);
+    let s = t.slice(&[1], &[2], None).expect("slice of user memory");
+    drop(t);
+    assert_eq!(s.to_host_bytes().expect("b"), vec![3, 0, 4, 0]);
+}
+
+#[test]
+fn device_count_and_cuda_fails_cleanly() {
+    require_runtime();
+    assert!(device_count(DeviceType::Cpu).expect("cpu count") >= 1);
+    let cuda = device_count(DeviceType::Cuda).expect("cuda count");
+    let l = Layout::new(vec![2, 2], DataType::Float).expect("l");
+    let r = Tensor::new(&l, DeviceType::Cuda, 0, false);
+    if cuda == 0 {
+        let e = r.expect_err("no GPU here");
+        assert_eq!(e.code, ErrorCode::LiteError);
+        assert!(e.message.contains("gpu"), "{}", e.message);
+    }
+}
+
+#[test]
+fn log_level_round_trip() {
+    require_runtime();
+    let old = get_log_level().expect("get");
+    set_log_level(LogLevel::Error).expect("set");
+    assert_eq!(get_log_level().expect("get"), LogLevel::Error);
+    set_log_level(old).expect("restore");
+}
+
+#[test]
+fn engine_error_message_is_reported() {
+    require_runtime();
+    let net = Network::with_defaults().expect("network");
+    let e = net
+        .load_from_path(std::path::Path::new("/nonexistent/dir/model.mge"))
+        .expect_err("missing model");
+    assert_eq!(e.code, ErrorCode::LiteError);
+    assert!(!e.message.is_empty());
+    eprintln!("engine message: {}", e.message);
+}
+
+#[test]
+fn send_not_sync() {
+    fn is_send<T: Send>() {}
+    is_send::<Tensor>();
+    is_send::<Network>();
+}
