@@ -32,7 +32,7 @@ impl Gate {
                 Ok(_) => return Ok(()),
                 Err(RUN) => {
                     return Err(LiteError::busy(
-                        "the network is running (forward/load in progress); wait for it to finish",
+                        "the network is running (forward/load in progress): call wait() (or await the async forward) first",
                     ))
                 }
                 Err(_) if wait_for_op => std::thread::yield_now(),

@@ -81,12 +81,23 @@ impl NetShared {
     }
 }
 
+impl NetShared {
+    /// Block until an async run has signalled completion through the callback.
+    fn wait_async_idle(&self) {
+        while self.gate.is_running() {
+            std::thread::sleep(std::time::Duration::from_micros(200));
+        }
+    }
+}
+
 impl Drop for NetShared {
     fn drop(&mut self) {
         let Ok(api) = api() else { return };
-        if self.gate.is_running() {
-            // SAFETY: live handle; an async forward may still run and must finish before
-            // the network (and the callback slots it points to) go away.
+        if self.async_mode.load(Ordering::Acquire) {
+            // Work may still run and will call back into our slots: let it finish.
+            self.wait_async_idle();
+        } else if self.gate.is_running() {
+            // SAFETY: live handle; a sync forward was started and not waited for.
             let _ = unsafe { (api.LITE_wait)(self.raw) };
         }
         // SAFETY: live handle, destroyed exactly once; no IO tensor handle survives
@@ -269,26 +280,34 @@ impl Network {
         check(api, rc, "LITE_load_model_from_mem")
     }
 
-    /// Run the network. In async mode (after [`Network::set_async_callback`]) this
-    /// returns at once and the network stays busy until the callback fires or
-    /// [`Network::wait`] returns.
+    /// Start the network. The network (and its IO tensors) stay busy until
+    /// [`Network::wait`] returns (sync mode) or the async callback fires (async mode,
+    /// after [`Network::set_async_callback`]); meanwhile other operations fail with
+    /// `LITE_BUSY`.
     pub fn forward(&self) -> Result<()> {
         let g = self.shared.gate.run()?;
         let api = api()?;
         // SAFETY: live handle.
         let rc = unsafe { (api.LITE_forward)(self.raw()) };
         check(api, rc, "LITE_forward")?;
-        if self.shared.async_mode.load(Ordering::Acquire) {
-            g.disarm();
-        }
+        g.disarm();
         Ok(())
     }
 
-    /// Wait until the forward finishes.
+    /// Wait until the forward finishes (and run the finish callback).
+    ///
+    /// In async mode the runtime's `LITE_wait` neither waits nor is needed: it would
+    /// invoke the async callback a second time, possibly while the work still runs.
+    /// So here, in async mode, this blocks until the async callback has fired and does
+    /// not call `LITE_wait`.
     pub fn wait(&self) -> Result<()> {
+        if self.shared.async_mode.load(Ordering::Acquire) {
+            self.shared.wait_async_idle();
+            return Ok(());
+        }
         let api = api()?;
-        if self.shared.async_mode.load(Ordering::Acquire) && self.shared.gate.is_running() {
-            // SAFETY: live handle; waiting on an async run is what LITE_wait is for.
+        if self.shared.gate.is_running() {
+            // SAFETY: live handle; this thread owns the run started by `forward`.
             let rc = unsafe { (api.LITE_wait)(self.raw()) };
             self.shared.gate.finish_run();
             return check(api, rc, "LITE_wait");
