@@ -1,2 +1,11 @@
-//! The Node.js binding of MegEngine Lite. Speaks only the safe `lite` crate API.
+//! The Node.js binding of MegEngine Lite (`@lite/binding`).
+//!
+//! Speaks only the safe `lite` crate API; every engine failure becomes a JS `Error` whose
+//! `code` is one of the stable `LITE_*` codes (see [`error`]). The TypeScript package
+//! `@lite/core` wraps these classes into the public API.
 #![deny(clippy::all)]
+
+mod error;
+mod global;
+mod network;
+mod tensor;

@@ -1,0 +1,1 @@
+//! `NativeNetwork`: the JS face of `lite::Network`.

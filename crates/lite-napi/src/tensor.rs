@@ -1,0 +1,264 @@
+//! `NativeTensor`: the JS face of `lite::Tensor`.
+
+use crate::error::{disposed, from_napi, invalid, IntoJs, Result};
+use lite::{DataType, DeviceType, Layout, Tensor, UserMemory};
+use napi::bindgen_prelude::*;
+use napi_derive::napi;
+
+/// A layout as plain data (`{ shapes, dataType }`).
+#[napi(object)]
+#[derive(Clone)]
+pub struct NativeLayout {
+    /// Dimensions.
+    pub shapes: Vec<u32>,
+    /// `LiteDataType` value.
+    pub data_type: i32,
+}
+
+impl NativeLayout {
+    pub(crate) fn to_lite(&self) -> Result<Layout> {
+        let dt = DataType::from_c(self.data_type).js()?;
+        Layout::new(self.shapes.iter().map(|&d| d as usize).collect::<Vec<_>>(), dt).js()
+    }
+
+    pub(crate) fn from_lite(l: &Layout) -> Result<NativeLayout> {
+        let shapes = l
+            .shapes
+            .iter()
+            .map(|&d| u32::try_from(d).map_err(|_| invalid(format!("dimension {d} does not fit in 32 bits"))))
+            .collect::<Result<Vec<_>>>()?;
+        Ok(NativeLayout {
+            shapes,
+            data_type: l.data_type.as_c(),
+        })
+    }
+}
+
+/// JS memory lent to a tensor by `shareBytes`. The typed array holds a reference to its
+/// ArrayBuffer, so the memory stays reachable while any tensor uses it; napi-rs releases that
+/// reference on the JS thread whichever thread drops it.
+struct JsMemory(Uint8Array);
+
+// SAFETY: a JS ArrayBuffer's backing store never moves while the buffer is alive and not
+// detached; the held reference keeps it alive. Detaching (transfer) or shrinking a resizable
+// buffer is refused before sharing and checked before every use by @lite/core, which is the
+// only caller of this internal binding.
+unsafe impl UserMemory for JsMemory {
+    fn as_mut_ptr(&mut self) -> *mut u8 {
+        // SAFETY: the typed array is alive (owned by self) and points at its backing store.
+        unsafe { self.0.as_mut() }.as_mut_ptr()
+    }
+    fn len(&self) -> usize {
+        self.0.len()
+    }
+}
+
+/// A MegEngine Lite tensor owned by JS (internal; use `LiteTensor` from `@lite/core`).
+#[napi]
+pub struct NativeTensor {
+    inner: Option<Tensor>,
+}
+
+impl NativeTensor {
+    pub(crate) fn wrap(t: Tensor) -> NativeTensor {
+        NativeTensor { inner: Some(t) }
+    }
+
+    pub(crate) fn get(&self) -> Result<&Tensor> {
+        self.inner.as_ref().ok_or_else(|| disposed("LiteTensor"))
+    }
+
+    fn get_mut(&mut self) -> Result<&mut Tensor> {
+        self.inner.as_mut().ok_or_else(|| disposed("LiteTensor"))
+    }
+}
+
+fn device(v: i32) -> Result<DeviceType> {
+    DeviceType::from_c(v).js()
+}
+
+#[napi]
+impl NativeTensor {
+    /// Creates a tensor; memory is allocated on first use.
+    #[napi(constructor)]
+    pub fn new(layout: Option<NativeLayout>, device_type: i32, device_id: i32, is_pinned_host: bool) -> Result<Self> {
+        let layout = match layout {
+            Some(l) => l.to_lite()?,
+            None => Layout::default(),
+        };
+        let t = Tensor::new(&layout, device(device_type)?, device_id, is_pinned_host).js()?;
+        Ok(NativeTensor::wrap(t))
+    }
+
+    /// Current layout.
+    #[napi]
+    pub fn layout(&self) -> Result<NativeLayout> {
+        NativeLayout::from_lite(&self.get()?.layout().js()?)
+    }
+
+    /// Relayouts (the engine reallocates memory when needed).
+    #[napi]
+    pub fn set_layout(&mut self, layout: NativeLayout) -> Result<()> {
+        let l = layout.to_lite()?;
+        self.get_mut()?.set_layout(&l).js()
+    }
+
+    /// Bytes of data.
+    #[napi]
+    pub fn nbytes(&self) -> Result<f64> {
+        Ok(self.get()?.nbytes().js()? as f64)
+    }
+
+    /// Whether the memory is contiguous.
+    #[napi]
+    pub fn is_continue(&self) -> Result<bool> {
+        self.get()?.is_continue().js()
+    }
+
+    /// Whether the memory is pinned host memory.
+    #[napi]
+    pub fn is_pinned_host(&self) -> Result<bool> {
+        self.get()?.is_pinned_host().js()
+    }
+
+    /// Device type value.
+    #[napi]
+    pub fn device_type(&self) -> Result<i32> {
+        Ok(self.get()?.device_type().js()?.as_c())
+    }
+
+    /// Device id.
+    #[napi]
+    pub fn device_id(&self) -> Result<i32> {
+        self.get()?.device_id().js()
+    }
+
+    /// Zeroes the memory.
+    #[napi]
+    pub fn fill_zero(&mut self) -> Result<()> {
+        self.get_mut()?.fill_zero().js()
+    }
+
+    /// Copies from `src` (taking its layout when different).
+    #[napi]
+    pub fn copy_from(&mut self, src: &NativeTensor) -> Result<()> {
+        let s = src.get()?;
+        match self.inner.as_mut() {
+            Some(t) => t.copy_from(s).js(),
+            None => Err(disposed("LiteTensor")),
+        }
+    }
+
+    /// Shares `src`'s memory.
+    #[napi]
+    pub fn share_memory_with(&mut self, src: &NativeTensor) -> Result<()> {
+        let s = src.get()?;
+        match self.inner.as_mut() {
+            Some(t) => t.share_memory_with(s).js(),
+            None => Err(disposed("LiteTensor")),
+        }
+    }
+
+    /// Reshapes in place (shape validated by the caller and again here).
+    #[napi]
+    pub fn reshape(&mut self, shape: Vec<i32>) -> Result<()> {
+        self.get_mut()?.reshape(&shape).js()
+    }
+
+    /// A tensor sharing this one's memory.
+    #[napi]
+    pub fn slice(&self, start: Vec<u32>, end: Vec<u32>, step: Option<Vec<u32>>) -> Result<NativeTensor> {
+        let conv = |v: Vec<u32>| v.into_iter().map(|x| x as usize).collect::<Vec<_>>();
+        let step = step.map(conv);
+        let t = self.get()?.slice(&conv(start), &conv(end), step.as_deref()).js()?;
+        Ok(NativeTensor::wrap(t))
+    }
+
+    /// Re-reads the engine state.
+    #[napi]
+    pub fn update(&self) -> Result<()> {
+        self.get()?.update().js()
+    }
+
+    /// Zero-copy: the tensor uses `data`'s memory with `layout`; `data` is kept alive while used.
+    #[napi]
+    pub fn share_bytes(&mut self, data: Uint8Array, layout: NativeLayout) -> Result<()> {
+        let l = layout.to_lite()?;
+        if data.len() != l.nbytes() {
+            return Err(invalid(format!(
+                "shared memory has {} bytes, the layout needs {}",
+                data.len(),
+                l.nbytes()
+            )));
+        }
+        self.get_mut()?.reset_with(JsMemory(data), Some(&l)).js()
+    }
+
+    /// Copies host bytes in (exactly `nbytes`).
+    #[napi]
+    pub fn write_bytes(&mut self, data: &[u8]) -> Result<()> {
+        self.get_mut()?.copy_from_host(data).js()
+    }
+
+    /// A contiguous copy of the data.
+    #[napi]
+    pub fn read_bytes(&self) -> Result<Buffer> {
+        Ok(Buffer::from(self.get()?.to_host_bytes().js()?))
+    }
+
+    /// Address of the tensor memory (allocating it), for locating it inside shared JS memory.
+    #[napi]
+    pub fn address(&self) -> Result<f64> {
+        Ok(self.get()?.host_ptr().js()? as usize as f64)
+    }
+
+    /// A zero-copy ArrayBuffer over the tensor memory. It owns an anchor tensor sharing that
+    /// memory, so the memory outlives relayouts, re-shares, disposal and collection of this
+    /// tensor for as long as the ArrayBuffer lives.
+    #[napi]
+    pub fn view<'env>(&self, env: &'env Env) -> Result<ArrayBuffer<'env>> {
+        let t = self.get()?;
+        if t.device_type().js()? != DeviceType::Cpu && !t.is_pinned_host().js()? {
+            return Err(invalid("getDataByShare needs host memory; use toTypedArray() for device tensors"));
+        }
+        let layout = t.layout().js()?;
+        let mut anchor = Tensor::new(&Layout::default(), DeviceType::Cpu, 0, false).js()?;
+        anchor.share_memory_with(t).js()?;
+        let len = layout.nbytes();
+        let ptr = anchor.host_ptr().js()?;
+        if ptr.is_null() || len == 0 {
+            return Err(invalid("the tensor has no memory to share"));
+        }
+        // SAFETY: `ptr` points at `len` bytes of the storage `anchor` shares; the engine keeps
+        // that storage (and, through the anchor's dependencies, any JS memory or network it
+        // lives in) alive until the anchor is dropped, which happens only in the finalizer.
+        let ab = unsafe { ArrayBuffer::from_external(env, ptr, len, anchor, |_, anchor| drop(anchor)) };
+        ab.map_err(from_napi)
+    }
+
+    /// Releases the native tensor (idempotent).
+    #[napi]
+    pub fn dispose(&mut self) {
+        self.inner = None;
+    }
+
+    /// Whether `dispose` was called.
+    #[napi]
+    pub fn is_disposed(&self) -> bool {
+        self.inner.is_none()
+    }
+}
+
+/// `LITE_tensor_concat`.
+#[napi]
+pub fn concat_tensors(tensors: Vec<&NativeTensor>, dim: u32, device_type: i32, device_id: i32) -> Result<NativeTensor> {
+    let list = tensors.iter().map(|t| t.get()).collect::<Result<Vec<_>>>()?;
+    let t = Tensor::concat(&list, dim as usize, Some(device(device_type)?), Some(device_id)).js()?;
+    Ok(NativeTensor::wrap(t))
+}
+
+/// Address of a JS buffer's first byte (for locating tensor memory inside it).
+#[napi]
+pub fn address_of(data: &[u8]) -> f64 {
+    data.as_ptr() as usize as f64
+}

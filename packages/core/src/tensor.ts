@@ -1,0 +1,521 @@
+import type { NativeTensor } from '@lite/binding';
+import { type DTypeLike, type LiteTypedArray, dataTypeOfArray, dtypeArray, dtypeSize, floatToHalf, halfArrayToFloat32 } from './dtype.js';
+import { LiteDataType, LiteDeviceType } from './enums.js';
+import { LiteError, invalid, native } from './errors.js';
+import { LiteLayout, checkShape } from './layout.js';
+import { lib } from './native.js';
+
+/** Raw memory accepted by `setDataByCopy` / `setDataByShare`. */
+export type BinaryLike = ArrayBufferView | ArrayBuffer;
+
+/**
+ * Hook through which add-on packages (e.g. `@lite/ndarray`) teach `setDataByCopy` /
+ * `setDataByShare` new input kinds without `@lite/core` depending on them. A converter returns
+ * `undefined` when it does not recognise the value.
+ */
+export type DataConverter = (data: unknown) => { data: BinaryLike; layout: LiteLayout } | undefined;
+
+const converters: DataConverter[] = [];
+
+/** Registers a {@link DataConverter} (used by `@lite/ndarray`; idempotent per function). */
+export function registerDataConverter(converter: DataConverter): void {
+  if (!converters.includes(converter)) converters.push(converter);
+}
+
+/** Options of {@link LiteTensor.setDataByCopy} and {@link LiteTensor.setDataByShare}. */
+export interface SetDataOptions {
+  /** Relayout the tensor to this layout (or shape, keeping the dtype) before taking the data. */
+  layout?: LiteLayout | readonly number[];
+}
+
+/** Options-object form of the {@link LiteTensor} constructor. */
+export interface LiteTensorOptions {
+  /** Layout; alternatively give `shapes` (+ `dtype`). */
+  layout?: LiteLayout;
+  /** Shape, when no `layout` is given. */
+  shapes?: readonly number[];
+  /** dtype, when no `layout` is given (default float32). */
+  dtype?: DTypeLike;
+  /** Device (default `LITE_CPU`). */
+  deviceType?: LiteDeviceType;
+  /** Device id (default 0). */
+  deviceId?: number;
+  /** Pinned host memory (needs CUDA). */
+  isPinnedHost?: boolean;
+}
+
+// Zero-copy views of engine-owned memory, by address, so one block of native memory is wrapped
+// by at most one live external ArrayBuffer (V8 wants one backing store per external pointer).
+const externalViews = new Map<bigint, WeakRef<ArrayBuffer>>();
+const externalCleanup = new FinalizationRegistry<bigint>((address) => {
+  const ref = externalViews.get(address);
+  if (ref && ref.deref() === undefined) externalViews.delete(address);
+});
+// A view of caller memory keeps that memory reachable for as long as the view lives.
+const viewRetainers = new WeakMap<object, readonly Retained[]>();
+
+function toBytes(data: BinaryLike): Uint8Array {
+  if (data instanceof ArrayBuffer) return new Uint8Array(data);
+  if (ArrayBuffer.isView(data)) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  return invalid(`expected a TypedArray, Buffer, ArrayBuffer or DataView, got ${describe(data)}`);
+}
+
+/** Caller memory a tensor points into, with the byte length it had when it was shared. */
+interface Retained {
+  readonly source: BinaryLike;
+  readonly byteLength: number;
+}
+
+function bufferOf(data: BinaryLike): ArrayBufferLike {
+  return data instanceof ArrayBuffer ? data : data.buffer;
+}
+
+// A detached buffer reports byteLength 0 (Node 20 has no ArrayBuffer.prototype.detached).
+function checkNotDetached(data: BinaryLike, expectedBytes: number, what: string): void {
+  const buffer = bufferOf(data) as ArrayBufferLike & { detached?: boolean };
+  if (buffer.detached === true || (expectedBytes > 0 && toBytes(data).byteLength !== expectedBytes)) {
+    throw new LiteError('LITE_INVALID_ARGUMENT', `${what} was detached (transferred) or resized`);
+  }
+}
+
+function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  if (typeof value === 'object') return (value as object).constructor?.name ?? 'an object';
+  return typeof value;
+}
+
+function toLayout(layout: LiteLayout | readonly number[], keepDType: LiteDataType): LiteLayout {
+  if (layout instanceof LiteLayout) return layout;
+  if (Array.isArray(layout)) return new LiteLayout(layout, keepDType);
+  return invalid(`layout must be a LiteLayout or a shape array, got ${describe(layout)}`);
+}
+
+/**
+ * A tensor (megenginelite's `LiteTensor`): a layout plus memory, allocated lazily on first use.
+ *
+ * @example
+ * const t = new LiteTensor(new LiteLayout([2, 16], 'int32'));
+ * t.setDataByCopy(Array.from({ length: 32 }, (_, i) => i));
+ * t.toTypedArray(); // Int32Array [0, 1, ..., 31]
+ */
+export class LiteTensor implements Disposable {
+  #native: NativeTensor | null;
+  // Caller memory (from setDataByShare) this tensor, or one whose memory it shares, may point into.
+  #retained: readonly Retained[] = [];
+  // Keeps the owner of this tensor (e.g. its network) alive as long as the tensor is.
+  readonly #owner: object | undefined;
+
+  /**
+   * @param layout layout (or options object); memory is allocated on first use.
+   * @param deviceType device, default `LITE_CPU`.
+   * @param deviceId device id, default 0.
+   * @param isPinnedHost pinned host memory (needs CUDA), default false.
+   */
+  constructor(layout?: LiteLayout | LiteTensorOptions | readonly number[] | null, deviceType?: LiteDeviceType, deviceId?: number, isPinnedHost?: boolean);
+  /** @internal wraps a native tensor (e.g. a network's IO tensor). */
+  constructor(internal: { native: NativeTensor; owner?: object; retained?: readonly Retained[] });
+  constructor(
+    first?: LiteLayout | LiteTensorOptions | readonly number[] | null | { native: NativeTensor; owner?: object; retained?: readonly Retained[] },
+    deviceType: LiteDeviceType = LiteDeviceType.LITE_CPU,
+    deviceId = 0,
+    isPinnedHost = false,
+  ) {
+    if (first && typeof first === 'object' && 'native' in first && !(first instanceof LiteLayout)) {
+      this.#native = first.native;
+      this.#owner = first.owner;
+      this.#retained = first.retained ?? [];
+      return;
+    }
+    let layout: LiteLayout | undefined;
+    if (first instanceof LiteLayout) layout = first;
+    else if (Array.isArray(first)) layout = new LiteLayout(first as readonly number[]);
+    else if (first && typeof first === 'object') {
+      const o = first as LiteTensorOptions;
+      layout = o.layout ?? (o.shapes !== undefined || o.dtype !== undefined ? new LiteLayout(o.shapes ?? [], o.dtype) : undefined);
+      deviceType = o.deviceType ?? deviceType;
+      deviceId = o.deviceId ?? deviceId;
+      isPinnedHost = o.isPinnedHost ?? isPinnedHost;
+    } else if (first !== undefined && first !== null) {
+      invalid(`LiteTensor expects a LiteLayout, a shape array or an options object, got ${describe(first)}`);
+    }
+    if (!Number.isInteger(deviceId) || deviceId < 0) invalid(`deviceId must be a non-negative integer, got ${String(deviceId)}`);
+    if (!(deviceType in LiteDeviceType)) invalid(`unknown deviceType ${String(deviceType)}`);
+    const b = lib();
+    this.#native = native(() => new b.NativeTensor(layout?.toNative() ?? null, deviceType, deviceId, Boolean(isPinnedHost)));
+  }
+
+  /** @internal the live native tensor; throws `LITE_DISPOSED` after dispose. */
+  get native(): NativeTensor {
+    if (!this.#native) throw new LiteError('LITE_DISPOSED', 'the LiteTensor was disposed');
+    return this.#native;
+  }
+
+  /** @internal caller memory this tensor may point into. */
+  get retained(): readonly Retained[] {
+    return this.#retained;
+  }
+
+  #checkShared(): void {
+    for (const r of this.#retained) checkNotDetached(r.source, r.byteLength, 'memory shared with this tensor by setDataByShare');
+  }
+
+  /** Shape and dtype. Assign a {@link LiteLayout} or a shape array (keeps the dtype) to relayout. */
+  get layout(): LiteLayout {
+    const t = this.native;
+    return LiteLayout.fromNative(native(() => t.layout()));
+  }
+
+  set layout(layout: LiteLayout | readonly number[]) {
+    const t = this.native;
+    const next = toLayout(layout, LiteLayout.fromNative(native(() => t.layout())).dataType);
+    native(() => t.setLayout(next.toNative()));
+  }
+
+  /** Whether the memory is page-locked host memory (CUDA only). */
+  get isPinnedHost(): boolean {
+    const t = this.native;
+    return native(() => t.isPinnedHost());
+  }
+
+  /** Device type. */
+  get deviceType(): LiteDeviceType {
+    const t = this.native;
+    return native(() => t.deviceType()) as LiteDeviceType;
+  }
+
+  /** Device id. */
+  get deviceId(): number {
+    const t = this.native;
+    return native(() => t.deviceId());
+  }
+
+  /** Whether the memory is contiguous (false for most slices). */
+  get isContinue(): boolean {
+    const t = this.native;
+    return native(() => t.isContinue());
+  }
+
+  /** Size of the tensor's data in bytes (`count * dtypeSize`). */
+  get nbytes(): number {
+    const t = this.native;
+    return native(() => t.nbytes());
+  }
+
+  /** Whether {@link dispose} was called. */
+  get disposed(): boolean {
+    return this.#native === null;
+  }
+
+  /** Sets every byte to zero (allocating if needed). */
+  fillZero(): void {
+    const t = this.native;
+    this.#checkShared();
+    native(() => t.fillZero());
+  }
+
+  /** Copies `src`'s data into this tensor, taking `src`'s layout when it differs. */
+  copyFrom(src: LiteTensor): void {
+    if (!(src instanceof LiteTensor)) invalid(`copyFrom expects a LiteTensor, got ${describe(src)}`);
+    const t = this.native;
+    const s = src.native;
+    src.#checkShared();
+    this.#checkShared();
+    native(() => t.copyFrom(s));
+  }
+
+  /** Makes this tensor use `src`'s memory (and layout/device); writes through one show in the other. */
+  shareMemoryWith(src: LiteTensor): void {
+    if (!(src instanceof LiteTensor)) invalid(`shareMemoryWith expects a LiteTensor, got ${describe(src)}`);
+    const t = this.native;
+    const s = src.native;
+    src.#checkShared();
+    native(() => t.shareMemoryWith(s));
+    this.#retained = [...src.#retained];
+  }
+
+  /** Changes the shape without moving data; the element count must stay the same (one `-1` allowed). */
+  reshape(shape: readonly number[]): void {
+    if (!Array.isArray(shape)) invalid(`reshape expects a shape array, got ${describe(shape)}`);
+    const t = this.native;
+    const current = this.layout;
+    const count = current.count;
+    const dims = shape.map((d, i) => {
+      if (typeof d !== 'number' || !Number.isSafeInteger(d) || d < -1) invalid(`shape[${i}] must be a non-negative integer or -1, got ${String(d)}`);
+      return d;
+    });
+    const unknown = dims.filter((d) => d === -1).length;
+    if (unknown > 1) invalid('reshape allows at most one -1');
+    const known = dims.filter((d) => d !== -1).reduce((a, b) => a * b, 1);
+    if (unknown === 1) {
+      if (known === 0 || count % known !== 0) invalid(`cannot reshape ${count} elements into [${dims.join(', ')}]`);
+      dims[dims.indexOf(-1)] = count / known;
+    }
+    checkShape(dims);
+    const next = dims.reduce((a, b) => a * b, 1);
+    if (next !== count || dims.length === 0) invalid(`cannot reshape [${current.shapes.join(', ')}] (${count} elements) into [${shape.join(', ')}]`);
+    if (!this.isContinue) invalid('cannot reshape a non-contiguous tensor; copy it first (toTypedArray or copyFrom)');
+    native(() => t.reshape(dims));
+  }
+
+  /**
+   * A tensor sharing this tensor's memory: `[start, end)` with `step` per dimension (like numpy
+   * slicing). The result is usually not contiguous.
+   */
+  slice(start: readonly number[], end: readonly number[], step?: readonly number[]): LiteTensor {
+    const t = this.native;
+    const shapes = this.layout.shapes;
+    const ndim = shapes.length;
+    const check = (arr: readonly number[] | undefined, name: string): number[] | undefined => {
+      if (arr === undefined) return undefined;
+      if (!Array.isArray(arr)) invalid(`slice ${name} must be an array`);
+      if (arr.length !== ndim) invalid(`slice ${name} has ${arr.length} entries; the tensor has ${ndim} dimensions`);
+      return arr.map((v, i) => {
+        if (typeof v !== 'number' || !Number.isSafeInteger(v)) invalid(`slice ${name}[${i}] must be an integer, got ${String(v)}`);
+        return v;
+      });
+    };
+    const s = check(start, 'start') as number[];
+    const e = check(end, 'end') as number[];
+    const st = check(step, 'step') ?? shapes.map(() => 1);
+    for (let i = 0; i < ndim; i++) {
+      const dim = shapes[i] as number;
+      if ((st[i] as number) < 1) invalid(`slice step[${i}] must be >= 1, got ${st[i]}`);
+      if ((s[i] as number) < 0 || (s[i] as number) >= dim) invalid(`slice start[${i}] = ${s[i]} is out of range [0, ${dim})`);
+      if ((e[i] as number) <= (s[i] as number) || (e[i] as number) > dim) invalid(`slice end[${i}] = ${e[i]} must be in (${s[i]}, ${dim}]`);
+    }
+    this.#checkShared();
+    const child = native(() => t.slice(s, e, st));
+    return new LiteTensor({ native: child, owner: this.#owner, retained: this.#retained });
+  }
+
+  /** Re-reads the tensor's layout/memory after the engine changed it (megenginelite's `update`). */
+  update(): void {
+    const t = this.native;
+    native(() => t.update());
+  }
+
+  /**
+   * Copies data into the tensor.
+   *
+   * - a number array: the layout is kept; the array must not be longer than the tensor
+   *   (elements beyond it are left unchanged).
+   * - a TypedArray / Buffer / ArrayBuffer / DataView: its byte length must equal `nbytes`, unless
+   *   `options.layout` is given (relayout first) or the tensor has no layout yet (then it becomes
+   *   1-D of the array's dtype). TypedArrays of another element type than the tensor's dtype are
+   *   rejected (raw bytes — Uint8Array, Buffer, ArrayBuffer, DataView — are accepted for any dtype;
+   *   float16 travels as raw halves in a Uint16Array).
+   * - an ndarray, when `@lite/ndarray` is loaded.
+   */
+  setDataByCopy(data: readonly number[] | readonly bigint[] | BinaryLike | object, options: SetDataOptions = {}): void {
+    const t = this.native;
+    this.#checkShared();
+    if (Array.isArray(data)) {
+      if (options.layout !== undefined) this.layout = options.layout;
+      this.#copyNumbers(data as readonly (number | bigint)[]);
+      return;
+    }
+    const { bytes, layout } = this.#prepare(data, options, 'setDataByCopy');
+    if (layout) native(() => t.setLayout(layout.toNative()));
+    native(() => t.writeBytes(bytes));
+  }
+
+  /**
+   * Makes the tensor use `data`'s memory without copying (CPU tensors only). The tensor keeps
+   * `data` reachable while it uses it; writes to `data` are visible to the tensor and back.
+   * Size and dtype rules are those of {@link setDataByCopy}; with a different size the tensor
+   * takes `options.layout` or, without one, a 1-D layout of the array's dtype.
+   */
+  setDataByShare(data: BinaryLike | object, options: SetDataOptions = {}): void {
+    const t = this.native;
+    if (Array.isArray(data)) invalid('setDataByShare needs a TypedArray, Buffer, ArrayBuffer or DataView (a number array cannot be shared)');
+    const { bytes, layout, source } = this.#prepare(data, options, 'setDataByShare', true);
+    const target = layout ?? this.layout;
+    native(() => t.shareBytes(bytes, target.toNative()));
+    this.#retained = [{ source, byteLength: bytes.byteLength }];
+  }
+
+  #prepare(
+    data: unknown,
+    options: SetDataOptions,
+    what: string,
+    share = false,
+  ): { bytes: Uint8Array; layout: LiteLayout | undefined; source: BinaryLike } {
+    let source: BinaryLike;
+    let layoutFromData: LiteLayout | undefined;
+    if (data instanceof ArrayBuffer || ArrayBuffer.isView(data)) {
+      source = data;
+    } else {
+      const converted = converters.map((c) => c(data)).find((r) => r !== undefined);
+      if (!converted) {
+        return invalid(`${what} expects a number array, a TypedArray, Buffer, ArrayBuffer, DataView or an ndarray (with @lite/ndarray), got ${describe(data)}`);
+      }
+      source = converted.data;
+      layoutFromData = converted.layout;
+    }
+    const bytes = toBytes(source);
+    checkNotDetached(source, bytes.byteLength, `the data passed to ${what}`);
+    if (share && (bufferOf(source) as { resizable?: boolean }).resizable === true) {
+      invalid(`${what}: a resizable ArrayBuffer cannot be shared (it could shrink under the tensor)`);
+    }
+    const current = this.layout;
+    let layout: LiteLayout | undefined;
+    if (options.layout !== undefined) layout = toLayout(options.layout, current.dataType);
+    else if (layoutFromData) layout = layoutFromData;
+    const arrayType = ArrayBuffer.isView(source) && !(source instanceof DataView) ? dataTypeOfArray(source) : undefined;
+    const raw = !ArrayBuffer.isView(source) || source instanceof DataView || source instanceof Uint8Array;
+    const target = layout ?? current;
+    if (!layout && bytes.byteLength !== target.nbytes) {
+      if (current.ndim === 0 || share) {
+        if (arrayType === undefined || raw) {
+          if (current.ndim === 0) return invalid(`${what}: the tensor has no layout; pass options.layout to describe raw bytes`);
+          return invalid(`${what}: got ${bytes.byteLength} bytes but the tensor holds ${target.nbytes} (${current}); pass options.layout to relayout`);
+        }
+        const dtype = current.ndim === 0 ? arrayType : current.dataType;
+        if (dtypeSize(dtype) !== dtypeSize(arrayType) || (current.ndim !== 0 && !compatible(arrayType, dtype))) {
+          return invalid(`${what}: a ${source.constructor.name} cannot hold ${current.dtype} data`);
+        }
+        layout = new LiteLayout([bytes.byteLength / dtypeSize(dtype)], dtype);
+      } else {
+        return invalid(`${what}: got ${bytes.byteLength} bytes but the tensor holds ${target.nbytes} (${current}); pass options.layout to relayout`);
+      }
+    }
+    const finalLayout = layout ?? current;
+    if (bytes.byteLength !== finalLayout.nbytes) {
+      return invalid(`${what}: got ${bytes.byteLength} bytes but ${finalLayout} needs ${finalLayout.nbytes}`);
+    }
+    if (!raw && arrayType !== undefined && !compatible(arrayType, finalLayout.dataType)) {
+      return invalid(`${what}: a ${source.constructor.name} cannot hold ${finalLayout.dtype} data (use a matching TypedArray or raw bytes)`);
+    }
+    if (share && bytes.byteOffset % dtypeSize(finalLayout.dataType) !== 0) {
+      return invalid(`${what}: the data is not aligned to its ${dtypeSize(finalLayout.dataType)}-byte elements`);
+    }
+    return { bytes, layout, source };
+  }
+
+  #copyNumbers(values: readonly (number | bigint)[]): void {
+    const t = this.native;
+    const layout = this.layout;
+    if (layout.ndim === 0) invalid('setDataByCopy: the tensor has no layout; a number array keeps the layout, so set one first');
+    if (values.length > layout.count) invalid(`setDataByCopy: ${values.length} values do not fit in ${layout} (${layout.count} elements)`);
+    const Ctor = dtypeArray(layout.dataType);
+    const full = this.isContinue ? this.toTypedArray() : new Ctor(layout.count);
+    values.forEach((v, i) => {
+      if (layout.dataType === LiteDataType.LITE_INT64) {
+        if (typeof v !== 'bigint' && (typeof v !== 'number' || !Number.isSafeInteger(v))) invalid(`setDataByCopy: value ${i} (${String(v)}) is not an integer`);
+        (full as BigInt64Array)[i] = BigInt(v);
+      } else {
+        const n = typeof v === 'bigint' ? Number(v) : v;
+        if (typeof n !== 'number' || Number.isNaN(n) && layout.dataType !== LiteDataType.LITE_FLOAT && layout.dataType !== LiteDataType.LITE_HALF) {
+          invalid(`setDataByCopy: value ${i} (${String(v)}) is not a number`);
+        }
+        (full as Exclude<LiteTypedArray, BigInt64Array>)[i] = layout.dataType === LiteDataType.LITE_HALF ? floatToHalf(n) : n;
+      }
+    });
+    native(() => t.writeBytes(toBytes(full)));
+  }
+
+  /**
+   * A zero-copy view of the tensor's memory, typed by its dtype (float16 as raw halves in a
+   * `Uint16Array`). Later writes to the tensor show in the view and vice versa. The view never
+   * points at freed memory: it keeps the memory alive after the tensor is disposed, relaid out,
+   * re-shared or collected (it then no longer reflects the tensor). Contiguous tensors only.
+   */
+  getDataByShare(): LiteTypedArray {
+    const t = this.native;
+    this.#checkShared();
+    const layout = this.layout;
+    const Ctor = dtypeArray(layout.dataType);
+    if (!this.isContinue) invalid('getDataByShare needs a contiguous tensor; use toTypedArray() for a copy of a slice');
+    const nbytes = layout.nbytes;
+    if (nbytes === 0) return new Ctor(0);
+    const address = native(() => t.address());
+    const b = lib();
+    for (const r of this.#retained) {
+      const bytes = toBytes(r.source);
+      const base = b.addressOf(bytes);
+      if (address >= base && address + BigInt(nbytes) <= base + BigInt(bytes.byteLength)) {
+        const view = new Ctor(bytes.buffer as ArrayBuffer, bytes.byteOffset + Number(address - base), layout.count);
+        viewRetainers.set(view, this.#retained);
+        return view;
+      }
+    }
+    let buffer = externalViews.get(address)?.deref();
+    if (!buffer || buffer.byteLength < nbytes) {
+      buffer = native(() => t.view());
+      externalViews.set(address, new WeakRef(buffer));
+      externalCleanup.register(buffer, address);
+    }
+    return new Ctor(buffer, 0, layout.count);
+  }
+
+  /** A contiguous copy of the data (works for slices and device tensors); float16 as raw halves. */
+  toTypedArray(): LiteTypedArray {
+    const t = this.native;
+    this.#checkShared();
+    const layout = this.layout;
+    const Ctor = dtypeArray(layout.dataType);
+    if (layout.nbytes === 0) return new Ctor(0);
+    const bytes = native(() => t.readBytes());
+    return new Ctor(bytes.buffer as ArrayBuffer, bytes.byteOffset, layout.count);
+  }
+
+  /** Beyond megenginelite: the data as float32 (converting float16 halves and integers). */
+  toFloat32Array(): Float32Array {
+    const data = this.toTypedArray();
+    if (this.layout.dataType === LiteDataType.LITE_HALF) return halfArrayToFloat32(data as Uint16Array);
+    if (data instanceof Float32Array) return data;
+    if (data instanceof BigInt64Array) return Float32Array.from(data, (v) => Number(v));
+    return Float32Array.from(data as ArrayLike<number>);
+  }
+
+  /** Releases the native tensor now (idempotent). Later use throws `LITE_DISPOSED`. */
+  dispose(): void {
+    const t = this.#native;
+    this.#native = null;
+    this.#retained = [];
+    t?.dispose();
+  }
+
+  /** Same as {@link dispose}, for `using`. */
+  [Symbol.dispose](): void {
+    this.dispose();
+  }
+
+  /** `LiteTensor([2, 4], float32, LITE_CPU)` (or `LiteTensor(disposed)`). */
+  toString(): string {
+    if (!this.#native) return 'LiteTensor(disposed)';
+    const l = this.layout;
+    return `LiteTensor([${l.shapes.join(', ')}], ${l.dtype}, ${LiteDeviceType[this.deviceType] ?? this.deviceType})`;
+  }
+
+  /**
+   * Concatenates tensors of equal shape except along `dim` into a new tensor
+   * (C `LITE_tensor_concat`).
+   */
+  static concat(tensors: readonly LiteTensor[], dim: number, deviceType: LiteDeviceType = LiteDeviceType.LITE_CPU, deviceId = 0): LiteTensor {
+    if (!Array.isArray(tensors) || tensors.length === 0) invalid('concat needs a non-empty array of LiteTensors');
+    tensors.forEach((t, i) => {
+      if (!(t instanceof LiteTensor)) invalid(`concat: element ${i} is not a LiteTensor`);
+    });
+    const natives = tensors.map((t) => t.native);
+    const first = tensors[0]!.layout;
+    if (!Number.isInteger(dim) || dim < 0 || dim >= first.ndim) invalid(`concat dim ${dim} is out of range for rank ${first.ndim}`);
+    tensors.forEach((t, i) => {
+      const l = t.layout;
+      if (l.dataType !== first.dataType) invalid(`concat: tensor ${i} has dtype ${l.dtype}, expected ${first.dtype}`);
+      if (l.ndim !== first.ndim || l.shapes.some((d, k) => k !== dim && d !== first.shapes[k])) {
+        invalid(`concat: tensor ${i} has shape [${l.shapes.join(', ')}], incompatible with [${first.shapes.join(', ')}] along dim ${dim}`);
+      }
+      t.#checkShared();
+    });
+    const b = lib();
+    return new LiteTensor({ native: native(() => b.concatTensors(natives, dim, deviceType, deviceId)) });
+  }
+}
+
+function compatible(arrayType: LiteDataType, dtype: LiteDataType): boolean {
+  if (arrayType === dtype) return true;
+  // float16 travels as raw halves.
+  return arrayType === LiteDataType.LITE_UINT16 && dtype === LiteDataType.LITE_HALF;
+}
