@@ -1,3 +1,4 @@
+import type { NativeConfig, NativeOptions } from '@lite/binding';
 import { LiteBackend, LiteDeviceType, LiteIOType } from './enums.js';
 import { invalid } from './errors.js';
 import { LiteLayout } from './layout.js';
@@ -71,7 +72,7 @@ export class LiteOptions {
   }
 
   /** @internal validates and converts to the binding's plain form. */
-  toNative(): Record<string, boolean | number> {
+  toNative(): NativeOptions {
     const out: Record<string, boolean | number> = {};
     for (const k of BOOL_OPTIONS) {
       if (typeof this[k] !== 'boolean') invalid(`LiteOptions.${k} must be a boolean, got ${String(this[k])}`);
@@ -81,7 +82,7 @@ export class LiteOptions {
       if (!Number.isInteger(this[k]) || this[k] < 0 || this[k] > 0x7fffffff) invalid(`LiteOptions.${k} must be a non-negative integer, got ${String(this[k])}`);
       out[k] = this[k];
     }
-    return out;
+    return out as unknown as NativeOptions;
   }
 }
 
@@ -136,16 +137,7 @@ export class LiteConfig {
 }
 
 /** @internal plain config for the binding. */
-export interface NativeConfigInit {
-  hasCompression: boolean;
-  deviceId: number;
-  deviceType: number;
-  backend: number;
-  bareModelCryptionName: string;
-  options: Record<string, boolean | number>;
-  autoOptimizeInference: boolean;
-  discreteInputName: string;
-}
+export type NativeConfigInit = NativeConfig;
 
 /** @internal plain IO for the binding. */
 export interface NativeIoInit {

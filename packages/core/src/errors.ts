@@ -51,6 +51,11 @@ export function toLiteError(err: unknown): unknown {
     if (typeof code === 'string' && KNOWN_CODES.has(code)) {
       return new LiteError(code as LiteErrorCode, err.message);
     }
+    // Async tasks carry the code in front of the message, separated by U+0001.
+    const sep = err.message.indexOf('\u0001');
+    if (sep > 0 && KNOWN_CODES.has(err.message.slice(0, sep))) {
+      return new LiteError(err.message.slice(0, sep) as LiteErrorCode, err.message.slice(sep + 1));
+    }
   }
   return err;
 }

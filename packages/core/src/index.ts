@@ -7,3 +7,23 @@ export * from './enums.js';
 export { LiteError, type LiteErrorCode } from './errors.js';
 export * from './dtype.js';
 export { LiteLayout, MAX_NDIM } from './layout.js';
+export { LiteTensor, registerDataConverter, type BinaryLike, type DataConverter, type LiteTensorOptions, type SetDataOptions } from './tensor.js';
+export { LiteConfig, LiteIO, LiteNetworkIO, LiteOptions, type LiteIOArgs } from './config.js';
+export { LiteNetwork, getModelIoInfo, readModel, type Feed, type ModelSource } from './network.js';
+export { LiteGlobal, getLogLevel, getVersion, setLogLevel } from './global.js';
+
+import { getVersion } from './global.js';
+
+function loadedVersion(): string {
+  try {
+    return getVersion();
+  } catch {
+    return '';
+  }
+}
+
+/**
+ * Version of the loaded runtime ("M.m.p"), read once at import; `""` when the runtime could not
+ * be loaded (every other call then throws `LITE_RUNTIME_NOT_FOUND` with the reason).
+ */
+export const version: string = loadedVersion();

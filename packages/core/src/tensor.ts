@@ -46,8 +46,8 @@ export interface LiteTensorOptions {
 
 // Zero-copy views of engine-owned memory, by address, so one block of native memory is wrapped
 // by at most one live external ArrayBuffer (V8 wants one backing store per external pointer).
-const externalViews = new Map<bigint, WeakRef<ArrayBuffer>>();
-const externalCleanup = new FinalizationRegistry<bigint>((address) => {
+const externalViews = new Map<number, WeakRef<ArrayBuffer>>();
+const externalCleanup = new FinalizationRegistry<number>((address) => {
   const ref = externalViews.get(address);
   if (ref && ref.deref() === undefined) externalViews.delete(address);
 });
@@ -434,7 +434,7 @@ export class LiteTensor implements Disposable {
     for (const r of this.#retained) {
       const bytes = toBytes(r.source);
       const base = b.addressOf(bytes);
-      if (address >= base && address + BigInt(nbytes) <= base + BigInt(bytes.byteLength)) {
+      if (address >= base && address + nbytes <= base + bytes.byteLength) {
         const view = new Ctor(bytes.buffer as ArrayBuffer, bytes.byteOffset + Number(address - base), layout.count);
         viewRetainers.set(view, this.#retained);
         return view;
@@ -504,7 +504,7 @@ export class LiteTensor implements Disposable {
     tensors.forEach((t, i) => {
       const l = t.layout;
       if (l.dataType !== first.dataType) invalid(`concat: tensor ${i} has dtype ${l.dtype}, expected ${first.dtype}`);
-      if (l.ndim !== first.ndim || l.shapes.some((d, k) => k !== dim && d !== first.shapes[k])) {
+      if (l.ndim !== first.ndim || l.shapes.some((d: number, k: number) => k !== dim && d !== first.shapes[k])) {
         invalid(`concat: tensor ${i} has shape [${l.shapes.join(', ')}], incompatible with [${first.shapes.join(', ')}] along dim ${dim}`);
       }
       t.#checkShared();

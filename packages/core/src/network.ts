@@ -1,0 +1,428 @@
+import { readFileSync } from 'node:fs';
+import type { NativeNetwork } from '@lite/binding';
+import { LiteConfig, LiteNetworkIO } from './config.js';
+import { LiteAlgoSelectStrategy, LiteDeviceType, LiteTensorPhase } from './enums.js';
+import { LiteError, invalid, native, nativeAsync } from './errors.js';
+import { lib } from './native.js';
+import { type BinaryLike, LiteTensor } from './tensor.js';
+
+/** A model to load: a file path, or the model's bytes. */
+export type ModelSource = string | Uint8Array | ArrayBuffer;
+
+/** What `predict` accepts per input: data for `setDataByCopy`, or a tensor to copy from. */
+export type Feed = BinaryLike | readonly number[] | LiteTensor | object;
+
+function modelBytes(model: Uint8Array | ArrayBuffer): Uint8Array {
+  const bytes = model instanceof ArrayBuffer ? new Uint8Array(model) : model;
+  if (bytes.byteLength === 0) invalid('the model is empty (0 bytes)');
+  return bytes;
+}
+
+function checkModel(model: unknown): asserts model is ModelSource {
+  if (typeof model === 'string') {
+    if (model.length === 0 || model.includes('\0')) invalid('model path must be a non-empty string without NUL');
+    return;
+  }
+  if (model instanceof Uint8Array || model instanceof ArrayBuffer) return;
+  invalid(`load expects a file path, a Uint8Array or an ArrayBuffer, got ${model === null ? 'null' : typeof model}`);
+}
+
+/**
+ * A network: load a model, set inputs, run, read outputs (megenginelite's `LiteNetwork`).
+ *
+ * @example
+ * const net = new LiteNetwork();
+ * await net.loadAsync('model.mge');
+ * const outputs = await net.predict({ data: new Float32Array(3 * 224 * 224) });
+ */
+export class LiteNetwork implements Disposable {
+  #native: NativeNetwork | null;
+  #config: LiteConfig;
+  #io: LiteNetworkIO;
+  #loaded = false;
+  #queue: Promise<unknown> = Promise.resolve();
+  #pending = 0;
+  // IO tensor wrappers by phase/name, so memory shared into an input stays reachable as long as
+  // the network is.
+  #ioTensors = new Map<string, LiteTensor>();
+
+  /**
+   * @param config configuration (default: CPU, C defaults).
+   * @param io inputs/outputs to configure (default: as in the model).
+   */
+  constructor(config?: LiteConfig, io?: LiteNetworkIO) {
+    if (config !== undefined && !(config instanceof LiteConfig)) invalid('LiteNetwork config must be a LiteConfig');
+    if (io !== undefined && !(io instanceof LiteNetworkIO)) invalid('LiteNetwork io must be a LiteNetworkIO');
+    this.#config = config ?? new LiteConfig();
+    this.#io = io ?? new LiteNetworkIO();
+    const b = lib();
+    if (this.#config.deviceType !== LiteDeviceType.LITE_CPU && this.#config.deviceType !== LiteDeviceType.LITE_DEVICE_DEFAULT) {
+      const count = native(() => b.getDeviceCount(this.#config.deviceType));
+      if (count === 0) throw new LiteError('LITE_UNSUPPORTED', `no ${LiteDeviceType[this.#config.deviceType] ?? this.#config.deviceType} device is available on this machine`);
+    }
+    const cfg = this.#config.toNative();
+    const nio = this.#io.toNative();
+    this.#native = native(() => new b.NativeNetwork(cfg, nio));
+  }
+
+  /** @internal */
+  get native(): NativeNetwork {
+    if (!this.#native) throw new LiteError('LITE_DISPOSED', 'the LiteNetwork was disposed');
+    return this.#native;
+  }
+
+  /** The configuration the network was created with. */
+  get config(): LiteConfig {
+    return this.#config;
+  }
+
+  /** The IO description the network was created with. */
+  get io(): LiteNetworkIO {
+    return this.#io;
+  }
+
+  /** Whether a model was loaded. */
+  get loaded(): boolean {
+    return this.#loaded;
+  }
+
+  /** Loads a model from a file path or bytes (blocking; see {@link loadAsync}). */
+  load(model: ModelSource): void {
+    checkModel(model);
+    const n = this.native;
+    if (typeof model === 'string') native(() => n.loadPath(model));
+    else {
+      const bytes = modelBytes(model);
+      native(() => n.loadBytes(bytes));
+    }
+    this.#loaded = true;
+  }
+
+  /** Loads a model off the JS thread (libuv pool). */
+  loadAsync(model: ModelSource): Promise<void> {
+    try {
+      checkModel(model);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    return this.#enqueue(async () => {
+      const n = this.native;
+      if (typeof model === 'string') await nativeAsync(n.loadPathAsync(model));
+      else await nativeAsync(n.loadBytesAsync(modelBytes(model)));
+      this.#loaded = true;
+    });
+  }
+
+  #checkLoaded(what: string): void {
+    if (!this.#loaded) throw new LiteError('LITE_INVALID_ARGUMENT', `${what} needs a loaded model; call load() or loadAsync() first`);
+  }
+
+  /** Runs inference (blocking unless an async callback is set; then call {@link wait}). */
+  forward(): void {
+    this.#checkLoaded('forward');
+    const n = this.native;
+    native(() => n.forward());
+  }
+
+  /** Waits for the inference started by {@link forward}. */
+  wait(): void {
+    const n = this.native;
+    native(() => n.wait());
+  }
+
+  /**
+   * Beyond megenginelite: forward + wait on the libuv pool; the event loop keeps turning.
+   * Calls on one network are queued and run one at a time; while one runs, synchronous calls on
+   * the network and its IO tensors throw `LITE_BUSY`.
+   */
+  forwardAsync(): Promise<void> {
+    try {
+      this.#checkLoaded('forwardAsync');
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    return this.#enqueue(() => nativeAsync(this.native.forwardAsync()));
+  }
+
+  #enqueue<T>(job: () => Promise<T>): Promise<T> {
+    this.#pending++;
+    const run = this.#queue.then(job, job);
+    this.#queue = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    return run.finally(() => {
+      this.#pending--;
+    });
+  }
+
+  /**
+   * Beyond megenginelite: sets named inputs, runs off the JS thread and returns the outputs by name.
+   * Feeds may be TypedArrays/Buffers (copied), number arrays, LiteTensors (copied) or ndarrays
+   * (with `@lite/ndarray`). Returned tensors are the network's output tensors: read them before
+   * the next run, or copy them (`toTypedArray`).
+   */
+  predict(feeds: Record<string, Feed>): Promise<Record<string, LiteTensor>> {
+    return this.#enqueue(async () => {
+      this.#checkLoaded('predict');
+      if (feeds === null || typeof feeds !== 'object') invalid('predict expects an object of input name → data');
+      const inputs = this.getAllInputName();
+      for (const name of Object.keys(feeds)) {
+        if (!inputs.includes(name)) invalid(`predict: unknown input "${name}" (inputs: ${inputs.join(', ')})`);
+      }
+      for (const [name, data] of Object.entries(feeds)) {
+        const t = this.getIoTensor(name, LiteTensorPhase.LITE_INPUT);
+        if (data instanceof LiteTensor) t.copyFrom(data);
+        else t.setDataByCopy(data as BinaryLike);
+      }
+      await nativeAsync(this.native.forwardAsync());
+      const out: Record<string, LiteTensor> = {};
+      for (const name of this.getAllOutputName()) out[name] = this.getIoTensor(name, LiteTensorPhase.LITE_OUTPUT);
+      return out;
+    });
+  }
+
+  /** The input or output tensor called `name`. */
+  getIoTensor(name: string, phase: LiteTensorPhase = LiteTensorPhase.LITE_IO): LiteTensor {
+    if (typeof name !== 'string') invalid(`tensor name must be a string, got ${typeof name}`);
+    if (!(phase in LiteTensorPhase)) invalid(`phase ${String(phase)} is not a LiteTensorPhase`);
+    this.#checkLoaded('getIoTensor');
+    const n = this.native;
+    const names = phase === LiteTensorPhase.LITE_OUTPUT ? this.getAllOutputName() : phase === LiteTensorPhase.LITE_INPUT ? this.getAllInputName() : [...this.getAllInputName(), ...this.getAllOutputName()];
+    if (!names.includes(name)) {
+      invalid(`no ${phase === LiteTensorPhase.LITE_IO ? 'input or output' : LiteTensorPhase[phase] === 'LITE_INPUT' ? 'input' : 'output'} named "${name}" (have: ${names.join(', ')})`);
+    }
+    const key = `${this.getAllInputName().includes(name) && phase !== LiteTensorPhase.LITE_OUTPUT ? 'in' : 'out'}:${name}`;
+    const cached = this.#ioTensors.get(key);
+    if (cached && !cached.disposed) return cached;
+    const t = new LiteTensor({ native: native(() => n.getIoTensor(name, phase)), owner: this });
+    this.#ioTensors.set(key, t);
+    return t;
+  }
+
+  /** One tensor of the discrete input `name` (see `LiteConfig.discreteInputName`). */
+  getDiscreteTensor(name: string, index: number, phase: LiteTensorPhase = LiteTensorPhase.LITE_INPUT): LiteTensor {
+    if (typeof name !== 'string') invalid('tensor name must be a string');
+    if (!Number.isInteger(index) || index < 0) invalid(`index must be a non-negative integer, got ${String(index)}`);
+    this.#checkLoaded('getDiscreteTensor');
+    const n = this.native;
+    return new LiteTensor({ native: native(() => n.getDiscreteTensor(name, index, phase)), owner: this });
+  }
+
+  /** Name of input `index`. */
+  getInputName(index: number): string {
+    const names = this.getAllInputName();
+    if (!Number.isInteger(index) || index < 0 || index >= names.length) invalid(`input index ${String(index)} is out of range [0, ${names.length})`);
+    return names[index] as string;
+  }
+
+  /** Name of output `index`. */
+  getOutputName(index: number): string {
+    const names = this.getAllOutputName();
+    if (!Number.isInteger(index) || index < 0 || index >= names.length) invalid(`output index ${String(index)} is out of range [0, ${names.length})`);
+    return names[index] as string;
+  }
+
+  /** All input names. */
+  getAllInputName(): string[] {
+    this.#checkLoaded('getAllInputName');
+    const n = this.native;
+    return native(() => n.inputNames());
+  }
+
+  /** All output names. */
+  getAllOutputName(): string[] {
+    this.#checkLoaded('getAllOutputName');
+    const n = this.native;
+    return native(() => n.outputNames());
+  }
+
+  #beforeLoad(what: string): void {
+    if (this.#loaded) throw new LiteError('LITE_INVALID_ARGUMENT', `${what} must be set before the model is loaded`);
+  }
+
+  /** Device id (set before load). */
+  get deviceId(): number {
+    const n = this.native;
+    return native(() => n.deviceId());
+  }
+
+  set deviceId(id: number) {
+    if (!Number.isInteger(id) || id < 0) invalid(`deviceId must be a non-negative integer, got ${String(id)}`);
+    this.#beforeLoad('deviceId');
+    const n = this.native;
+    native(() => n.setDeviceId(id));
+  }
+
+  /** Stream id (set before load). */
+  get streamId(): number {
+    const n = this.native;
+    return native(() => n.streamId());
+  }
+
+  set streamId(id: number) {
+    if (!Number.isInteger(id) || id < 0) invalid(`streamId must be a non-negative integer, got ${String(id)}`);
+    this.#beforeLoad('streamId');
+    const n = this.native;
+    native(() => n.setStreamId(id));
+  }
+
+  /** CPU threads (set before load). */
+  get threadsNumber(): number {
+    const n = this.native;
+    return native(() => n.threadsNumber());
+  }
+
+  set threadsNumber(threads: number) {
+    if (!Number.isInteger(threads) || threads < 1 || threads > 1024) invalid(`threadsNumber must be an integer in [1, 1024], got ${String(threads)}`);
+    this.#beforeLoad('threadsNumber');
+    const n = this.native;
+    native(() => n.setThreadsNumber(threads));
+  }
+
+  /** Device type. */
+  get deviceType(): LiteDeviceType {
+    const n = this.native;
+    return native(() => n.deviceType()) as LiteDeviceType;
+  }
+
+  /** Runs CPU kernels on the calling thread (before load). */
+  enableCpuInplaceMode(): void {
+    this.#beforeLoad('enableCpuInplaceMode');
+    const n = this.native;
+    native(() => n.enableCpuInplaceMode());
+  }
+
+  /** Whether CPU inplace mode is on. */
+  isCpuInplaceMode(): boolean {
+    const n = this.native;
+    return native(() => n.isCpuInplaceMode());
+  }
+
+  /** Uses TensorRT (needs a CUDA build and device; before load). */
+  useTensorrt(): void {
+    this.#beforeLoad('useTensorrt');
+    const n = this.native;
+    native(() => n.useTensorrt());
+  }
+
+  /** Shares the weights of the loaded network `src` (call before loading this one). */
+  shareWeightsWith(src: LiteNetwork): void {
+    if (!(src instanceof LiteNetwork)) invalid('shareWeightsWith expects a LiteNetwork');
+    if (!src.#loaded) invalid('shareWeightsWith: the source network has no model loaded');
+    this.#beforeLoad('shareWeightsWith');
+    const n = this.native;
+    const s = src.native;
+    native(() => n.shareWeightsWith(s));
+    this.#loaded = true;
+  }
+
+  /** Shares runtime memory with `src` (Python: `share_runtime_memroy`; before load). */
+  shareRuntimeMemoryWith(src: LiteNetwork): void {
+    if (!(src instanceof LiteNetwork)) invalid('shareRuntimeMemoryWith expects a LiteNetwork');
+    this.#beforeLoad('shareRuntimeMemoryWith');
+    const n = this.native;
+    const s = src.native;
+    native(() => n.shareRuntimeMemoryWith(s));
+  }
+
+  /** Writes a profile JSON to `jsonPath` (before load). */
+  enableProfilePerformance(jsonPath: string): void {
+    const n = this.native;
+    native(() => n.enableProfilePerformance(String(jsonPath)));
+  }
+
+  /** Workspace limit for algorithms, in bytes (after load). */
+  setNetworkAlgoWorkspaceLimit(bytes: number): void {
+    this.#checkLoaded('setNetworkAlgoWorkspaceLimit');
+    const n = this.native;
+    native(() => n.setNetworkAlgoWorkspaceLimit(bytes));
+  }
+
+  /** Algorithm selection policy (after load); fast-run batch options as in megenginelite. */
+  setNetworkAlgoPolicy(policy: LiteAlgoSelectStrategy | number, sharedBatchSize = 0, binaryEqualBetweenBatch = false): void {
+    if (!Number.isInteger(sharedBatchSize) || sharedBatchSize < 0) invalid('sharedBatchSize must be a non-negative integer');
+    this.#checkLoaded('setNetworkAlgoPolicy');
+    const n = this.native;
+    native(() => n.setNetworkAlgoPolicy(policy, sharedBatchSize, Boolean(binaryEqualBetweenBatch)));
+  }
+
+  /** Dumps IO values as text into `path` on each forward. */
+  ioTxtDump(path: string): void {
+    const n = this.native;
+    native(() => n.ioTxtDump(String(path)));
+  }
+
+  /** Dumps IO values as binary files into the folder `dir` on each forward. */
+  ioBinDump(dir: string): void {
+    const n = this.native;
+    native(() => n.ioBinDump(String(dir)));
+  }
+
+  /** Writes static memory allocation info into `logDir` (after load). */
+  getStaticMemoryAllocInfo(logDir = 'logs/test'): void {
+    this.#checkLoaded('getStaticMemoryAllocInfo');
+    const n = this.native;
+    native(() => n.getStaticMemoryAllocInfo(String(logDir)));
+  }
+
+  /** Enables the global layout transform (before load). */
+  enableGlobalLayoutTransform(): void {
+    this.#beforeLoad('enableGlobalLayoutTransform');
+    const n = this.native;
+    native(() => n.enableGlobalLayoutTransform());
+  }
+
+  /** Dumps the layout-transformed model to `path` (after load). */
+  dumpLayoutTransformModel(path: string): void {
+    this.#checkLoaded('dumpLayoutTransformModel');
+    const n = this.native;
+    native(() => n.dumpLayoutTransformModel(String(path)));
+  }
+
+  /** Extra configuration (before load). */
+  extraConfigure(cfg: { disableConfigureByModelInfo?: boolean }): void {
+    this.#beforeLoad('extraConfigure');
+    const n = this.native;
+    native(() => n.extraConfigure(Boolean(cfg?.disableConfigureByModelInfo)));
+  }
+
+  /** Beyond megenginelite: the extra info string packed with the model ("" when none). */
+  getModelExtraInfo(): string {
+    this.#checkLoaded('getModelExtraInfo');
+    const n = this.native;
+    return native(() => n.modelExtraInfo());
+  }
+
+  /**
+   * Releases the network. Its IO tensors stay usable until they are disposed or collected.
+   * Throws `LITE_BUSY` while an async call runs.
+   */
+  dispose(): void {
+    if (!this.#native) return;
+    if (this.#pending > 0) throw new LiteError('LITE_BUSY', 'cannot dispose a network while an async call on it is pending');
+    const n = this.#native;
+    native(() => n.dispose());
+    this.#native = null;
+    this.#ioTensors.clear();
+  }
+
+  /** Same as {@link dispose}, for `using`. */
+  [Symbol.dispose](): void {
+    this.dispose();
+  }
+}
+
+/** IO info of a model before loading it: its inputs/outputs with names and layouts. */
+export function getModelIoInfo(model: ModelSource, config?: LiteConfig): LiteNetworkIO {
+  checkModel(model);
+  const b = lib();
+  const cfg = (config ?? new LiteConfig()).toNative();
+  const src = typeof model === 'string' ? model : modelBytes(model);
+  return LiteNetworkIO.fromNative(native(() => b.getModelIoInfo(src, cfg)));
+}
+
+/** Reads a model file into memory (helper for `load(bytes)`). */
+export function readModel(path: string): Uint8Array {
+  return readFileSync(path);
+}
