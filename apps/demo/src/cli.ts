@@ -1,0 +1,214 @@
+import { spawn } from 'node:child_process';
+import { readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { DigitClassifier } from './engine.js';
+import { loadHeldOut, loadModelMeta, PIXELS, sampleInput } from './heldout.js';
+import { decodePngToInk } from './image.js';
+import { parseNpy } from './npy.js';
+import { BENCH_SCRIPT, MODEL_PATH, PACKAGE_ROOT, REPO_ROOT } from './paths.js';
+import { asciiDigit, mnistPreprocess, topK } from './preprocess.js';
+import { startServer } from './server.js';
+import { fmtMs, median, percentile } from './stats.js';
+
+const USAGE = `lite-demo: handwritten digits on MegEngine Lite (@lite/core)
+
+usage:
+  lite-demo classify <image.png|digit.npy> [--no-preprocess] [--threads N] [--json]
+      PNG: any size, white-on-black or black-on-white; MNIST-style preprocessing
+      (bounding box -> 20x20, centre of mass -> centre of 28x28) unless --no-preprocess.
+      NPY: 28x28, 1x28x28 or 1x1x28x28 (float in 0..1, or uint8 0..255); used as is.
+  lite-demo eval [--threads N] [--limit N]
+      accuracy on the held-out MNIST split through @lite/core, latency median/p95;
+      exits 1 when the accuracy is below the model's minimum (97%).
+  lite-demo serve [--port 3000] [--host 127.0.0.1] [--threads N]
+      the web page: draw a digit, see the top-3 classes and the inference time.
+  lite-demo bench [-- options of tools/bench/run.mjs]
+      the benchmark suite (C floor, Python megenginelite, @lite/core).
+`;
+
+export async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case 'classify':
+      return classifyCommand(rest);
+    case 'eval':
+      return evalCommand(rest);
+    case 'serve':
+      return serveCommand(rest);
+    case 'bench':
+      return benchCommand(rest);
+    case undefined:
+    case 'help':
+    case '--help':
+    case '-h':
+      process.stdout.write(USAGE);
+      return command === undefined ? 2 : 0;
+    default:
+      process.stderr.write(`unknown command "${command}"\n\n${USAGE}`);
+      return 2;
+  }
+}
+
+function threadsOption(value: string | undefined): number {
+  const n = value === undefined ? 1 : Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > 64) throw new Error(`--threads must be an integer 1..64 (got ${value})`);
+  return n;
+}
+
+/** Reads a digit file into a 28x28 model input. */
+export function loadDigitFile(file: string, preprocess = true): { input: Float32Array; empty: boolean } {
+  const buf = readFileSync(file);
+  const ext = path.extname(file).toLowerCase();
+  if (ext === '.npy') {
+    const npy = parseNpy(buf);
+    const n = npy.shape.reduce((a, v) => a * v, 1);
+    if (n !== PIXELS) throw new Error(`${file}: shape [${npy.shape.join(', ')}] is not 28x28`);
+    const input = new Float32Array(PIXELS);
+    const scale = npy.dtype === 'uint8' ? 1 / 255 : 1;
+    for (let i = 0; i < PIXELS; i++) input[i] = Number(npy.data[i]) * scale;
+    const max = input.reduce((a, v) => Math.max(a, v), 0);
+    if (max > 1.0001) for (let i = 0; i < PIXELS; i++) input[i] = (input[i] as number) / 255; // 0..255 floats
+    return { input, empty: max === 0 };
+  }
+  if (ext === '.png') {
+    const ink = decodePngToInk(buf);
+    if (!preprocess) {
+      if (ink.width !== 28 || ink.height !== 28) throw new Error(`${file}: --no-preprocess needs a 28x28 PNG (got ${ink.width}x${ink.height})`);
+      return { input: ink.data, empty: ink.data.every((v) => v === 0) };
+    }
+    return mnistPreprocess(ink);
+  }
+  throw new Error(`${file}: expected a .png or .npy file`);
+}
+
+async function classifyCommand(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: { 'no-preprocess': { type: 'boolean' }, threads: { type: 'string' }, json: { type: 'boolean' } },
+  });
+  const file = positionals[0];
+  if (!file || positionals.length > 1) {
+    process.stderr.write('usage: lite-demo classify <image.png|digit.npy>\n');
+    return 2;
+  }
+  const { input, empty } = loadDigitFile(file, !values['no-preprocess']);
+  if (empty) {
+    process.stderr.write(`${file}: no ink found (blank image)\n`);
+    return 1;
+  }
+  using clf = await DigitClassifier.create({ threads: threadsOption(values.threads) });
+  const { prob, ms } = await clf.classify(input);
+  const top = topK(prob, 3);
+  if (values.json) {
+    process.stdout.write(`${JSON.stringify({ file, digit: top[0]?.digit, top, prob: Array.from(prob), ms })}\n`);
+    return 0;
+  }
+  process.stdout.write(`${asciiDigit(input)}\n\n`);
+  process.stdout.write(`digit: ${top[0]?.digit}\n`);
+  for (const t of top) {
+    const bar = '█'.repeat(Math.round(t.prob * 40));
+    process.stdout.write(`  ${t.digit}  ${(t.prob * 100).toFixed(2).padStart(6)}%  ${bar}\n`);
+  }
+  process.stdout.write(`inference: ${fmtMs(ms)} (@lite/core predict)\n`);
+  return 0;
+}
+
+async function evalCommand(args: string[]): Promise<number> {
+  const { values } = parseArgs({ args, options: { threads: { type: 'string' }, limit: { type: 'string' } } });
+  const threads = threadsOption(values.threads);
+  const meta = loadModelMeta();
+  const held = loadHeldOut();
+  const limit = values.limit === undefined ? held.count : Math.min(held.count, Number(values.limit));
+  if (!Number.isInteger(limit) || limit < 1) throw new Error('--limit must be a positive integer');
+  const core = await import('@lite/core');
+  const modelBytes = statSync(MODEL_PATH).size;
+  const rel = path.relative(REPO_ROOT, MODEL_PATH);
+  console.log(`lite-demo eval — MNIST held-out split: ${limit} of ${held.count} samples, never trained on (${meta.train} trained)`);
+  console.log(`model ${rel} (${(modelBytes / 1024).toFixed(0)} KiB), MegEngine Lite ${String(core.version)}, ${threads} thread(s)`);
+
+  using clf = await DigitClassifier.create({ threads });
+  // warm-up (first runs allocate and pick algorithms)
+  for (let i = 0; i < 5; i++) await clf.classify(sampleInput(held, i % held.count));
+
+  let correct = 0;
+  let disagree = 0;
+  const asyncMs: number[] = [];
+  const syncMs: number[] = [];
+  for (let i = 0; i < limit; i++) {
+    const x = sampleInput(held, i);
+    const a = await clf.classify(x);
+    asyncMs.push(a.ms);
+    const s = clf.classifySync(x);
+    syncMs.push(s.ms);
+    const pa = argmax(a.prob);
+    if (pa !== argmax(s.prob)) disagree++;
+    if (pa === held.labels[i]) correct++;
+  }
+  const acc = correct / limit;
+  const min = meta.min_accuracy ?? 0.97;
+  console.log(
+    `accuracy: ${(acc * 100).toFixed(2)}% (${correct}/${limit}) through @lite/core` +
+      ` — Python megenginelite measured ${(meta.accuracy_megenginelite * 100).toFixed(2)}% on the same split`,
+  );
+  console.log(`latency per inference, predict() async (copy in + forward off the JS thread + copy out): median ${fmtMs(median(asyncMs))}, p95 ${fmtMs(percentile(asyncMs, 95))}`);
+  console.log(`latency per inference, setDataByCopy + forward() + wait() + toTypedArray() sync: median ${fmtMs(median(syncMs))}, p95 ${fmtMs(percentile(syncMs, 95))}`);
+  if (disagree > 0) {
+    console.error(`FAIL: the sync and async paths disagreed on ${disagree} samples`);
+    return 1;
+  }
+  if (acc < min) {
+    console.error(`FAIL: accuracy ${(acc * 100).toFixed(2)}% is below ${(min * 100).toFixed(0)}%`);
+    return 1;
+  }
+  console.log(`OK: accuracy ≥ ${(min * 100).toFixed(0)}%`);
+  return 0;
+}
+
+function argmax(p: ArrayLike<number>): number {
+  let best = 0;
+  for (let i = 1; i < p.length; i++) if (Number(p[i]) > Number(p[best])) best = i;
+  return best;
+}
+
+async function serveCommand(args: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: { port: { type: 'string' }, host: { type: 'string' }, threads: { type: 'string' } },
+  });
+  const port = values.port === undefined ? 3000 : Number(values.port);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port must be 0..65535 (got ${values.port})`);
+  const threads = threadsOption(values.threads);
+  const core = await import('@lite/core');
+  const meta = loadModelMeta();
+  const clf = await DigitClassifier.create({ threads });
+  const running = await startServer({
+    classify: (x) => clf.classify(x),
+    port,
+    host: values.host ?? '127.0.0.1',
+    info: { runtime: String(core.version), heldoutAccuracy: meta.accuracy_megenginelite, threads, model: 'mnist.mge' },
+  });
+  console.log(`lite-demo serve: ${running.url}/  (draw a digit; Ctrl+C stops)`);
+  await new Promise<void>((resolve) => {
+    const stop = () => resolve();
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+  await running.close();
+  clf.dispose();
+  return 0;
+}
+
+function benchCommand(args: string[]): Promise<number> {
+  const passthrough = args[0] === '--' ? args.slice(1) : args;
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BENCH_SCRIPT, ...passthrough], {
+      stdio: 'inherit',
+      cwd: REPO_ROOT,
+      env: { ...process.env, LITE_DEMO_ROOT: PACKAGE_ROOT },
+    });
+    child.on('error', reject);
+    child.on('exit', (code, signal) => resolve(code ?? (signal ? 1 : 0)));
+  });
+}

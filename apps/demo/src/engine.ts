@@ -1,0 +1,86 @@
+import { LiteNetwork, type LiteTensor } from '@lite/core';
+import { PIXELS } from './heldout.js';
+import { MODEL_PATH } from './paths.js';
+
+export interface Inference {
+  /** Softmax probabilities of the digits 0..9. */
+  prob: Float32Array;
+  /** Wall time of the inference (input copy + forward + output copy), in milliseconds. */
+  ms: number;
+}
+
+/** Something that classifies one 28x28 input (the server takes any, tests can inject one). */
+export type ClassifyFn = (input: Float32Array) => Promise<Inference>;
+
+export interface ClassifierOptions {
+  modelPath?: string;
+  /** CPU threads of the network (set before load). Default 1. */
+  threads?: number;
+}
+
+/**
+ * The digit classifier on @lite/core: one LiteNetwork, loaded off the JS thread (`loadAsync`).
+ * `classify` uses `predict` (input copy + forward off the JS thread + output), one at a time:
+ * concurrent calls are queued because a network runs one forward at a time.
+ */
+export class DigitClassifier implements Disposable {
+  readonly network: LiteNetwork;
+  private queue: Promise<unknown> = Promise.resolve();
+
+  private constructor(network: LiteNetwork) {
+    this.network = network;
+  }
+
+  static async create(opts: ClassifierOptions = {}): Promise<DigitClassifier> {
+    const network = new LiteNetwork();
+    try {
+      network.threadsNumber = opts.threads ?? 1;
+      await network.loadAsync(opts.modelPath ?? MODEL_PATH);
+    } catch (e) {
+      network.dispose();
+      throw e;
+    }
+    return new DigitClassifier(network);
+  }
+
+  /** Async path (what the server uses): `predict({ data })` -> `prob`. */
+  classify(input: Float32Array): Promise<Inference> {
+    checkInput(input);
+    const run = async (): Promise<Inference> => {
+      const t0 = performance.now();
+      const outputs: Record<string, LiteTensor> = await this.network.predict({ data: input });
+      const probTensor = outputs['prob'];
+      if (!probTensor) throw new Error(`model has no output "prob" (got ${Object.keys(outputs).join(', ')})`);
+      const prob = probTensor.toTypedArray() as Float32Array;
+      return { prob, ms: performance.now() - t0 };
+    };
+    const result = this.queue.then(run, run);
+    this.queue = result.catch(() => undefined);
+    return result;
+  }
+
+  /** Sync path: setDataByCopy + forward() + wait() + toTypedArray(), blocking the JS thread. */
+  classifySync(input: Float32Array): Inference {
+    checkInput(input);
+    const t0 = performance.now();
+    this.network.getIoTensor('data').setDataByCopy(input);
+    this.network.forward();
+    this.network.wait();
+    const prob = this.network.getIoTensor('prob').toTypedArray() as Float32Array;
+    return { prob, ms: performance.now() - t0 };
+  }
+
+  dispose(): void {
+    this.network.dispose();
+  }
+
+  [Symbol.dispose](): void {
+    this.dispose();
+  }
+}
+
+function checkInput(input: Float32Array): void {
+  if (!(input instanceof Float32Array) || input.length !== PIXELS) {
+    throw new RangeError(`expected a Float32Array of ${PIXELS} values (1x1x28x28)`);
+  }
+}
