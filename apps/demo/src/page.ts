@@ -22,7 +22,8 @@ export const PAGE_HTML = `<!doctype html>
   .bar:first-child .fill { background: #22a35a; }
   #timing, #status, #info { font-size: .9rem; opacity: .8; margin-top: .5rem; }
   #seen { image-rendering: pixelated; width: 84px; height: 84px; border: 1px solid #8886; background: #000; }
-  .seen { display: flex; align-items: center; gap: .5rem; margin-top: .75rem; font-size: .85rem; opacity: .8; }
+  .seen { display: flex; align-items: center; gap: .5rem; margin-top: .75rem; font-size: .85rem; }
+  .seen span { opacity: .8; }
 </style>
 </head>
 <body>

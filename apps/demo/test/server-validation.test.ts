@@ -27,8 +27,9 @@ afterAll(async () => {
   await srv.close();
 });
 
-async function post(body: BodyInit, type: string): Promise<Response> {
-  return fetch(`${srv.url}/api/classify`, { method: 'POST', headers: { 'content-type': type }, body });
+async function post(body: string | Uint8Array, type: string): Promise<Response> {
+  const payload = typeof body === 'string' ? body : new Uint8Array(body);
+  return fetch(`${srv.url}/api/classify`, { method: 'POST', headers: { 'content-type': type }, body: payload });
 }
 
 describe('server input validation', () => {

@@ -1,0 +1,128 @@
+// End to end through the real engine (@lite/core + the MegEngine Lite runtime): no mocks.
+import { execFile } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DigitClassifier } from '../src/engine.js';
+import { loadModelMeta, PIXELS, sampleInput } from '../src/heldout.js';
+import { PACKAGE_ROOT } from '../src/paths.js';
+import { startServer, type ClassifyResponse, type RunningServer } from '../src/server.js';
+import { firstOfEachDigit, held, samplePng, tempDir, writeSampleNpy } from './helpers.js';
+
+const run = promisify(execFile);
+const CLI = path.join(PACKAGE_ROOT, 'bin', 'lite-demo.js');
+
+let clf: DigitClassifier;
+let srv: RunningServer;
+
+beforeAll(async () => {
+  clf = await DigitClassifier.create();
+  srv = await startServer({ classify: (x) => clf.classify(x) });
+});
+afterAll(async () => {
+  await srv?.close();
+  clf?.dispose();
+});
+
+function argmax(p: ArrayLike<number>): number {
+  let b = 0;
+  for (let i = 1; i < p.length; i++) if (Number(p[i]) > Number(p[b])) b = i;
+  return b;
+}
+
+describe('the model through @lite/core', () => {
+  it('matches the probabilities megenginelite computed for the first held-out sample', async () => {
+    const meta = loadModelMeta();
+    const { prob } = await clf.classify(sampleInput(held, 0));
+    const ref = meta.first_sample_prob ?? [];
+    expect(ref).toHaveLength(10);
+    for (let k = 0; k < 10; k++) expect(Math.abs((prob[k] as number) - (ref[k] as number))).toBeLessThan(1e-5);
+  });
+
+  it('classifies 500 held-out samples with ≥ 97% accuracy, sync and async agreeing', async () => {
+    let correct = 0;
+    for (let i = 0; i < 500; i++) {
+      const x = sampleInput(held, i);
+      const a = await clf.classify(x);
+      const s = clf.classifySync(x);
+      expect(Array.from(s.prob)).toEqual(Array.from(a.prob));
+      if (argmax(a.prob) === held.labels[i]) correct++;
+    }
+    expect(correct / 500).toBeGreaterThanOrEqual(0.97);
+  });
+});
+
+describe('lite-demo classify (CLI)', () => {
+  const dir = tempDir();
+  const idx = firstOfEachDigit();
+
+  it('classifies held-out PNGs and .npy files', async () => {
+    for (const i of idx.slice(0, 4)) {
+      const png = path.join(dir, `sample-${i}.png`);
+      writeFileSync(png, samplePng(i));
+      const { stdout } = await run(process.execPath, [CLI, 'classify', png, '--json']);
+      expect(JSON.parse(stdout).digit, `sample ${i}`).toBe(held.labels[i]);
+    }
+    const i = idx[7] as number;
+    const npy = path.join(dir, `sample-${i}.npy`);
+    writeSampleNpy(npy, i);
+    const { stdout } = await run(process.execPath, [CLI, 'classify', npy]);
+    expect(stdout).toContain(`digit: ${held.labels[i]}`);
+    expect(stdout).toMatch(/inference: [\d.]+ (ms|µs)/);
+  });
+
+  it('fails cleanly on a missing or unsupported file', async () => {
+    await expect(run(process.execPath, [CLI, 'classify', path.join(dir, 'missing.png')])).rejects.toMatchObject({ code: 1 });
+    const txt = path.join(dir, 'x.txt');
+    writeFileSync(txt, 'hello');
+    await expect(run(process.execPath, [CLI, 'classify', txt])).rejects.toMatchObject({ code: 1 });
+  });
+});
+
+describe('server with the real engine', () => {
+  async function postPng(buf: Buffer): Promise<ClassifyResponse> {
+    const r = await fetch(`${srv.url}/api/classify`, { method: 'POST', headers: { 'content-type': 'image/png' }, body: new Uint8Array(buf) });
+    expect(r.status).toBe(200);
+    return (await r.json()) as ClassifyResponse;
+  }
+
+  it('returns the right class for held-out images (PNG upload, MNIST preprocessing)', async () => {
+    for (const i of firstOfEachDigit()) {
+      const res = await postPng(samplePng(i));
+      expect(res.top[0]?.digit, `sample ${i}`).toBe(held.labels[i]);
+      expect(res.top).toHaveLength(3);
+      expect(res.inferenceMs).toBeGreaterThan(0);
+    }
+  });
+
+  it('returns the engine probabilities for a JSON 28x28 input', async () => {
+    const i = 11;
+    const x = sampleInput(held, i);
+    const r = await fetch(`${srv.url}/api/classify`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ pixels: Array.from(x) }),
+    });
+    expect(r.status).toBe(200);
+    const body = (await r.json()) as ClassifyResponse;
+    const direct = clf.classifySync(x).prob;
+    for (let k = 0; k < 10; k++) expect(Math.abs((body.prob[k] as number) - (direct[k] as number))).toBeLessThan(1e-5);
+  });
+
+  it('keeps ≥ 95% accuracy on 300 held-out samples sent as PNGs (preprocessing matches MNIST)', async () => {
+    let correct = 0;
+    for (let i = 0; i < 300; i++) {
+      const res = await postPng(samplePng(i));
+      if (res.top[0]?.digit === held.labels[i]) correct++;
+    }
+    expect(correct / 300).toBeGreaterThanOrEqual(0.95);
+  });
+
+  it('serves concurrent requests (queued on one network) without errors', async () => {
+    const ids = Array.from({ length: 16 }, (_, k) => k * 7);
+    const results = await Promise.all(ids.map((i) => postPng(samplePng(i))));
+    expect(results).toHaveLength(16);
+    for (const r of results) expect(r.input).toHaveLength(PIXELS);
+  });
+});

@@ -1,0 +1,275 @@
+#!/usr/bin/env node
+// The benchmark suite: the native floor (C against lite-c), Python megenginelite and @lite/core,
+// side by side in one run, on the ShuffleNet fixture and the demo's MNIST model, 1 and 2 threads,
+// warm. Writes <repo>/bench/results.md (printed too) and the raw numbers as
+// <repo>/bench/raw-<timestamp>.json (+ bench/raw-latest.json).
+//
+//   pnpm bench                         (turbo: builds first, then apps/demo's `bench` script)
+//   pnpm --filter @lite/demo bench     (= node apps/demo/bin/lite-demo.js bench)
+//   node tools/bench/run.mjs [--quick] [--iters N] [--max-seconds S] [--threads 1,2] [--out DIR]
+//
+// Every engine runs in its own process, one after the other (never two at once on the 2 cores),
+// with the same runtime library file (LITE_LIB_PATH is set for Python too), the same default
+// network config, the same input, the same warm-up and the same iteration budget.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const repo = path.resolve(here, '..', '..');
+const demoRoot = process.env.LITE_DEMO_ROOT ?? path.join(repo, 'apps', 'demo');
+
+const { values } = parseArgs({
+  options: {
+    quick: { type: 'boolean' },
+    iters: { type: 'string' },
+    'max-seconds': { type: 'string' },
+    threads: { type: 'string' },
+    out: { type: 'string' },
+  },
+});
+const quick = Boolean(values.quick);
+const cfgBase = {
+  warmup: quick ? 5 : 20,
+  iters: Number(values.iters ?? (quick ? 30 : 300)),
+  max_seconds: Number(values['max-seconds'] ?? (quick ? 1 : 4)),
+  micro_reps: quick ? 3 : 15,
+};
+const threadsList = (values.threads ?? '1,2').split(',').map(Number);
+const outDir = path.resolve(values.out ?? path.join(repo, 'bench'));
+const started = Date.now();
+const log = (msg) => process.stderr.write(`[bench] ${msg}\n`);
+
+// ---------------------------------------------------------------------------- runtime & tools
+function runtimeLib() {
+  if (process.env.LITE_LIB_PATH) return process.env.LITE_LIB_PATH;
+  const p = execFileSync(process.execPath, [path.join(repo, 'tools', 'runtime', 'fetch-runtime.mjs'), '--print'], { encoding: 'utf8' }).trim();
+  if (!p || !existsSync(p)) throw new Error(`MegEngine Lite runtime not found (${p || 'no path'}): run \`pnpm run setup\``);
+  return p;
+}
+const lib = runtimeLib();
+const cacheDir = path.join(process.env.LITE_CACHE_DIR ?? path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), '.cache'), 'lite-node'), 'bench');
+mkdirSync(cacheDir, { recursive: true });
+
+function buildC() {
+  const cc = process.env.CC ?? 'cc';
+  const exe = path.join(cacheDir, 'lite_bench');
+  const src = path.join(here, 'lite_bench.c');
+  const args = ['-O2', '-std=c11', '-Wall', '-o', exe, src, '-ldl'];
+  const r = spawnSync(cc, args, { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`building the C floor failed (${cc} ${args.join(' ')}):\n${r.stderr}`);
+  const version = spawnSync(cc, ['--version'], { encoding: 'utf8' }).stdout.split('\n')[0];
+  return { exe, cc: `${cc} (${version})` };
+}
+
+function pythonPath() {
+  if (process.env.LITE_BENCH_PYTHON) return process.env.LITE_BENCH_PYTHON;
+  const r = spawnSync('bash', [path.join(repo, 'tools', 'models', 'setup-python.sh')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  if (r.status !== 0) return null;
+  return r.stdout.trim().split('\n').pop() ?? null;
+}
+
+// ---------------------------------------------------------------------------- models & inputs
+function writeNpyF32(file, data, shape) {
+  const header = `{'descr': '<f4', 'fortran_order': False, 'shape': (${shape.join(', ')},), }`;
+  const total = 10 + header.length + 1;
+  const padded = header.padEnd(header.length + ((64 - (total % 64)) % 64), ' ') + '\n';
+  const head = Buffer.alloc(10);
+  head[0] = 0x93;
+  head.write('NUMPY', 1, 'latin1');
+  head[6] = 1;
+  head[7] = 0;
+  head.writeUInt16LE(padded.length, 8);
+  writeFileSync(file, Buffer.concat([head, Buffer.from(padded, 'latin1'), Buffer.from(data.buffer, data.byteOffset, data.byteLength)]));
+}
+
+function npyPayload(file) {
+  const b = readFileSync(file);
+  const len = b[6] === 1 ? b.readUInt16LE(8) : b.readUInt32LE(8);
+  return b.subarray((b[6] === 1 ? 10 : 12) + len);
+}
+
+const work = path.join(cacheDir, 'inputs');
+mkdirSync(work, { recursive: true });
+const heldImages = readFileSync(path.join(demoRoot, 'models', 'heldout_images.u8'));
+const mnistInput = Float32Array.from(heldImages.subarray(0, 784), (v) => v / 255);
+writeNpyF32(path.join(work, 'mnist_input.npy'), mnistInput, [1, 1, 28, 28]);
+
+const models = [
+  {
+    model: 'shufflenet',
+    path: path.join(repo, 'fixtures', 'shufflenet.mge'),
+    input: 'data',
+    output: 'prob',
+    npy: path.join(repo, 'fixtures', 'shufflenet_input.npy'),
+    desc: 'fixtures/shufflenet.mge: ShuffleNet-V2-like, input 1x3x224x224 f32, output 1x1000',
+  },
+  {
+    model: 'mnist',
+    path: path.join(demoRoot, 'models', 'mnist.mge'),
+    input: 'data',
+    output: 'prob',
+    npy: path.join(work, 'mnist_input.npy'),
+    desc: 'apps/demo/models/mnist.mge: 3-conv CNN, input 1x1x28x28 f32, output 1x10',
+  },
+];
+for (const m of models) {
+  m.raw = path.join(work, `${m.model}.raw`);
+  writeFileSync(m.raw, npyPayload(m.npy));
+  m.bytes = statSync(m.path).size;
+}
+// micro benchmarks do not depend on the thread count: run them on the 1-thread case only
+const cases = models.flatMap((m) => threadsList.map((threads) => ({ ...m, threads, micro: threads === threadsList[0] })));
+
+// ---------------------------------------------------------------------------- runners
+function runJson(cmd, args, env = {}) {
+  const r = spawnSync(cmd, args, { encoding: 'utf8', env: { ...process.env, ...env }, maxBuffer: 64 << 20 });
+  if (r.status !== 0) throw new Error(`${path.basename(cmd)} failed (exit ${r.status}):\n${r.stderr.slice(-4000)}`);
+  const line = r.stdout.trim().split('\n').filter((l) => l.startsWith('{')).pop();
+  if (!line) throw new Error(`${path.basename(cmd)} printed no JSON:\n${r.stdout.slice(-2000)}\n${r.stderr.slice(-2000)}`);
+  return JSON.parse(line);
+}
+
+const raw = {
+  started: new Date(started).toISOString(),
+  config: { ...cfgBase, threads: threadsList, quick },
+  machine: {
+    cpu: os.cpus()[0]?.model ?? 'unknown',
+    cores: os.cpus().length,
+    memory_gib: Math.round(os.totalmem() / 2 ** 30),
+    os: `${os.type()} ${os.release()} ${os.arch()}`,
+    node: process.version,
+  },
+  runtime: { lib },
+  models: models.map(({ model, desc, bytes }) => ({ model, desc, bytes })),
+  c: [],
+  python: null,
+  node: null,
+  errors: [],
+};
+
+log(`runtime ${lib}`);
+const { exe, cc } = buildC();
+raw.machine.cc = cc;
+log(`C floor built with ${cc}`);
+for (const c of cases) {
+  log(`C: ${c.model}, ${c.threads} thread(s)`);
+  const r = runJson(exe, [lib, c.path, c.input, c.output, c.raw, String(c.threads), String(cfgBase.warmup), String(cfgBase.iters), String(cfgBase.max_seconds), String(c.micro ? cfgBase.micro_reps : 1)]);
+  raw.runtime.version = r.runtime_version;
+  raw.c.push({ model: c.model, threads: c.threads, forward_wait: r.forward_wait, micro: c.micro ? r.micro : null });
+}
+
+const py = pythonPath();
+if (py) {
+  log(`Python megenginelite (${py})`);
+  const pyCases = cases.map(({ model, path: p, input, output, npy, threads, micro }) => ({ model, path: p, input, output, npy, threads, micro }));
+  try {
+    // micro_reps per case: the Python runner does the micro loop for every case; keep the
+    // non-micro cases cheap by splitting the runs
+    const withMicro = pyCases.filter((c) => c.micro);
+    const without = pyCases.filter((c) => !c.micro);
+    const a = runJson(py, [path.join(here, 'bench_py.py'), JSON.stringify({ ...cfgBase, cases: withMicro })], { LITE_LIB_PATH: lib });
+    const b = without.length ? runJson(py, [path.join(here, 'bench_py.py'), JSON.stringify({ ...cfgBase, micro_reps: 1, cases: without })], { LITE_LIB_PATH: lib }) : { results: [] };
+    raw.python = { version: a.python, numpy: a.numpy, megenginelite: a.megenginelite_version, results: [...a.results, ...b.results.map((r) => ({ ...r, micro: null }))] };
+  } catch (e) {
+    raw.errors.push(`python: ${e.message}`);
+    log(`Python runner failed: ${e.message}`);
+  }
+} else {
+  raw.errors.push('python: no Python venv with megenginelite (tools/models/setup-python.sh failed)');
+}
+
+log('@lite/core');
+try {
+  const nodeCases = cases.map(({ model, path: p, input, output, npy, threads, micro }) => ({ model, path: p, input, output, npy, threads, micro }));
+  const withMicro = nodeCases.filter((c) => c.micro);
+  const without = nodeCases.filter((c) => !c.micro);
+  const a = runJson(process.execPath, [path.join(here, 'bench_node.mjs'), JSON.stringify({ ...cfgBase, cases: withMicro })], { LITE_LIB_PATH: lib, LITE_DEMO_ROOT: demoRoot });
+  const b = without.length ? runJson(process.execPath, [path.join(here, 'bench_node.mjs'), JSON.stringify({ ...cfgBase, micro_reps: 0, cases: without })], { LITE_LIB_PATH: lib, LITE_DEMO_ROOT: demoRoot }) : { results: [] };
+  raw.node = { version: a.node, runtime_version: a.runtime_version, results: [...a.results, ...b.results.map((r) => ({ ...r, micro: null }))] };
+} catch (e) {
+  raw.errors.push(`@lite/core: ${e.message}`);
+  log(`@lite/core runner failed: ${e.message}`);
+}
+raw.seconds = (Date.now() - started) / 1000;
+
+// ---------------------------------------------------------------------------- report
+function median(a) {
+  if (!a || a.length === 0) return NaN;
+  const s = [...a].sort((x, y) => x - y);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+const find = (list, model, threads) => list?.find((r) => r.model === model && r.threads === threads);
+const ms = (ns) => (Number.isFinite(ns) ? (ns / 1e6).toFixed(3) : '—');
+const us = (ns) => (Number.isFinite(ns) ? (ns / 1e3 >= 100 ? (ns / 1e3).toFixed(0) : (ns / 1e3).toFixed(2)) : '—');
+const ratio = (a, b) => (Number.isFinite(a) && Number.isFinite(b) && b > 0 ? `${(a / b).toFixed(2)}×` : '—');
+
+const lines = [];
+lines.push('# Benchmarks: @lite/core vs the native floor (C) vs Python megenginelite');
+lines.push('');
+lines.push(`Run ${raw.started} (${raw.seconds.toFixed(0)} s${quick ? ', --quick' : ''}) by \`pnpm bench\` (tools/bench/run.mjs).`);
+lines.push('');
+lines.push(`- Machine: ${raw.machine.cpu}, ${raw.machine.cores} cores, ${raw.machine.memory_gib} GiB, ${raw.machine.os}`);
+lines.push(`- Runtime: MegEngine Lite ${raw.runtime.version ?? '?'} (\`${path.basename(lib)}\` from the pinned megengine wheel), the same file for all three; CPU, default network config; threads set before load`);
+lines.push(`- C floor: \`tools/bench/lite_bench.c\`, ${cc}, -O2, runtime dlopen'ed; Python ${raw.python?.version ?? '—'} megenginelite ${raw.python?.megenginelite ?? '—'} (numpy ${raw.python?.numpy ?? '—'}); Node ${process.version}`);
+lines.push(`- Warm: ${cfgBase.warmup} warm-up runs, then up to ${cfgBase.iters} timed runs or ${cfgBase.max_seconds} s per engine and case; medians. Each engine in its own process, one after the other.`);
+for (const m of raw.models) lines.push(`- ${m.desc} (${(m.bytes / 1024).toFixed(0)} KiB)`);
+lines.push('');
+lines.push('## Inference: forward + wait, median per run (ms)');
+lines.push('');
+lines.push('| model | threads | C (native) | Python | ours sync | ours forwardAsync | sync / native | async / native | sync / Python | async / Python |');
+lines.push('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+const summary = [];
+for (const c of cases) {
+  const cm = median(find(raw.c, c.model, c.threads)?.forward_wait);
+  const pm = median(find(raw.python?.results, c.model, c.threads)?.forward_wait);
+  const n = find(raw.node?.results, c.model, c.threads);
+  const ns = median(n?.forward_wait);
+  const na = median(n?.forward_async);
+  lines.push(`| ${c.model} | ${c.threads} | ${ms(cm)} | ${ms(pm)} | ${ms(ns)} | ${ms(na)} | ${ratio(ns, cm)} | ${ratio(na, cm)} | ${ratio(ns, pm)} | ${ratio(na, pm)} |`);
+  summary.push({ model: c.model, threads: c.threads, c_ms: cm / 1e6, python_ms: pm / 1e6, ours_sync_ms: ns / 1e6, ours_async_ms: na / 1e6 });
+}
+lines.push('');
+lines.push('## Per-call overhead, median per call (µs)');
+lines.push('');
+lines.push('Input = the model input (shufflenet 588 KiB, mnist 3 KiB), output = `prob` (4000 B / 40 B). "native" is the');
+lines.push('lite-c equivalent (get_io_tensor; memcpy into / out of the tensor memory; LITE_reset_tensor_memory;');
+lines.push('LITE_get_tensor_memory). Python: get_io_tensor, set_data_by_copy, set_data_by_share, to_numpy, get_data_by_share.');
+lines.push('');
+lines.push('| model | call | native (C) | Python | ours | ours / Python | ours / native |');
+lines.push('| --- | --- | ---: | ---: | ---: | ---: | ---: |');
+const ops = ['getIoTensor', 'setDataByCopy', 'setDataByShare', 'toTypedArray', 'getDataByShare'];
+for (const m of models) {
+  const t = threadsList[0];
+  const cmic = find(raw.c, m.model, t)?.micro;
+  const pmic = find(raw.python?.results, m.model, t)?.micro;
+  const nmic = find(raw.node?.results, m.model, t)?.micro;
+  for (const op of ops) {
+    const a = median(cmic?.[op]);
+    const p = median(pmic?.[op]);
+    const n = median(nmic?.[op]);
+    lines.push(`| ${m.model} | ${op} | ${us(a)} | ${us(p)} | ${us(n)} | ${ratio(n, p)} | ${ratio(n, a)} |`);
+  }
+}
+if (raw.errors.length) {
+  lines.push('');
+  lines.push('## Errors');
+  for (const e of raw.errors) lines.push(`- ${e.split('\n')[0]}`);
+}
+lines.push('');
+lines.push(`Raw numbers (every timed run, ns): \`bench/raw-latest.json\`.`);
+const md = `${lines.join('\n')}\n`;
+raw.summary = summary;
+
+mkdirSync(outDir, { recursive: true });
+const stamp = raw.started.replace(/[:.]/g, '-');
+writeFileSync(path.join(outDir, `raw-${stamp}.json`), JSON.stringify(raw));
+writeFileSync(path.join(outDir, 'raw-latest.json'), JSON.stringify(raw));
+writeFileSync(path.join(outDir, 'results.md'), md);
+process.stdout.write(md);
+log(`wrote ${path.relative(repo, path.join(outDir, 'results.md'))} and raw-${stamp}.json in ${raw.seconds.toFixed(0)} s`);
+process.exitCode = raw.errors.length ? 1 : 0;
