@@ -27,3 +27,4 @@ function loadedVersion(): string {
  * be loaded (every other call then throws `LITE_RUNTIME_NOT_FOUND` with the reason).
  */
 export const version: string = loadedVersion();
+export { validateModel, type ValidateModelOptions, type ValidateModelResult } from './isolated.js';

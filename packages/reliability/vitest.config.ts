@@ -1,0 +1,13 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['test/**/*.test.ts'],
+    // Each harness runs its own child processes with their own bounded timeouts; these are outer bounds.
+    testTimeout: 180_000,
+    hookTimeout: 60_000,
+    pool: 'forks',
+    // The harnesses are CPU-heavy child processes; running files one at a time keeps timings stable.
+    fileParallelism: false,
+  },
+});
