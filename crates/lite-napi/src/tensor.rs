@@ -18,14 +18,21 @@ pub struct NativeLayout {
 impl NativeLayout {
     pub(crate) fn to_lite(&self) -> Result<Layout> {
         let dt = DataType::from_c(self.data_type).js()?;
-        Layout::new(self.shapes.iter().map(|&d| d as usize).collect::<Vec<_>>(), dt).js()
+        Layout::new(
+            self.shapes.iter().map(|&d| d as usize).collect::<Vec<_>>(),
+            dt,
+        )
+        .js()
     }
 
     pub(crate) fn from_lite(l: &Layout) -> Result<NativeLayout> {
         let shapes = l
             .shapes
             .iter()
-            .map(|&d| u32::try_from(d).map_err(|_| invalid(format!("dimension {d} does not fit in 32 bits"))))
+            .map(|&d| {
+                u32::try_from(d)
+                    .map_err(|_| invalid(format!("dimension {d} does not fit in 32 bits")))
+            })
             .collect::<Result<Vec<_>>>()?;
         Ok(NativeLayout {
             shapes,
@@ -77,16 +84,73 @@ fn device(v: i32) -> Result<DeviceType> {
     DeviceType::from_c(v).js()
 }
 
+/// `LITE_UNSUPPORTED`: the feature exists in the API but not on this machine/runtime.
+fn unsupported(message: impl Into<String>) -> Error<crate::error::Code> {
+    Error::new(crate::error::Code("LITE_UNSUPPORTED"), message.into())
+}
+
+/// Refuses device tensors this machine cannot hold *before* the engine sees them: without a
+/// GPU the engine answers CUDA with an assertion backtrace, and an Atlas tensor even aborts
+/// the process at exit. CPU and `LITE_DEVICE_DEFAULT` (host memory) always pass; CUDA and
+/// pinned host memory need a CUDA device with that id; the other accelerators are not
+/// usable with the shipped runtime.
+fn check_device(device_type: DeviceType, device_id: i32, is_pinned_host: bool) -> Result<()> {
+    if device_id < 0 {
+        return Err(invalid(format!(
+            "deviceId must be non-negative, got {device_id}"
+        )));
+    }
+    let needs_cuda = match device_type {
+        DeviceType::Cpu | DeviceType::DeviceDefault => is_pinned_host,
+        DeviceType::Cuda => true,
+        other => {
+            return Err(unsupported(format!(
+                "{} tensors are not supported by this runtime (the shipped MegEngine Lite has no {} support)",
+                other.c_name(),
+                other.c_name()
+            )))
+        }
+    };
+    if !needs_cuda {
+        return Ok(());
+    }
+    let what = if device_type == DeviceType::Cuda {
+        "a LITE_CUDA tensor"
+    } else {
+        "pinned host memory"
+    };
+    let count = lite::device_count(DeviceType::Cuda).js()?;
+    if count == 0 {
+        return Err(unsupported(format!(
+            "no CUDA device is available: {what} cannot be created on this machine"
+        )));
+    }
+    // `device_id < 0` was refused above, so the cast is lossless.
+    if device_type == DeviceType::Cuda && device_id as usize >= count {
+        return Err(unsupported(format!(
+            "CUDA device {device_id} does not exist ({count} available)"
+        )));
+    }
+    Ok(())
+}
+
 #[napi]
 impl NativeTensor {
     /// Creates a tensor; memory is allocated on first use.
     #[napi(constructor)]
-    pub fn new(layout: Option<NativeLayout>, device_type: i32, device_id: i32, is_pinned_host: bool) -> Result<Self> {
+    pub fn new(
+        layout: Option<NativeLayout>,
+        device_type: i32,
+        device_id: i32,
+        is_pinned_host: bool,
+    ) -> Result<Self> {
         let layout = match layout {
             Some(l) => l.to_lite()?,
             None => Layout::default(),
         };
-        let t = Tensor::new(&layout, device(device_type)?, device_id, is_pinned_host).js()?;
+        let device_type = device(device_type)?;
+        check_device(device_type, device_id, is_pinned_host)?;
+        let t = Tensor::new(&layout, device_type, device_id, is_pinned_host).js()?;
         Ok(NativeTensor::wrap(t))
     }
 
@@ -167,10 +231,18 @@ impl NativeTensor {
 
     /// A tensor sharing this one's memory.
     #[napi]
-    pub fn slice(&self, start: Vec<u32>, end: Vec<u32>, step: Option<Vec<u32>>) -> Result<NativeTensor> {
+    pub fn slice(
+        &self,
+        start: Vec<u32>,
+        end: Vec<u32>,
+        step: Option<Vec<u32>>,
+    ) -> Result<NativeTensor> {
         let conv = |v: Vec<u32>| v.into_iter().map(|x| x as usize).collect::<Vec<_>>();
         let step = step.map(conv);
-        let t = self.get()?.slice(&conv(start), &conv(end), step.as_deref()).js()?;
+        let t = self
+            .get()?
+            .slice(&conv(start), &conv(end), step.as_deref())
+            .js()?;
         Ok(NativeTensor::wrap(t))
     }
 
@@ -219,7 +291,9 @@ impl NativeTensor {
     pub fn view<'env>(&self, env: &'env Env) -> Result<ArrayBuffer<'env>> {
         let t = self.get()?;
         if t.device_type().js()? != DeviceType::Cpu && !t.is_pinned_host().js()? {
-            return Err(invalid("getDataByShare needs host memory; use toTypedArray() for device tensors"));
+            return Err(invalid(
+                "getDataByShare needs host memory; use toTypedArray() for device tensors",
+            ));
         }
         let layout = t.layout().js()?;
         let mut anchor = Tensor::new(&Layout::default(), DeviceType::Cpu, 0, false).js()?;
@@ -232,7 +306,8 @@ impl NativeTensor {
         // SAFETY: `ptr` points at `len` bytes of the storage `anchor` shares; the engine keeps
         // that storage (and, through the anchor's dependencies, any JS memory or network it
         // lives in) alive until the anchor is dropped, which happens only in the finalizer.
-        let ab = unsafe { ArrayBuffer::from_external(env, ptr, len, anchor, |_, anchor| drop(anchor)) };
+        let ab =
+            unsafe { ArrayBuffer::from_external(env, ptr, len, anchor, |_, anchor| drop(anchor)) };
         ab.map_err(from_napi)
     }
 
@@ -251,9 +326,19 @@ impl NativeTensor {
 
 /// `LITE_tensor_concat`.
 #[napi]
-pub fn concat_tensors(tensors: Vec<&NativeTensor>, dim: u32, device_type: i32, device_id: i32) -> Result<NativeTensor> {
-    let list = tensors.iter().map(|t| t.get()).collect::<Result<Vec<_>>>()?;
-    let t = Tensor::concat(&list, dim as usize, Some(device(device_type)?), Some(device_id)).js()?;
+pub fn concat_tensors(
+    tensors: Vec<&NativeTensor>,
+    dim: u32,
+    device_type: i32,
+    device_id: i32,
+) -> Result<NativeTensor> {
+    let device_type = device(device_type)?;
+    check_device(device_type, device_id, false)?;
+    let list = tensors
+        .iter()
+        .map(|t| t.get())
+        .collect::<Result<Vec<_>>>()?;
+    let t = Tensor::concat(&list, dim as usize, Some(device_type), Some(device_id)).js()?;
     Ok(NativeTensor::wrap(t))
 }
 

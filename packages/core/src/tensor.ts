@@ -73,7 +73,8 @@ function bufferOf(data: BinaryLike): ArrayBufferLike {
 // A detached buffer reports byteLength 0 (Node 20 has no ArrayBuffer.prototype.detached).
 function checkNotDetached(data: BinaryLike, expectedBytes: number, what: string): void {
   const buffer = bufferOf(data) as ArrayBufferLike & { detached?: boolean };
-  if (buffer.detached === true || (expectedBytes > 0 && toBytes(data).byteLength !== expectedBytes)) {
+  // byteLength of a view over a detached buffer is 0; never construct a view of it (that throws).
+  if (buffer.detached === true || (expectedBytes > 0 && data.byteLength !== expectedBytes)) {
     throw new LiteError('LITE_INVALID_ARGUMENT', `${what} was detached (transferred) or resized`);
   }
 }
@@ -221,6 +222,13 @@ export class LiteTensor implements Disposable {
     const s = src.native;
     src.#checkShared();
     this.#checkShared();
+    // The engine's copy only adopts another shape of the same dtype (another dtype fails with
+    // "attempt to access dtype ..."), so take src's layout first, as megenginelite documents.
+    const layout = native(() => s.layout());
+    const mine = native(() => t.layout());
+    if (mine.dataType !== layout.dataType || mine.shapes.length !== layout.shapes.length || mine.shapes.some((d, i) => d !== layout.shapes[i])) {
+      native(() => t.setLayout(layout));
+    }
     native(() => t.copyFrom(s));
   }
 
@@ -398,8 +406,9 @@ export class LiteTensor implements Disposable {
     const layout = this.layout;
     if (layout.ndim === 0) invalid('setDataByCopy: the tensor has no layout; a number array keeps the layout, so set one first');
     if (values.length > layout.count) invalid(`setDataByCopy: ${values.length} values do not fit in ${layout} (${layout.count} elements)`);
-    const Ctor = dtypeArray(layout.dataType);
-    const full = this.isContinue ? this.toTypedArray() : new Ctor(layout.count);
+    // Start from the current contents (a contiguous copy, also for slices) so elements past
+    // the end of `values` keep their values, as documented.
+    const full = this.toTypedArray();
     values.forEach((v, i) => {
       if (layout.dataType === LiteDataType.LITE_INT64) {
         if (typeof v !== 'bigint' && (typeof v !== 'number' || !Number.isSafeInteger(v))) invalid(`setDataByCopy: value ${i} (${String(v)}) is not an integer`);
