@@ -7,6 +7,7 @@
 // napi-derive registers exports only outside `cfg(test)`, so the test build sees them as unused.
 #![cfg_attr(test, allow(dead_code))]
 
+mod crypto;
 mod error;
 mod global;
 mod network;

@@ -43,18 +43,30 @@ export class LiteError extends Error {
   }
 }
 
+let engineErrorHook: ((err: LiteError) => LiteError) | undefined;
+
+/** Internal (used by crypto-internal.ts): adds context to engine (`LITE_ERROR`) errors. */
+export function setEngineErrorHook(hook: (err: LiteError) => LiteError): void {
+  engineErrorHook = hook;
+}
+
+function engineError(code: LiteErrorCode, message: string): LiteError {
+  const e = new LiteError(code, message);
+  return code === 'LITE_ERROR' && engineErrorHook ? engineErrorHook(e) : e;
+}
+
 /** Turns whatever the native binding threw into a {@link LiteError} (other errors pass through). */
 export function toLiteError(err: unknown): unknown {
   if (err instanceof LiteError) return err;
   if (err instanceof Error) {
     const code = (err as { code?: unknown }).code;
     if (typeof code === 'string' && KNOWN_CODES.has(code)) {
-      return new LiteError(code as LiteErrorCode, err.message);
+      return engineError(code as LiteErrorCode, err.message);
     }
     // Async tasks carry the code in front of the message, separated by U+0001.
     const sep = err.message.indexOf('\u0001');
     if (sep > 0 && KNOWN_CODES.has(err.message.slice(0, sep))) {
-      return new LiteError(err.message.slice(0, sep) as LiteErrorCode, err.message.slice(sep + 1));
+      return engineError(err.message.slice(0, sep) as LiteErrorCode, err.message.slice(sep + 1));
     }
   }
   return err;

@@ -28,3 +28,4 @@ function loadedVersion(): string {
  */
 export const version: string = loadedVersion();
 export { validateModel, type ValidateModelOptions, type ValidateModelResult } from './isolated.js';
+export { registerDecryption as _registerDecryption, updateDecryptionKey as _updateDecryptionKey, takeDecryptionFailure as _takeDecryptionFailure, maxDecryptionMethods as _maxDecryptionMethods, type DecryptionFunction as _DecryptionFunction } from './crypto-internal.js';
