@@ -10,7 +10,9 @@ use std::path::PathBuf;
 pub fn load_runtime(path: Option<String>) -> Result<String> {
     let p = path.map(PathBuf::from);
     lite::init(p.as_deref()).js()?;
-    Ok(lite::library_path().map(|p| p.display().to_string()).unwrap_or_default())
+    Ok(lite::library_path()
+        .map(|p| p.display().to_string())
+        .unwrap_or_default())
 }
 
 /// The runtime version as "M.m.p".
@@ -37,4 +39,68 @@ pub fn get_log_level() -> Result<i32> {
 pub fn get_device_count(device_type: i32) -> Result<u32> {
     let n = lite::device_count(lite::DeviceType::from_c(device_type).js()?).js()?;
     u32::try_from(n).map_err(|_| invalid("device count overflow"))
+}
+
+fn unsupported(message: impl Into<String>) -> napi::Error<crate::error::Code> {
+    napi::Error::new(crate::error::Code("LITE_UNSUPPORTED"), message.into())
+}
+
+/// Sets the path of the library the runtime loads its device loaders from.
+#[napi]
+pub fn set_loader_lib_path(path: String) -> Result<()> {
+    lite::set_loader_lib_path(&path).js()
+}
+
+/// Uses a persistent algorithm cache file (created when missing).
+#[napi]
+pub fn set_persistent_cache(path: String, always_sync: bool) -> Result<()> {
+    lite::set_persistent_cache(&path, always_sync).js()
+}
+
+/// Writes the persistent algorithm cache to `path`.
+#[napi]
+pub fn dump_persistent_cache(path: String) -> Result<()> {
+    lite::dump_persistent_cache(&path).js()
+}
+
+/// Tries to merge free device memory blocks.
+#[napi]
+pub fn try_coalesce_all_free_memory() -> Result<()> {
+    lite::try_coalesce_all_free_memory().js()
+}
+
+/// Uses a TensorRT cache file.
+#[napi]
+pub fn set_tensorrt_cache(path: String) -> Result<()> {
+    lite::set_tensorrt_cache(&path).js()
+}
+
+/// Writes the TensorRT cache.
+#[napi]
+pub fn dump_tensorrt_cache() -> Result<()> {
+    lite::dump_tensorrt_cache().js()
+}
+
+/// Memory pairs (register/clear/lookup) map device virtual addresses to physical ones for
+/// device backends (NPU/Atlas-style). They take raw device addresses, which JS must never
+/// supply, and need a device of that type: this checks the request and reports why it cannot
+/// be served. `what` names the operation for the message.
+#[napi]
+pub fn memory_pair_unsupported(what: String, device_type: i32, backend: i32) -> Result<()> {
+    let dt = lite::DeviceType::from_c(device_type).js()?;
+    lite::Backend::from_c(backend).js()?;
+    if dt == lite::DeviceType::Cpu {
+        return Err(unsupported(format!(
+            "{what}: memory pairs are a device-backend feature; LITE_CPU has no physical/virtual address pairs"
+        )));
+    }
+    let count = lite::device_count(dt).unwrap_or(0);
+    if count == 0 {
+        return Err(unsupported(format!(
+            "{what}: no device of type {device_type} is available on this machine"
+        )));
+    }
+    Err(unsupported(format!(
+        "{what}: raw device addresses cannot be passed from JavaScript; register memory pairs from native code"
+    )))
 }

@@ -2,11 +2,16 @@
 
 use crate::error::{disposed, invalid, Code, IntoJs, Result};
 use crate::tensor::{NativeLayout, NativeTensor};
-use lite::{AlgoSelectStrategy, Backend, Config, DeviceType, ExtraConfig, Io, IoType, Network, NetworkIo, Options, TensorPhase};
+use lite::{
+    AlgoSelectStrategy, Backend, Config, DeviceType, ExtraConfig, Io, IoType, Network, NetworkIo,
+    Options, TensorPhase,
+};
 use napi::bindgen_prelude::*;
+use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
 use napi_derive::napi;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, TryLockError};
+use std::thread::ThreadId;
 
 /// Graph options as plain data (every field of C `LiteOptions`).
 #[napi(object)]
@@ -183,7 +188,10 @@ impl Task for NetworkTask {
     type JsValue = ();
 
     fn compute(&mut self) -> napi::Result<()> {
-        let job = self.job.take().ok_or_else(|| napi::Error::from_reason("task already ran"))?;
+        let job = self
+            .job
+            .take()
+            .ok_or_else(|| napi::Error::from_reason("task already ran"))?;
         let run = |net: &Network| -> lite::Result<()> {
             match &job {
                 Job::LoadPath(p) => net.load_from_path(p),
@@ -196,10 +204,15 @@ impl Task for NetworkTask {
         };
         // The JS thread never blocks on this lock (it only try_locks), so waiting here is safe.
         let guard = self.shared.lock().unwrap_or_else(|p| p.into_inner());
-        let net = guard
-            .as_ref()
-            .ok_or_else(|| napi::Error::new(napi::Status::GenericFailure, "the LiteNetwork was disposed"))?;
-        run(net).map_err(|e| napi::Error::new(napi::Status::GenericFailure, format!("{}\u{1}{}", e.code.as_str(), e.message)))
+        let net = guard.as_ref().ok_or_else(|| {
+            napi::Error::new(napi::Status::GenericFailure, "the LiteNetwork was disposed")
+        })?;
+        run(net).map_err(|e| {
+            napi::Error::new(
+                napi::Status::GenericFailure,
+                format!("{}\u{1}{}", e.code.as_str(), e.message),
+            )
+        })
     }
 
     fn resolve(&mut self, _env: Env, _output: ()) -> napi::Result<()> {
@@ -207,10 +220,97 @@ impl Task for NetworkTask {
     }
 }
 
+/// Which network callback fired.
+const CB_ASYNC: u32 = 0;
+const CB_START: u32 = 1;
+const CB_FINISH: u32 = 2;
+
+/// The one argument handed to the JS dispatcher.
+type CbArgs = PendingCallback;
+
+/// The JS dispatcher as a weak thread-safe function (it does not keep the event loop alive).
+/// The dispatcher (in `@lite/core`) never throws: it catches the user's error and keeps it.
+type Dispatcher = ThreadsafeFunction<CbArgs, (), CbArgs, Status, false, true>;
+
+/// A callback that fired on the JS thread, waiting to be dispatched when the sync call returns.
+#[napi(object, object_from_js = false)]
+pub struct PendingCallback {
+    pub kind: u32,
+    pub ios: Vec<NativeIo>,
+    pub tensors: Vec<NativeTensor>,
+}
+
+fn pending(kind: u32, ios: Vec<NativeIo>, tensors: Vec<NativeTensor>) -> PendingCallback {
+    PendingCallback { kind, ios, tensors }
+}
+
+/// Callback delivery state shared by the engine-side closures and the `NativeNetwork`.
+struct CbState {
+    /// The JS thread that owns the network (the main thread or a worker's thread).
+    js_thread: ThreadId,
+    /// Calls that fired on the JS thread itself, inside a sync `forward`/`wait`: JS cannot be
+    /// re-entered from there, so they are queued and dispatched before the sync call returns.
+    pending: Mutex<Vec<PendingCallback>>,
+}
+
+/// Copies the lent callback tensors (valid only during the callback) into owned host tensors.
+fn copy_entries(entries: &[lite::CallbackIo]) -> (Vec<NativeIo>, Vec<NativeTensor>) {
+    let mut ios = Vec::with_capacity(entries.len());
+    let mut tensors = Vec::with_capacity(entries.len());
+    for e in entries {
+        let Ok(io) = io_from_lite(&e.io) else {
+            continue;
+        };
+        let copy = e
+            .tensor
+            .layout()
+            .and_then(|l| Ok((l, e.tensor.to_host_bytes()?)))
+            .and_then(|(l, bytes)| lite::Tensor::from_host_bytes(&l, &bytes));
+        if let Ok(t) = copy {
+            ios.push(io);
+            tensors.push(NativeTensor::wrap(t));
+        }
+    }
+    (ios, tensors)
+}
+
+/// Delivers one callback: queued when on the JS thread, else through the thread-safe function.
+/// `block` makes the engine thread wait until JS has run the callback (start/finish), so the
+/// forward does not complete before its callbacks did.
+fn deliver(state: &CbState, tsfn: &Dispatcher, args: CbArgs, block: bool) {
+    if std::thread::current().id() == state.js_thread {
+        state
+            .pending
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(args);
+        return;
+    }
+    if !block {
+        tsfn.call(args, ThreadsafeFunctionCallMode::NonBlocking);
+        return;
+    }
+    let (tx, rx) = std::sync::mpsc::channel::<()>();
+    let status = tsfn.call_with_return_value(
+        args,
+        ThreadsafeFunctionCallMode::Blocking,
+        move |_r: napi::Result<()>, _env| {
+            let _ = tx.send(());
+            Ok(())
+        },
+    );
+    if status == Status::Ok {
+        // Returns when JS ran the callback, or when the queued call is dropped because the
+        // environment is shutting down (the sender goes with it).
+        let _ = rx.recv();
+    }
+}
+
 /// A MegEngine Lite network (internal; use `LiteNetwork` from `@lite/core`).
 #[napi]
 pub struct NativeNetwork {
     shared: Shared,
+    cbs: Arc<CbState>,
 }
 
 #[napi]
@@ -229,13 +329,69 @@ impl NativeNetwork {
         let net = Network::new(&config, &io).js()?;
         Ok(NativeNetwork {
             shared: Arc::new(Mutex::new(Some(net))),
+            cbs: Arc::new(CbState {
+                js_thread: std::thread::current().id(),
+                pending: Mutex::new(Vec::new()),
+            }),
         })
+    }
+
+    /// Switches to async mode: `forward` returns at once and `dispatch({ kind: 0 })` is called
+    /// on the JS thread when the work is done.
+    #[napi(ts_args_type = "dispatch: (call: PendingCallback) => void")]
+    pub fn set_async_callback(&self, dispatch: Dispatcher) -> Result<()> {
+        let state = self.cbs.clone();
+        with_net(&self.shared, |n| {
+            n.set_async_callback(move || {
+                deliver(
+                    &state,
+                    &dispatch,
+                    pending(CB_ASYNC, Vec::new(), Vec::new()),
+                    false,
+                )
+            })
+            .js()
+        })
+    }
+
+    /// Calls `dispatch({ kind: 1, ios, tensors })` (input copies) at the start of each forward.
+    #[napi(ts_args_type = "dispatch: (call: PendingCallback) => void")]
+    pub fn set_start_callback(&self, dispatch: Dispatcher) -> Result<()> {
+        let state = self.cbs.clone();
+        with_net(&self.shared, |n| {
+            n.set_start_callback(move |entries| {
+                let (ios, tensors) = copy_entries(entries);
+                deliver(&state, &dispatch, pending(CB_START, ios, tensors), true)
+            })
+            .js()
+        })
+    }
+
+    /// Calls `dispatch({ kind: 2, ios, tensors })` (output copies) when each forward finished.
+    #[napi(ts_args_type = "dispatch: (call: PendingCallback) => void")]
+    pub fn set_finish_callback(&self, dispatch: Dispatcher) -> Result<()> {
+        let state = self.cbs.clone();
+        with_net(&self.shared, |n| {
+            n.set_finish_callback(move |entries| {
+                let (ios, tensors) = copy_entries(entries);
+                deliver(&state, &dispatch, pending(CB_FINISH, ios, tensors), true)
+            })
+            .js()
+        })
+    }
+
+    /// Callbacks that fired on the JS thread during the last sync call, to dispatch now.
+    #[napi]
+    pub fn take_pending_callbacks(&self) -> Vec<PendingCallback> {
+        std::mem::take(&mut *self.cbs.pending.lock().unwrap_or_else(|p| p.into_inner()))
     }
 
     /// Loads a model file (blocking).
     #[napi]
     pub fn load_path(&self, path: String) -> Result<()> {
-        with_net(&self.shared, |n| n.load_from_path(std::path::Path::new(&path)).js())
+        with_net(&self.shared, |n| {
+            n.load_from_path(std::path::Path::new(&path)).js()
+        })
     }
 
     /// Loads a model from memory (blocking; the bytes are copied).
@@ -297,14 +453,25 @@ impl NativeNetwork {
     #[napi]
     pub fn get_io_tensor(&self, name: String, phase: i32) -> Result<NativeTensor> {
         let phase = TensorPhase::from_c(phase).js()?;
-        with_net(&self.shared, |n| Ok(NativeTensor::wrap(n.get_io_tensor(&name, phase).js()?)))
+        with_net(&self.shared, |n| {
+            Ok(NativeTensor::wrap(n.get_io_tensor(&name, phase).js()?))
+        })
     }
 
     /// One tensor of a discrete input.
     #[napi]
-    pub fn get_discrete_tensor(&self, name: String, index: u32, phase: i32) -> Result<NativeTensor> {
+    pub fn get_discrete_tensor(
+        &self,
+        name: String,
+        index: u32,
+        phase: i32,
+    ) -> Result<NativeTensor> {
         let phase = TensorPhase::from_c(phase).js()?;
-        with_net(&self.shared, |n| Ok(NativeTensor::wrap(n.get_discrete_tensor(&name, index as usize, phase).js()?)))
+        with_net(&self.shared, |n| {
+            Ok(NativeTensor::wrap(
+                n.get_discrete_tensor(&name, index as usize, phase).js()?,
+            ))
+        })
     }
 
     /// All input names.
@@ -367,7 +534,9 @@ impl NativeNetwork {
         if threads == 0 {
             return Err(invalid("threadsNumber must be at least 1"));
         }
-        with_net(&self.shared, |n| n.set_threads_number(threads as usize).js())
+        with_net(&self.shared, |n| {
+            n.set_threads_number(threads as usize).js()
+        })
     }
 
     /// Device type value.
@@ -400,7 +569,9 @@ impl NativeNetwork {
         if Arc::ptr_eq(&self.shared, &src.shared) {
             return Err(invalid("a network cannot share weights with itself"));
         }
-        with_net(&src.shared, |s| with_net(&self.shared, |n| n.share_weights_with(s).js()))
+        with_net(&src.shared, |s| {
+            with_net(&self.shared, |n| n.share_weights_with(s).js())
+        })
     }
 
     /// Shares `src`'s runtime memory.
@@ -409,29 +580,49 @@ impl NativeNetwork {
         if Arc::ptr_eq(&self.shared, &src.shared) {
             return Err(invalid("a network cannot share runtime memory with itself"));
         }
-        with_net(&src.shared, |s| with_net(&self.shared, |n| n.share_runtime_memory_with(s).js()))
+        with_net(&src.shared, |s| {
+            with_net(&self.shared, |n| n.share_runtime_memory_with(s).js())
+        })
     }
 
     /// Writes a profile JSON after forwards.
     #[napi]
     pub fn enable_profile_performance(&self, json_path: String) -> Result<()> {
-        with_net(&self.shared, |n| n.enable_profile_performance(&json_path).js())
+        with_net(&self.shared, |n| {
+            n.enable_profile_performance(&json_path).js()
+        })
     }
 
     /// Algorithm workspace limit in bytes (after load).
     #[napi]
     pub fn set_network_algo_workspace_limit(&self, bytes: f64) -> Result<()> {
-        if !(bytes.is_finite() && bytes >= 0.0 && bytes.fract() == 0.0 && bytes <= 9_007_199_254_740_991.0) {
-            return Err(invalid("workspace limit must be a non-negative integer number of bytes"));
+        if !(bytes.is_finite()
+            && bytes >= 0.0
+            && bytes.fract() == 0.0
+            && bytes <= 9_007_199_254_740_991.0)
+        {
+            return Err(invalid(
+                "workspace limit must be a non-negative integer number of bytes",
+            ));
         }
-        with_net(&self.shared, |n| n.set_network_algo_workspace_limit(bytes as usize).js())
+        with_net(&self.shared, |n| {
+            n.set_network_algo_workspace_limit(bytes as usize).js()
+        })
     }
 
     /// Algorithm selection policy (after load).
     #[napi]
-    pub fn set_network_algo_policy(&self, strategy: u32, shared_batch_size: u32, binary_equal_between_batch: bool) -> Result<()> {
+    pub fn set_network_algo_policy(
+        &self,
+        strategy: u32,
+        shared_batch_size: u32,
+        binary_equal_between_batch: bool,
+    ) -> Result<()> {
         let s = AlgoSelectStrategy::from_bits(strategy).js()?;
-        with_net(&self.shared, |n| n.set_network_algo_policy(s, shared_batch_size, binary_equal_between_batch).js())
+        with_net(&self.shared, |n| {
+            n.set_network_algo_policy(s, shared_batch_size, binary_equal_between_batch)
+                .js()
+        })
     }
 
     /// Dumps IO values as text to `path` on each forward.
@@ -449,7 +640,9 @@ impl NativeNetwork {
     /// Writes static memory allocation info into `log_dir`.
     #[napi]
     pub fn get_static_memory_alloc_info(&self, log_dir: String) -> Result<()> {
-        with_net(&self.shared, |n| n.get_static_memory_alloc_info(&log_dir).js())
+        with_net(&self.shared, |n| {
+            n.get_static_memory_alloc_info(&log_dir).js()
+        })
     }
 
     /// Enables the global layout transform (before load).
@@ -506,7 +699,10 @@ impl NativeNetwork {
 
 /// IO info of a model file or buffer, before loading it.
 #[napi]
-pub fn get_model_io_info(model: Either<String, &[u8]>, config: Option<NativeConfig>) -> Result<NativeNetworkIo> {
+pub fn get_model_io_info(
+    model: Either<String, &[u8]>,
+    config: Option<NativeConfig>,
+) -> Result<NativeNetworkIo> {
     let config = match config {
         Some(c) => c.to_lite()?,
         None => Config::default(),

@@ -1,5 +1,5 @@
-import type { LiteDeviceType, LiteLogLevel } from './enums.js';
-import { invalid, native } from './errors.js';
+import { LiteBackend, LiteDeviceType, type LiteLogLevel } from './enums.js';
+import { LiteError, invalid, native } from './errors.js';
 import { lib } from './native.js';
 
 /** Version of the loaded MegEngine Lite runtime, "major.minor.patch" (loads the runtime). */
@@ -24,10 +24,94 @@ export function getLogLevel(): LiteLogLevel {
 export class LiteGlobal {
   private constructor() {}
 
+  /** Sets the path of the library the runtime loads device loaders from. */
+  static setLoaderLibPath(path: string): void {
+    checkPath(path, 'setLoaderLibPath');
+    const b = lib();
+    native(() => b.setLoaderLibPath(path));
+  }
+
+  /**
+   * Uses `path` as the persistent algorithm cache (fast-run results); with `alwaysSync` every
+   * update is written to the file at once.
+   */
+  static setPersistentCache(path: string, alwaysSync = false): void {
+    checkPath(path, 'setPersistentCache');
+    const b = lib();
+    native(() => b.setPersistentCache(path, Boolean(alwaysSync)));
+  }
+
+  /** Writes the persistent algorithm cache to `path`. */
+  static dumpPersistentCache(path: string): void {
+    checkPath(path, 'dumpPersistentCache');
+    const b = lib();
+    native(() => b.dumpPersistentCache(path));
+  }
+
+  /** Tries to merge all free memory blocks of the device allocators. */
+  static tryCoalesceAllFreeMemory(): void {
+    const b = lib();
+    native(() => b.tryCoalesceAllFreeMemory());
+  }
+
+  /** Uses `path` as the TensorRT cache (CUDA builds). */
+  static setTensorrtCache(path: string): void {
+    checkPath(path, 'setTensorrtCache');
+    const b = lib();
+    native(() => b.setTensorrtCache(path));
+  }
+
+  /** Writes the TensorRT cache (CUDA builds). */
+  static dumpTensorrtCache(): void {
+    const b = lib();
+    native(() => b.dumpTensorrtCache());
+  }
+
+  /**
+   * Registers a virtual/physical device address pair (device backends such as NPU/Atlas).
+   * Raw device addresses never come from JavaScript, so this always throws `LITE_UNSUPPORTED`
+   * (saying whether a suitable device exists) after validating its arguments.
+   */
+  static registerMemoryPair(vir: bigint, phy: bigint, length: number, device: LiteDeviceType, backend: LiteBackend = LiteBackend.LITE_DEFAULT): never {
+    checkAddr(vir, 'vir');
+    checkAddr(phy, 'phy');
+    if (!Number.isInteger(length) || length <= 0) invalid('registerMemoryPair: length must be a positive integer');
+    return memoryPair('registerMemoryPair', device, backend);
+  }
+
+  /** Forgets a pair registered with {@link registerMemoryPair}; see there (always `LITE_UNSUPPORTED`). */
+  static clearMemoryPair(vir: bigint, phy: bigint, device: LiteDeviceType, backend: LiteBackend = LiteBackend.LITE_DEFAULT): never {
+    checkAddr(vir, 'vir');
+    checkAddr(phy, 'phy');
+    return memoryPair('clearMemoryPair', device, backend);
+  }
+
+  /** The physical address registered for `vir`; see {@link registerMemoryPair} (always `LITE_UNSUPPORTED`). */
+  static lookupPhysicPtr(vir: bigint, device: LiteDeviceType, backend: LiteBackend = LiteBackend.LITE_DEFAULT): never {
+    checkAddr(vir, 'vir');
+    return memoryPair('lookupPhysicPtr', device, backend);
+  }
+
   /** Number of devices of a type (CPU: number of cores the runtime uses). */
   static getDeviceCount(deviceType: LiteDeviceType): number {
     if (!Number.isInteger(deviceType)) invalid('deviceType must be a LiteDeviceType');
     const b = lib();
     return native(() => b.getDeviceCount(deviceType));
   }
+}
+
+function checkPath(path: unknown, what: string): asserts path is string {
+  if (typeof path !== 'string' || path.length === 0 || path.includes('\0')) invalid(`${what}: path must be a non-empty string without NUL`);
+}
+
+function checkAddr(v: unknown, what: string): void {
+  if (typeof v !== 'bigint' || v < 0n) invalid(`${what} must be a non-negative bigint address`);
+}
+
+function memoryPair(what: string, device: LiteDeviceType, backend: LiteBackend): never {
+  if (!Number.isInteger(device) || !(device in LiteDeviceType)) invalid(`${what}: device must be a LiteDeviceType`);
+  if (!Number.isInteger(backend) || !(backend in LiteBackend)) invalid(`${what}: backend must be a LiteBackend`);
+  const b = lib();
+  native(() => b.memoryPairUnsupported(what, device, backend));
+  throw new LiteError('LITE_UNSUPPORTED', `${what} is not supported`);
 }

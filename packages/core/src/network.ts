@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
-import type { NativeNetwork } from '@lite/binding';
-import { LiteConfig, LiteNetworkIO } from './config.js';
+import type { NativeNetwork, PendingCallback } from '@lite/binding';
+import { LiteConfig, LiteIO, LiteNetworkIO } from './config.js';
 import { LiteAlgoSelectStrategy, LiteDeviceType, LiteTensorPhase } from './enums.js';
 import { LiteError, invalid, native, nativeAsync } from './errors.js';
 import { lib } from './native.js';
@@ -8,6 +8,9 @@ import { type BinaryLike, LiteTensor } from './tensor.js';
 
 /** A model to load: a file path, or the model's bytes. */
 export type ModelSource = string | Uint8Array | ArrayBuffer;
+
+/** The start/finish callback: IO description → a copy of its tensor, taken during the callback. */
+export type IoCallback = (ios: Map<LiteIO, LiteTensor>) => void;
 
 /** What `predict` accepts per input: data for `setDataByCopy`, or a tensor to copy from. */
 export type Feed = BinaryLike | readonly number[] | LiteTensor | object;
@@ -45,6 +48,12 @@ export class LiteNetwork implements Disposable {
   // IO tensor wrappers by phase/name, so memory shared into an input stays reachable as long as
   // the network is.
   #ioTensors = new Map<string, LiteTensor>();
+  #asyncCb: (() => void) | null = null;
+  #startCb: IoCallback | null = null;
+  #finishCb: IoCallback | null = null;
+  // First error thrown by a user callback since the last forward/wait reported one.
+  #callbackError: unknown = undefined;
+  #hasCallbackError = false;
 
   /**
    * @param config configuration (default: CPU, C defaults).
@@ -121,13 +130,104 @@ export class LiteNetwork implements Disposable {
   forward(): void {
     this.#checkLoaded('forward');
     const n = this.native;
-    native(() => n.forward());
+    this.#takeCallbackError();
+    try {
+      native(() => n.forward());
+    } finally {
+      this.#drainPending(n);
+    }
+    this.#throwCallbackError();
   }
 
-  /** Waits for the inference started by {@link forward}. */
+  /**
+   * Waits for the inference started by {@link forward}. Throws the error of a callback that
+   * threw during that forward (the callback error is wrapped as `LITE_ERROR` with it as `cause`).
+   */
   wait(): void {
     const n = this.native;
-    native(() => n.wait());
+    try {
+      native(() => n.wait());
+    } finally {
+      this.#drainPending(n);
+    }
+    this.#throwCallbackError();
+  }
+
+  // Dispatches callbacks that fired on the JS thread inside a sync native call.
+  #drainPending(n: NativeNetwork): void {
+    for (const p of n.takePendingCallbacks()) this.#dispatch(p);
+  }
+
+  // Called on the JS thread (directly, or by the binding's thread-safe function). Never throws:
+  // a user error is kept and reported by the forward/wait it belongs to.
+  #dispatch = ({ kind, ios, tensors }: PendingCallback): void => {
+    try {
+      if (kind === 0) {
+        this.#asyncCb?.();
+        return;
+      }
+      const cb = kind === 1 ? this.#startCb : this.#finishCb;
+      if (!cb) return;
+      const map = new Map<LiteIO, LiteTensor>();
+      ios.forEach((io, i) => {
+        const t = tensors[i];
+        if (t) map.set(LiteIO.fromNative(io), new LiteTensor({ native: t }));
+      });
+      cb(map);
+    } catch (err) {
+      if (!this.#hasCallbackError) {
+        this.#hasCallbackError = true;
+        this.#callbackError = err;
+      }
+    }
+  };
+
+  #takeCallbackError(): unknown {
+    const had = this.#hasCallbackError;
+    const err = this.#callbackError;
+    this.#hasCallbackError = false;
+    this.#callbackError = undefined;
+    return had ? (err ?? new Error('callback threw')) : undefined;
+  }
+
+  #throwCallbackError(): void {
+    const err = this.#takeCallbackError();
+    if (err === undefined) return;
+    const msg = err instanceof Error ? err.message : String(err);
+    throw new LiteError('LITE_ERROR', `a network callback threw: ${msg}`, { cause: err });
+  }
+
+  /**
+   * Switches the network to async mode (before load, as megenginelite): `forward()` returns at
+   * once and `cb` runs on the JS thread when the work is done (then call {@link wait} or just rely
+   * on `cb`). If `cb` throws, the next `wait()`/`forward()`/`forwardAsync()` reports it.
+   */
+  asyncWithCallback(cb: () => void): void {
+    if (typeof cb !== 'function') invalid('asyncWithCallback expects a function');
+    const n = this.native;
+    this.#asyncCb = cb;
+    native(() => n.setAsyncCallback(this.#dispatch));
+  }
+
+  /**
+   * `cb` runs at the start of every forward with a `Map<LiteIO, LiteTensor>` of the inputs. The
+   * tensors are copies taken at that moment (the engine's own tensors are only valid inside the
+   * engine's callback). It runs on the JS thread: during `forward()` before it returns, or from
+   * `forwardAsync()` before the promise settles. A throw makes that forward fail.
+   */
+  setStartCallback(cb: IoCallback): void {
+    if (typeof cb !== 'function') invalid('setStartCallback expects a function');
+    const n = this.native;
+    this.#startCb = cb;
+    native(() => n.setStartCallback(this.#dispatch));
+  }
+
+  /** Like {@link setStartCallback}, for the outputs when a forward finished (at `wait()`). */
+  setFinishCallback(cb: IoCallback): void {
+    if (typeof cb !== 'function') invalid('setFinishCallback expects a function');
+    const n = this.native;
+    this.#finishCb = cb;
+    native(() => n.setFinishCallback(this.#dispatch));
   }
 
   /**
@@ -141,7 +241,13 @@ export class LiteNetwork implements Disposable {
     } catch (e) {
       return Promise.reject(e);
     }
-    return this.#enqueue(() => nativeAsync(this.native.forwardAsync()));
+    return this.#enqueue(() => this.#forwardAsyncNow());
+  }
+
+  async #forwardAsyncNow(): Promise<void> {
+    this.#takeCallbackError();
+    await nativeAsync(this.native.forwardAsync());
+    this.#throwCallbackError();
   }
 
   #enqueue<T>(job: () => Promise<T>): Promise<T> {
@@ -175,7 +281,7 @@ export class LiteNetwork implements Disposable {
         if (data instanceof LiteTensor) t.copyFrom(data);
         else t.setDataByCopy(data as BinaryLike);
       }
-      await nativeAsync(this.native.forwardAsync());
+      await this.#forwardAsyncNow();
       const out: Record<string, LiteTensor> = {};
       for (const name of this.getAllOutputName()) out[name] = this.getIoTensor(name, LiteTensorPhase.LITE_OUTPUT);
       return out;
