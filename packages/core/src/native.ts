@@ -18,42 +18,100 @@ let binding: NativeBinding | undefined;
 let runtimeReady = false;
 let runtimeError: LiteError | undefined;
 
-function loadBindingModule(): NativeBinding {
-  if (binding) return binding;
-  try {
-    binding = require('@lite/binding') as NativeBinding;
-  } catch (err) {
-    throw new LiteError(
-      'LITE_RUNTIME_NOT_FOUND',
-      `could not load the native binding of @lite/core for ${process.platform}-${process.arch}: ` +
-        `${err instanceof Error ? err.message : String(err)}. ` +
-        'Reinstall @lite/core so the platform package (@lite/binding-<os>-<arch>) is installed ' +
-        '(npm has a known bug with optional dependencies in lockfiles: delete node_modules and the lockfile, then install again).',
-      { cause: err },
+/** The platform package (`@lite/binding-<triple>`) suffix of each platform we publish for. */
+const PLATFORM_PACKAGES: Readonly<Record<string, string>> = {
+  'linux-x64': 'linux-x64-gnu',
+  'darwin-x64': 'darwin-x64',
+};
+
+function platformTriple(): string | null {
+  if (process.platform === 'linux' && process.report) {
+    // The gnu package only: a musl libc (Alpine) cannot load the glibc runtime.
+    (process.report as { excludeNetwork?: boolean }).excludeNetwork = true;
+    const header = (process.report.getReport() as { header?: { glibcVersionRuntime?: string } }).header;
+    if (!header?.glibcVersionRuntime) return null;
+  }
+  return PLATFORM_PACKAGES[`${process.platform}-${process.arch}`] ?? null;
+}
+
+function missingBindingMessage(err: unknown): string {
+  const reason = err instanceof Error ? err.message : String(err);
+  const triple = platformTriple();
+  const where = `${process.platform}-${process.arch}`;
+  if (!triple) {
+    return (
+      `@lite/core has no prebuilt native binding for ${where}` +
+      `${process.platform === 'linux' ? ' (or this Linux does not use glibc)' : ''}; ` +
+      `supported: ${Object.values(PLATFORM_PACKAGES).join(', ')}. ` +
+      `Build crates/lite-napi from source and point LITE_LIB_PATH at a MegEngine Lite library. (${reason})`
     );
   }
+  return (
+    `could not load the native binding of @lite/core for ${where}: the platform package ` +
+    `@lite/binding-${triple} is missing or broken (${reason}). It is an optional dependency of ` +
+    `@lite/binding that your package manager should have installed; npm has a known bug where a ` +
+    `lockfile made on another platform omits it (npm/cli#4828): delete node_modules and ` +
+    `package-lock.json and run npm install again, or install @lite/binding-${triple} explicitly.`
+  );
+}
+
+function loadBindingModule(): NativeBinding {
+  if (binding) return binding;
+  let loaded: NativeBinding;
+  try {
+    loaded = require('@lite/binding') as NativeBinding;
+  } catch (err) {
+    throw new LiteError('LITE_RUNTIME_NOT_FOUND', missingBindingMessage(err), { cause: err });
+  }
+  checkBindingVersion();
+  binding = loaded;
   return binding;
 }
 
-/** Path of the runtime shipped in the platform binding package, if that package is installed. */
-function packagedRuntime(): string | null {
-  const triple = platformTriple();
-  if (!triple) return null;
+/** Version of a package as seen from `from` (a `require`), or null when it cannot be read. */
+function packageVersion(from: NodeJS.Require, name: string): string | null {
   try {
-    const pkg = require.resolve(`@lite/binding-${triple}/package.json`);
-    const lib = join(dirname(pkg), 'runtime', 'megenginelite', 'libs', 'liblite_shared_whl.so');
-    return existsSync(lib) ? lib : null;
+    const pkg = from(`${name}/package.json`) as { version?: unknown };
+    return typeof pkg.version === 'string' ? pkg.version : null;
   } catch {
     return null;
   }
 }
 
-function platformTriple(): string | null {
-  if (process.platform === 'linux' && process.arch === 'x64') return 'linux-x64-gnu';
-  if (process.platform === 'linux' && process.arch === 'arm64') return 'linux-arm64-gnu';
-  if (process.platform === 'darwin' && process.arch === 'x64') return 'darwin-x64';
-  if (process.platform === 'win32' && process.arch === 'x64') return 'win32-x64-msvc';
-  return null;
+/**
+ * `@lite/core` and `@lite/binding` are released together (one version, a changesets "fixed"
+ * group); a core paired with a binding of another version may call functions that do not exist
+ * or mean something else, so refuse early with a clear message.
+ */
+function checkBindingVersion(): void {
+  const core = packageVersion(require, '@lite/core');
+  const native = packageVersion(require, '@lite/binding');
+  if (core && native && core !== native) {
+    throw new LiteError(
+      'LITE_RUNTIME_NOT_FOUND',
+      `version mismatch: @lite/core ${core} needs @lite/binding ${core}, but ${native} is installed. ` +
+        'Install matching versions (they are always released together).',
+    );
+  }
+}
+
+/**
+ * Path of the runtime shipped in the platform binding package, if that package is installed.
+ * The package is a dependency of `@lite/binding`, so it is resolved from there (pnpm does not
+ * hoist it next to `@lite/core`). Layout: `<pkg>/runtime/megenginelite/libs/liblite_shared_whl.so`
+ * whose rpath (`$ORIGIN/../../megengine/core/lib`) finds the engine in `<pkg>/runtime/megengine`.
+ */
+function packagedRuntime(): string | null {
+  const triple = platformTriple();
+  if (!triple) return null;
+  try {
+    const fromBinding = createRequire(require.resolve('@lite/binding'));
+    const pkg = fromBinding.resolve(`@lite/binding-${triple}/package.json`);
+    const lib = join(dirname(pkg), 'runtime', 'megenginelite', 'libs', 'liblite_shared_whl.so');
+    return existsSync(lib) ? lib : null;
+  } catch {
+    return null;
+  }
 }
 
 /**

@@ -1,0 +1,6 @@
+/**
+ * Utilities on top of `@lite/core` (megenginelite's `utils` module).
+ *
+ * @packageDocumentation
+ */
+export { TensorBatchCollector, type TensorBatchCollectorOptions, type CollectData } from './collector.js';
