@@ -5,6 +5,9 @@ import { type DTypeLike, type DTypeName, dtypeName, dtypeSize, toDataType } from
 /** Largest rank a tensor may have (the C struct holds 7 dims; we keep one spare like megenginelite). */
 export const MAX_NDIM = 6;
 
+/** Largest single dimension (the native layout carries 32-bit dimensions). */
+export const MAX_DIM = 0xffffffff;
+
 /** Validates a shape: an array of at most {@link MAX_NDIM} non-negative safe integers. */
 export function checkShape(shape: readonly number[], what = 'shape'): number[] {
   if (!Array.isArray(shape)) return invalid(`${what} must be an array of integers, got ${typeof shape}`);
@@ -13,6 +16,7 @@ export function checkShape(shape: readonly number[], what = 'shape'): number[] {
     if (typeof d !== 'number' || !Number.isSafeInteger(d) || d < 0) {
       return invalid(`${what}[${i}] must be a non-negative integer, got ${String(d)}`);
     }
+    if (d > MAX_DIM) return invalid(`${what}[${i}] = ${d} is larger than ${MAX_DIM}`);
     return d;
   });
 }

@@ -70,9 +70,23 @@ function bufferOf(data: BinaryLike): ArrayBufferLike {
   return data instanceof ArrayBuffer ? data : data.buffer;
 }
 
-// A detached buffer reports byteLength 0 (Node 20 has no ArrayBuffer.prototype.detached).
+// Whether a buffer was detached (transferred). `ArrayBuffer.prototype.detached` is missing on
+// older Node 20 releases; there a detached buffer has byteLength 0 and refuses new views.
+function isDetached(buffer: ArrayBufferLike & { detached?: boolean }): boolean {
+  if (typeof buffer.detached === 'boolean') return buffer.detached;
+  if (buffer.byteLength !== 0) return false;
+  try {
+    new Uint8Array(buffer);
+    return false;
+  } catch {
+    return true;
+  }
+}
+
+// A detached buffer reports byteLength 0; a shrunk resizable one a smaller length.
 function checkNotDetached(data: BinaryLike, expectedBytes: number, what: string): void {
   const buffer = bufferOf(data) as ArrayBufferLike & { detached?: boolean };
+  if (isDetached(buffer)) throw new LiteError('LITE_INVALID_ARGUMENT', `${what} was detached (transferred)`);
   // byteLength of a view over a detached buffer is 0; never construct a view of it (that throws).
   if (buffer.detached === true || (expectedBytes > 0 && data.byteLength !== expectedBytes)) {
     throw new LiteError('LITE_INVALID_ARGUMENT', `${what} was detached (transferred) or resized`);
@@ -361,8 +375,8 @@ export class LiteTensor implements Disposable {
       source = converted.data;
       layoutFromData = converted.layout;
     }
+    checkNotDetached(source, -1, `the data passed to ${what}`);
     const bytes = toBytes(source);
-    checkNotDetached(source, bytes.byteLength, `the data passed to ${what}`);
     if (share && (bufferOf(source) as { resizable?: boolean }).resizable === true) {
       invalid(`${what}: a resizable ArrayBuffer cannot be shared (it could shrink under the tensor)`);
     }
