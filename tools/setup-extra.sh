@@ -21,6 +21,11 @@ if [ "$(id -u)" != 0 ]; then
 fi
 echo "[setup-extra] installing Debian's chromium (browser test)"
 export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -qq >/dev/null
-$SUDO apt-get install -y -qq --no-install-recommends chromium fonts-dejavu-core >/dev/null
+log="$(mktemp)"
+trap 'rm -f "$log"' EXIT
+if ! { $SUDO apt-get update -qq && $SUDO apt-get install -y -qq --no-install-recommends chromium fonts-dejavu-core; } >"$log" 2>&1; then
+  cat "$log" >&2
+  echo "[setup-extra] installing chromium failed (see above); the browser test needs it" >&2
+  exit 1
+fi
 command -v chromium >/dev/null 2>&1 && chromium --version 2>/dev/null || true

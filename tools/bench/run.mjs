@@ -28,6 +28,7 @@ const { values } = parseArgs({
     iters: { type: 'string' },
     'max-seconds': { type: 'string' },
     threads: { type: 'string' },
+    rounds: { type: 'string' },
     out: { type: 'string' },
   },
 });
@@ -39,6 +40,11 @@ const cfgBase = {
   micro_reps: quick ? 3 : 15,
 };
 const threadsList = (values.threads ?? '1,2').split(',').map(Number);
+// The engines take turns in rounds (C, Python, ours, C, Python, ours, ...), each round with a
+// share of the iteration budget, and the samples of all rounds are pooled: a drift of the
+// machine's background load then hits every engine alike instead of whichever ran last.
+const rounds = Math.max(1, Number(values.rounds ?? (quick ? 1 : 3)));
+const perRound = { ...cfgBase, iters: Math.ceil(cfgBase.iters / rounds), max_seconds: cfgBase.max_seconds / rounds, micro_reps: Math.max(1, Math.ceil(cfgBase.micro_reps / rounds)) };
 const outDir = path.resolve(values.out ?? path.join(repo, 'bench'));
 const started = Date.now();
 const log = (msg) => process.stderr.write(`[bench] ${msg}\n`);
@@ -125,6 +131,7 @@ for (const m of models) {
 const cases = models.flatMap((m) => threadsList.map((threads) => ({ ...m, threads, micro: threads === threadsList[0] })));
 
 // ---------------------------------------------------------------------------- runners
+const find = (list, model, threads) => list?.find((r) => r.model === model && r.threads === threads);
 function runJson(cmd, args, env = {}) {
   const r = spawnSync(cmd, args, { encoding: 'utf8', env: { ...process.env, ...env }, maxBuffer: 64 << 20 });
   if (r.status !== 0) throw new Error(`${path.basename(cmd)} failed (exit ${r.status}):\n${r.stderr.slice(-4000)}`);
@@ -135,7 +142,8 @@ function runJson(cmd, args, env = {}) {
 
 const raw = {
   started: new Date(started).toISOString(),
-  config: { ...cfgBase, threads: threadsList, quick },
+  config: { ...cfgBase, threads: threadsList, quick, rounds },
+  loadavg_start: os.loadavg(),
   machine: {
     cpu: os.cpus()[0]?.model ?? 'unknown',
     cores: os.cpus().length,
@@ -155,45 +163,71 @@ log(`runtime ${lib}`);
 const { exe, cc } = buildC();
 raw.machine.cc = cc;
 log(`C floor built with ${cc}`);
-for (const c of cases) {
-  log(`C: ${c.model}, ${c.threads} thread(s)`);
-  const r = runJson(exe, [lib, c.path, c.input, c.output, c.raw, String(c.threads), String(cfgBase.warmup), String(cfgBase.iters), String(cfgBase.max_seconds), String(c.micro ? cfgBase.micro_reps : 1)]);
-  raw.runtime.version = r.runtime_version;
-  raw.c.push({ model: c.model, threads: c.threads, forward_wait: r.forward_wait, micro: c.micro ? r.micro : null });
-}
-
 const py = pythonPath();
-if (py) {
-  log(`Python megenginelite (${py})`);
-  const pyCases = cases.map(({ model, path: p, input, output, npy, threads, micro }) => ({ model, path: p, input, output, npy, threads, micro }));
-  try {
-    // micro_reps per case: the Python runner does the micro loop for every case; keep the
-    // non-micro cases cheap by splitting the runs
-    const withMicro = pyCases.filter((c) => c.micro);
-    const without = pyCases.filter((c) => !c.micro);
-    const a = runJson(py, [path.join(here, 'bench_py.py'), JSON.stringify({ ...cfgBase, cases: withMicro })], { LITE_LIB_PATH: lib });
-    const b = without.length ? runJson(py, [path.join(here, 'bench_py.py'), JSON.stringify({ ...cfgBase, micro_reps: 1, cases: without })], { LITE_LIB_PATH: lib }) : { results: [] };
-    raw.python = { version: a.python, numpy: a.numpy, megenginelite: a.megenginelite_version, results: [...a.results, ...b.results.map((r) => ({ ...r, micro: null }))] };
-  } catch (e) {
-    raw.errors.push(`python: ${e.message}`);
-    log(`Python runner failed: ${e.message}`);
+if (!py) raw.errors.push('python: no Python venv with megenginelite (tools/models/setup-python.sh failed)');
+const slim = (c) => ({ model: c.model, path: c.path, input: c.input, output: c.output, npy: c.npy, threads: c.threads, micro: c.micro });
+
+/** Appends one round's results to the pooled ones (same model/threads: sample arrays concatenated). */
+function pool(into, results) {
+  for (const r of results) {
+    const have = find(into, r.model, r.threads);
+    if (!have) {
+      into.push(r);
+      continue;
+    }
+    for (const k of ['forward_wait', 'forward_async']) if (r[k]) have[k] = [...(have[k] ?? []), ...r[k]];
+    if (r.micro && have.micro) for (const op of Object.keys(r.micro)) have.micro[op] = [...(have.micro[op] ?? []), ...r.micro[op]];
   }
-} else {
-  raw.errors.push('python: no Python venv with megenginelite (tools/models/setup-python.sh failed)');
 }
 
-log('@lite/core');
-try {
-  const nodeCases = cases.map(({ model, path: p, input, output, npy, threads, micro }) => ({ model, path: p, input, output, npy, threads, micro }));
-  const withMicro = nodeCases.filter((c) => c.micro);
-  const without = nodeCases.filter((c) => !c.micro);
-  const a = runJson(process.execPath, [path.join(here, 'bench_node.mjs'), JSON.stringify({ ...cfgBase, cases: withMicro })], { LITE_LIB_PATH: lib, LITE_DEMO_ROOT: demoRoot });
-  const b = without.length ? runJson(process.execPath, [path.join(here, 'bench_node.mjs'), JSON.stringify({ ...cfgBase, micro_reps: 0, cases: without })], { LITE_LIB_PATH: lib, LITE_DEMO_ROOT: demoRoot }) : { results: [] };
-  raw.node = { version: a.node, runtime_version: a.runtime_version, results: [...a.results, ...b.results.map((r) => ({ ...r, micro: null }))] };
-} catch (e) {
-  raw.errors.push(`@lite/core: ${e.message}`);
-  log(`@lite/core runner failed: ${e.message}`);
+/** Runs a JSON runner twice: the micro-benchmark cases with micro reps, the others without. */
+function runSplit(cmd, script, env) {
+  const withMicro = cases.filter((c) => c.micro).map(slim);
+  const without = cases.filter((c) => !c.micro).map(slim);
+  const a = runJson(cmd, [script, JSON.stringify({ ...perRound, cases: withMicro })], env);
+  const b = without.length ? runJson(cmd, [script, JSON.stringify({ ...perRound, micro_reps: 0, cases: without })], env) : { results: [] };
+  return { ...a, results: [...a.results, ...b.results.map((r) => ({ ...r, micro: null }))] };
 }
+
+let pyFailed = !py;
+let nodeFailed = false;
+for (let round = 1; round <= rounds; round++) {
+  log(`round ${round}/${rounds}: C floor`);
+  const cRes = [];
+  for (const c of cases) {
+    const r = runJson(exe, [lib, c.path, c.input, c.output, c.raw, String(c.threads), String(perRound.warmup), String(perRound.iters), String(perRound.max_seconds), String(c.micro ? perRound.micro_reps : 1)]);
+    raw.runtime.version = r.runtime_version;
+    cRes.push({ model: c.model, threads: c.threads, forward_wait: r.forward_wait, micro: c.micro ? r.micro : null });
+  }
+  pool(raw.c, cRes);
+
+  if (!pyFailed) {
+    log(`round ${round}/${rounds}: Python megenginelite (${py})`);
+    try {
+      const r = runSplit(py, path.join(here, 'bench_py.py'), { LITE_LIB_PATH: lib });
+      raw.python ??= { version: r.python, numpy: r.numpy, megenginelite: r.megenginelite_version, results: [] };
+      pool(raw.python.results, r.results);
+    } catch (e) {
+      pyFailed = true;
+      raw.errors.push(`python: ${e.message}`);
+      log(`Python runner failed: ${e.message}`);
+    }
+  }
+
+  if (!nodeFailed) {
+    log(`round ${round}/${rounds}: @lite/core`);
+    try {
+      const r = runSplit(process.execPath, path.join(here, 'bench_node.mjs'), { LITE_LIB_PATH: lib, LITE_DEMO_ROOT: demoRoot });
+      raw.node ??= { version: r.node, runtime_version: r.runtime_version, results: [] };
+      pool(raw.node.results, r.results);
+    } catch (e) {
+      nodeFailed = true;
+      raw.errors.push(`@lite/core: ${e.message}`);
+      log(`@lite/core runner failed: ${e.message}`);
+    }
+  }
+}
+raw.loadavg_end = os.loadavg();
 raw.seconds = (Date.now() - started) / 1000;
 
 // ---------------------------------------------------------------------------- report
@@ -203,7 +237,6 @@ function median(a) {
   const m = s.length >> 1;
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
-const find = (list, model, threads) => list?.find((r) => r.model === model && r.threads === threads);
 const ms = (ns) => (Number.isFinite(ns) ? (ns / 1e6).toFixed(3) : '—');
 const us = (ns) => (Number.isFinite(ns) ? (ns / 1e3 >= 100 ? (ns / 1e3).toFixed(0) : (ns / 1e3).toFixed(2)) : '—');
 const ratio = (a, b) => (Number.isFinite(a) && Number.isFinite(b) && b > 0 ? `${(a / b).toFixed(2)}×` : '—');
@@ -216,7 +249,8 @@ lines.push('');
 lines.push(`- Machine: ${raw.machine.cpu}, ${raw.machine.cores} cores, ${raw.machine.memory_gib} GiB, ${raw.machine.os}`);
 lines.push(`- Runtime: MegEngine Lite ${raw.runtime.version ?? '?'} (\`${path.basename(lib)}\` from the pinned megengine wheel), the same file for all three; CPU, default network config; threads set before load`);
 lines.push(`- C floor: \`tools/bench/lite_bench.c\`, ${cc}, -O2, runtime dlopen'ed; Python ${raw.python?.version ?? '—'} megenginelite ${raw.python?.megenginelite ?? '—'} (numpy ${raw.python?.numpy ?? '—'}); Node ${process.version}`);
-lines.push(`- Warm: ${cfgBase.warmup} warm-up runs, then up to ${cfgBase.iters} timed runs or ${cfgBase.max_seconds} s per engine and case; medians. Each engine in its own process, one after the other.`);
+lines.push(`- Warm: ${perRound.warmup} warm-up runs per process, then up to ${cfgBase.iters} timed runs or ${cfgBase.max_seconds} s per engine and case, in ${rounds} round(s) where the engines take turns (samples pooled); medians. Each engine in its own process, never two at once.`);
+lines.push(`- Load average (1/5/15 min) at start ${raw.loadavg_start.map((v) => v.toFixed(2)).join(' / ')}, at end ${raw.loadavg_end.map((v) => v.toFixed(2)).join(' / ')}: with ${raw.machine.cores} cores, a load above ~${raw.machine.cores} means other processes competed for the CPU and the numbers are noisy (2-thread runs suffer most).`);
 for (const m of raw.models) lines.push(`- ${m.desc} (${(m.bytes / 1024).toFixed(0)} KiB)`);
 lines.push('');
 lines.push('## Inference: forward + wait, median per run (ms)');
