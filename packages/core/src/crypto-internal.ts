@@ -38,8 +38,16 @@ export function registerDecryption(name: string, fn: DecryptionFunction, key: Ui
   if (!(key instanceof Uint8Array) || key.length === 0) {
     throw new LiteError('LITE_INVALID_ARGUMENT', 'decryption key must be a non-empty Uint8Array');
   }
+  // The binding reports a throw by its message; a thrown non-Error becomes an Error with its text.
+  const guarded: DecryptionFunction = (input, k) => {
+    try {
+      return fn(input, k);
+    } catch (e) {
+      throw e instanceof Error ? e : new Error(String(e));
+    }
+  };
   const b = lib();
-  native(() => b.registerDecryptionAndKey(name, fn, key));
+  native(() => b.registerDecryptionAndKey(name, guarded, key));
   installHook();
 }
 

@@ -4,6 +4,8 @@
  * - {@link encryptModel} / {@link decryptModel}: the built-in ciphers `AES_default`,
  *   `RC4_default` and `SIMPLE_FAST_RC4_default`, byte-compatible with Lite's decryptors.
  * - {@link packModel} / {@link unpackModel}: the packed `.lite` format (model + JSON info).
+ * - {@link registerDecryptionAndKey} / {@link updateDecryptionKey}: decryption inside the runtime
+ *   with a JS function, and keys of the built-in decryptors.
  *
  * @packageDocumentation
  */
@@ -48,14 +50,10 @@ export {
   type UnpackedModel,
 } from './pack.js';
 
-// ---------------------------------------------------------------------------------------
-// NATIVE REGISTRATION — NOT IMPLEMENTED YET (issue 5, second half).
-//
-// `registerDecryptionAndKey(name, fn, key)` and `updateDecryptionKey(name, key)` (see
-// shared/design/API.md, "@lite/crypto") go here once `@lite/core` exposes the binding's
-// decryption hooks. They must forward to the native layer; they are deliberately absent
-// rather than stubbed, so nothing can appear to register a decryptor that Lite never sees.
-// Planned checks before reaching C: key as Uint8Array/number[] of bytes, non-empty;
-// AES_default exactly AES_KEY_LENGTH bytes; RC4 variants at least RC4_KEY_LENGTH bytes
-// (Lite reads 16 bytes unconditionally); keys never appear in error messages.
-// ---------------------------------------------------------------------------------------
+// Native registration (needs the runtime, through @lite/core).
+export {
+  maxDecryptionMethods,
+  registerDecryptionAndKey,
+  updateDecryptionKey,
+  type DecryptionFunction,
+} from './register.js';

@@ -337,6 +337,11 @@ class FbReader {
   string(table: number, slot: number): string | undefined {
     const raw = this.bytes(table, slot);
     if (raw === undefined) return undefined;
+    // Flatbuffers strings end with a NUL inside the buffer (what a verifier checks, and what
+    // C readers rely on); a file cut inside that terminator is truncated.
+    const vec = this.ref(table, slot);
+    this.need(vec + 4 + raw.length, 1);
+    if (this.buf[vec + 4 + raw.length] !== 0) throw corrupt('packed model has a header string without its NUL terminator');
     try {
       return decoder.decode(raw);
     } catch {
