@@ -237,6 +237,13 @@ function median(a) {
   const m = s.length >> 1;
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
+function pct(a, p) {
+  if (!a || a.length === 0) return NaN;
+  const s = [...a].sort((x, y) => x - y);
+  const pos = (s.length - 1) * p;
+  const lo = Math.floor(pos);
+  return s[lo] + (s[Math.ceil(pos)] - s[lo]) * (pos - lo);
+}
 const ms = (ns) => (Number.isFinite(ns) ? (ns / 1e6).toFixed(3) : '—');
 const us = (ns) => (Number.isFinite(ns) ? (ns / 1e3 >= 100 ? (ns / 1e3).toFixed(0) : (ns / 1e3).toFixed(2)) : '—');
 const ratio = (a, b) => (Number.isFinite(a) && Number.isFinite(b) && b > 0 ? `${(a / b).toFixed(2)}×` : '—');
@@ -266,6 +273,22 @@ for (const c of cases) {
   const na = median(n?.forward_async);
   lines.push(`| ${c.model} | ${c.threads} | ${ms(cm)} | ${ms(pm)} | ${ms(ns)} | ${ms(na)} | ${ratio(ns, cm)} | ${ratio(na, cm)} | ${ratio(ns, pm)} | ${ratio(na, pm)} |`);
   summary.push({ model: c.model, threads: c.threads, c_ms: cm / 1e6, python_ms: pm / 1e6, ours_sync_ms: ns / 1e6, ours_async_ms: na / 1e6 });
+}
+lines.push('');
+lines.push('### The same runs, fastest decile (p10, ms)');
+lines.push('');
+lines.push('On a shared or loaded machine the medians of short runs (mnist) catch scheduler preemption (runs of');
+lines.push('~4 or ~8 ms); p10 shows the per-run cost of each engine with less of that noise.');
+lines.push('');
+lines.push('| model | threads | C (native) | Python | ours sync | ours forwardAsync | sync / native | async / native | sync / Python | async / Python |');
+lines.push('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+for (const c of cases) {
+  const cm = pct(find(raw.c, c.model, c.threads)?.forward_wait, 0.1);
+  const pm = pct(find(raw.python?.results, c.model, c.threads)?.forward_wait, 0.1);
+  const n = find(raw.node?.results, c.model, c.threads);
+  const ns = pct(n?.forward_wait, 0.1);
+  const na = pct(n?.forward_async, 0.1);
+  lines.push(`| ${c.model} | ${c.threads} | ${ms(cm)} | ${ms(pm)} | ${ms(ns)} | ${ms(na)} | ${ratio(ns, cm)} | ${ratio(na, cm)} | ${ratio(ns, pm)} | ${ratio(na, pm)} |`);
 }
 lines.push('');
 lines.push('## Per-call overhead, median per call (µs)');
