@@ -40,7 +40,6 @@ async function settle() {
     await new Promise((res) => setTimeout(res, 10));
   }
 }
-const tick = () => new Promise((res) => setImmediate(res));
 
 async function tensors() {
   for (let i = 0; i < TENSORS; i++) {
@@ -56,8 +55,9 @@ async function tensors() {
     }
     if (i % 500 === 499) {
       sample();
-      if (!explicit) await settle();
-      else await tick();
+      // Both modes collect here: JS garbage (wrappers, toTypedArray copies) needs a GC either way;
+      // only finalizer mode relies on that GC to free native memory.
+      await settle();
     }
   }
 }
@@ -73,8 +73,9 @@ async function networks() {
     if (explicit) net.dispose();
     if (i % 50 === 49) {
       sample();
-      if (!explicit) await settle();
-      else await tick();
+      // Both modes collect here: JS garbage (wrappers, toTypedArray copies) needs a GC either way;
+      // only finalizer mode relies on that GC to free native memory.
+      await settle();
     }
   }
 }
@@ -97,7 +98,7 @@ async function forwards() {
     }
     if (i % 1000 === 999) {
       sample();
-      if (!explicit) await settle();
+      await settle();
     }
   }
   if (explicit) net.dispose();
