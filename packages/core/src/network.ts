@@ -445,10 +445,9 @@ export class LiteNetwork implements Disposable {
     native(() => n.setNetworkAlgoWorkspaceLimit(bytes));
   }
 
-  /** Algorithm selection policy (after load); fast-run batch options as in megenginelite. */
+  /** Algorithm selection policy (before or after load); fast-run batch options as in megenginelite. */
   setNetworkAlgoPolicy(policy: LiteAlgoSelectStrategy | number, sharedBatchSize = 0, binaryEqualBetweenBatch = false): void {
     if (!Number.isInteger(sharedBatchSize) || sharedBatchSize < 0) invalid('sharedBatchSize must be a non-negative integer');
-    this.#checkLoaded('setNetworkAlgoPolicy');
     const n = this.native;
     native(() => n.setNetworkAlgoPolicy(policy, sharedBatchSize, Boolean(binaryEqualBetweenBatch)));
   }
