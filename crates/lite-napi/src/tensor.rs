@@ -278,6 +278,26 @@ impl NativeTensor {
         Ok(Buffer::from(self.get()?.to_host_bytes().js()?))
     }
 
+    /// Copies the data (contiguous, also from slices and device tensors) into `out`, which must
+    /// hold exactly the tensor's bytes. Filling a JS-allocated array avoids handing V8 a fresh
+    /// external buffer per call (which made `readBytes` ~10x slower through GC pressure).
+    #[napi]
+    pub fn read_into(&self, mut out: Uint8Array) -> Result<()> {
+        // SAFETY: `out` is a live typed array argument of this synchronous call; no other Rust
+        // reference to its memory exists while we write, and JS cannot run meanwhile.
+        let out: &mut [u8] = unsafe { out.as_mut() };
+        let bytes = self.get()?.to_host_bytes().js()?;
+        if bytes.len() != out.len() {
+            return Err(invalid(format!(
+                "the output has {} bytes, the tensor holds {}",
+                out.len(),
+                bytes.len()
+            )));
+        }
+        out.copy_from_slice(&bytes);
+        Ok(())
+    }
+
     /// Address of the tensor memory (allocating it), for locating it inside shared JS memory.
     #[napi]
     pub fn address(&self) -> Result<f64> {

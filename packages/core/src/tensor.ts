@@ -479,8 +479,9 @@ export class LiteTensor implements Disposable {
     const layout = this.layout;
     const Ctor = dtypeArray(layout.dataType);
     if (layout.nbytes === 0) return new Ctor(0);
-    const bytes = native(() => t.readBytes());
-    return new Ctor(bytes.buffer as ArrayBuffer, bytes.byteOffset, layout.count);
+    const out = new Ctor(layout.count);
+    native(() => t.readInto(new Uint8Array(out.buffer, out.byteOffset, out.byteLength)));
+    return out;
   }
 
   /** Beyond megenginelite: the data as float32 (converting float16 halves and integers). */
