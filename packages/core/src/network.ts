@@ -265,8 +265,8 @@ export class LiteNetwork implements Disposable {
   /**
    * Beyond megenginelite: sets named inputs, runs off the JS thread and returns the outputs by name.
    * Feeds may be TypedArrays/Buffers (copied), number arrays, LiteTensors (copied) or ndarrays
-   * (with `@lite/ndarray`). Returned tensors are the network's output tensors: read them before
-   * the next run, or copy them (`toTypedArray`).
+   * (with `@lite/ndarray`). Returned tensors are copies of the outputs, taken before the next queued
+   * run starts, so overlapping `predict` calls each get their own results.
    */
   predict(feeds: Record<string, Feed>): Promise<Record<string, LiteTensor>> {
     return this.#enqueue(async () => {
@@ -283,7 +283,13 @@ export class LiteNetwork implements Disposable {
       }
       await this.#forwardAsyncNow();
       const out: Record<string, LiteTensor> = {};
-      for (const name of this.getAllOutputName()) out[name] = this.getIoTensor(name, LiteTensorPhase.LITE_OUTPUT);
+      for (const name of this.getAllOutputName()) {
+        // A copy, taken inside the queue: the next queued run may start before the caller reads.
+        const t = this.getIoTensor(name, LiteTensorPhase.LITE_OUTPUT);
+        const copy = new LiteTensor(t.layout);
+        copy.copyFrom(t);
+        out[name] = copy;
+      }
       return out;
     });
   }

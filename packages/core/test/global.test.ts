@@ -1,0 +1,97 @@
+// Port of megenginelite's lite/pylite/test/test_global.py (CPU scenarios) plus LiteGlobal checks.
+import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { fixture, manifest, maxAbsDiff, readNpy } from '@lite/testing';
+import { LiteAlgoSelectStrategy, LiteBackend, LiteDeviceType, LiteError, LiteGlobal, LiteLogLevel, LiteNetwork, getLogLevel, setLogLevel } from '../src/index.js';
+
+const m = manifest().models.shufflenet!;
+const modelPath = fixture(m.file);
+const input = readNpy(fixture(m.inputs[0]!.npy!)).data as Float32Array;
+const correct = readNpy(fixture(m.outputs[0]!.reference_npy!)).data as Float32Array;
+const dir = mkdtempSync(join(tmpdir(), 'lite-global-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function doForward(net: LiteNetwork): void {
+  net.getIoTensor('data').setDataByCopy(input);
+  for (let i = 0; i < 3; i++) {
+    net.forward();
+    net.wait();
+  }
+  expect(maxAbsDiff(net.getIoTensor('prob').toTypedArray() as Float32Array, correct)).toBeLessThan(1e-4);
+}
+
+describe('test_global.py ports', () => {
+  it('device count (CPU > 0; CUDA 0 on this machine)', () => {
+    expect(LiteGlobal.getDeviceCount(LiteDeviceType.LITE_CPU)).toBeGreaterThan(0);
+    expect(LiteGlobal.getDeviceCount(LiteDeviceType.LITE_CUDA)).toBe(0);
+  });
+
+  it('persistent cache: fast-run, dump, set, reload, still correct', () => {
+    const cache = join(dir, 'algo_cache');
+    const net = new LiteNetwork();
+    net.setNetworkAlgoPolicy(LiteAlgoSelectStrategy.LITE_ALGO_PROFILE | LiteAlgoSelectStrategy.LITE_ALGO_REPRODUCIBLE);
+    net.load(modelPath);
+    doForward(net);
+    LiteGlobal.dumpPersistentCache(cache);
+    expect(statSync(cache).size).toBeGreaterThan(0);
+    LiteGlobal.setPersistentCache(cache, true);
+    const net2 = new LiteNetwork();
+    net2.setNetworkAlgoPolicy(LiteAlgoSelectStrategy.LITE_ALGO_PROFILE | LiteAlgoSelectStrategy.LITE_ALGO_REPRODUCIBLE);
+    net2.load(modelPath);
+    doForward(net2);
+    LiteGlobal.setPersistentCache(join(dir, 'fresh_cache'));
+  });
+
+  it('try coalesce free memory works on CPU', () => {
+    expect(() => LiteGlobal.tryCoalesceAllFreeMemory()).not.toThrow();
+  });
+
+  it('log level round trip', () => {
+    const before = getLogLevel();
+    setLogLevel(LiteLogLevel.ERROR);
+    expect(getLogLevel()).toBe(LiteLogLevel.ERROR);
+    setLogLevel(before);
+  });
+});
+
+describe('LiteGlobal bad input and unsupported features', () => {
+  it('paths are validated', () => {
+    for (const f of [() => LiteGlobal.setPersistentCache(''), () => LiteGlobal.dumpPersistentCache('a\0b'), () => LiteGlobal.setLoaderLibPath(3 as unknown as string)]) {
+      expect(f).toThrow(expect.objectContaining({ code: 'LITE_INVALID_ARGUMENT' }));
+    }
+  });
+
+  it('setLoaderLibPath with a missing library gives a clear error or is accepted lazily', () => {
+    try {
+      LiteGlobal.setLoaderLibPath(join(dir, 'no-such-loader.so'));
+    } catch (e) {
+      expect(e).toBeInstanceOf(LiteError);
+    }
+  });
+
+  it('TensorRT cache: CPU-only runtime → clear LiteError or accepted, never a crash', () => {
+    for (const f of [() => LiteGlobal.setTensorrtCache(join(dir, 'trt')), () => LiteGlobal.dumpTensorrtCache()]) {
+      try {
+        f();
+      } catch (e) {
+        expect(e).toBeInstanceOf(LiteError);
+      }
+    }
+    expect(existsSync(dir)).toBe(true);
+  });
+
+  it('memory pairs: LITE_UNSUPPORTED on this CPU machine, arguments validated first', () => {
+    const cases = [
+      () => LiteGlobal.registerMemoryPair(0x1000n, 0x2000n, 64, LiteDeviceType.LITE_CPU),
+      () => LiteGlobal.registerMemoryPair(0x1000n, 0x2000n, 64, LiteDeviceType.LITE_NPU, LiteBackend.LITE_DEFAULT),
+      () => LiteGlobal.clearMemoryPair(0x1000n, 0x2000n, LiteDeviceType.LITE_ATLAS),
+      () => LiteGlobal.lookupPhysicPtr(0x1000n, LiteDeviceType.LITE_CUDA),
+    ];
+    for (const f of cases) expect(f).toThrow(expect.objectContaining({ code: 'LITE_UNSUPPORTED' }));
+    expect(() => LiteGlobal.registerMemoryPair(1 as unknown as bigint, 0n, 64, LiteDeviceType.LITE_NPU)).toThrow(expect.objectContaining({ code: 'LITE_INVALID_ARGUMENT' }));
+    expect(() => LiteGlobal.registerMemoryPair(1n, 0n, 0, LiteDeviceType.LITE_NPU)).toThrow(expect.objectContaining({ code: 'LITE_INVALID_ARGUMENT' }));
+    expect(() => LiteGlobal.lookupPhysicPtr(1n, 99 as LiteDeviceType)).toThrow(expect.objectContaining({ code: 'LITE_INVALID_ARGUMENT' }));
+  });
+});
