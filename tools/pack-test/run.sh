@@ -7,6 +7,7 @@
 #     repo paths, PATH without cargo/python, LITE_CACHE_DIR pointing at an empty dir so only the
 #     packaged runtime can be found), then run an ESM and a CJS consumer that load
 #     shufflenet.mge and compare the output with the reference (max abs diff).
+#     publint (--strict) and @arethetypeswrong/cli check every public package on the way.
 #  3. Install @lite/utils alone (with core + binding, without the platform package): assert
 #     @lite/crypto and @lite/ndarray are absent, and that the missing platform package gives
 #     the clear LITE_RUNTIME_NOT_FOUND error naming it.
@@ -56,6 +57,16 @@ for t in "$tmp"/tarballs/*.tgz; do
   printf '  %-44s %9s\n' "$(basename "$t")" "$(human "$(stat -c %s "$t")")"
 done
 tgz() { ls "$tmp"/tarballs/"$1"-[0-9]*.tgz; }
+
+step "publint and are-the-types-wrong on every public package"
+for dir in "${public_dirs[@]}"; do
+  (cd "$repo/$dir" && "$repo/node_modules/.bin/publint" --strict --pack pnpm | grep -v '^Running\|^Packing\|^Linting')
+done
+for t in "$tmp"/tarballs/*.tgz; do
+  case "$t" in *binding-linux-x64-gnu*) continue ;; esac # no JS/types: only the .node and the runtime
+  "$repo/node_modules/.bin/attw" "$t" --format ascii --quiet || { echo "attw flagged $(basename "$t")" >&2; exit 1; }
+done
+echo "publint: no errors or warnings; attw: no problems (${#public_dirs[@]} packages)"
 
 # A PATH with node and npm only: no cargo, rustc, python or pip can be reached.
 mkdir -p "$tmp/bin"

@@ -1,0 +1,95 @@
+#!/usr/bin/env node
+// Publishes every public package whose current version is not on the registry yet, platform
+// packages first (so @lite/binding never points at a version that does not exist), then
+// @lite/binding, @lite/core and the add-ons. Workspace packages are packed with `pnpm pack`
+// (which turns `workspace:` ranges into real versions), then published with
+// `npm publish <tarball> --provenance`. Prints "New tag: <name>@<version>" for each one, which
+// changesets/action turns into git tags and GitHub releases.
+//
+//   node tools/release/publish.mjs --platform-tarballs <dir> [--dry-run]
+//
+// <dir> holds the lite-binding-<triple>-<version>.tgz files made by the CI build matrix
+// (tools/release/prepare-platform-package.mjs + npm pack).
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, existsSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, join, resolve, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+
+const repo = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const { values: args } = parseArgs({
+  options: { 'platform-tarballs': { type: 'string' }, 'dry-run': { type: 'boolean', default: false } },
+});
+const dryRun = args['dry-run'];
+const fail = (m) => {
+  console.error(`[publish] ${m}`);
+  process.exit(1);
+};
+
+const readJson = (p) => JSON.parse(readFileSync(p, 'utf8'));
+const binding = readJson(join(repo, 'crates/lite-napi/package.json'));
+const triples = binding.napi.targets.map((t) =>
+  ({ 'x86_64-unknown-linux-gnu': 'linux-x64-gnu', 'x86_64-apple-darwin': 'darwin-x64' })[t] ?? fail(`no triple known for ${t}`),
+);
+
+// Workspace packages in publish order: binding, core, then the add-ons.
+const addOns = readdirSync(join(repo, 'packages'))
+  .filter((d) => d !== 'core' && existsSync(join(repo, 'packages', d, 'package.json')))
+  .map((d) => `packages/${d}`)
+  .filter((d) => !readJson(join(repo, d, 'package.json')).private);
+const workspaceDirs = ['crates/lite-napi', 'packages/core', ...addOns];
+
+function published(name, version) {
+  const r = spawnSync('npm', ['view', `${name}@${version}`, 'version'], { encoding: 'utf8' });
+  return r.status === 0 && r.stdout.trim() === version;
+}
+
+// Provenance is only accepted when package.json "repository" names the repo the workflow runs
+// in; fill it in (in this CI checkout only) when a package does not declare one.
+function ensureRepository(dir) {
+  const file = join(dir, 'package.json');
+  const pkg = readJson(file);
+  if (pkg.repository) return;
+  const { GITHUB_SERVER_URL: server, GITHUB_REPOSITORY: slug } = process.env;
+  if (!server || !slug) fail(`${pkg.name} has no "repository" field, which npm provenance needs`);
+  pkg.repository = { type: 'git', url: `git+${server}/${slug}.git`, directory: dir.slice(repo.length + 1) };
+  writeFileSync(file, `${JSON.stringify(pkg, null, 2)}\n`);
+}
+
+// Token fallback for packages not yet set up for trusted publishing (a first publish).
+if (process.env.NPM_TOKEN && !dryRun) {
+  const registry = execFileSync('npm', ['config', 'get', 'registry'], { encoding: 'utf8' }).trim();
+  execFileSync('npm', ['config', 'set', `${registry.replace(/^https?:/, '')}:_authToken`, process.env.NPM_TOKEN]);
+}
+
+const out = mkdtempSync(join(tmpdir(), 'lite-publish-'));
+const queue = [];
+for (const triple of triples) {
+  const name = `@lite/binding-${triple}`;
+  const tgz = join(resolve(args['platform-tarballs'] ?? fail('--platform-tarballs <dir> is needed')), `lite-binding-${triple}-${binding.version}.tgz`);
+  if (!existsSync(tgz)) fail(`${basename(tgz)} is missing: the ${triple} build job did not produce it`);
+  queue.push({ name, version: binding.version, tgz });
+}
+for (const dir of workspaceDirs) {
+  const abs = join(repo, dir);
+  const pkg = readJson(join(abs, 'package.json'));
+  if (published(pkg.name, pkg.version)) continue;
+  ensureRepository(abs);
+  const r = spawnSync('pnpm', ['pack', '--pack-destination', out], { cwd: abs, encoding: 'utf8' });
+  if (r.status !== 0) fail(`pnpm pack failed in ${dir}: ${r.stderr}`);
+  const tgz = readdirSync(out).map((f) => join(out, f)).find((f) => basename(f).startsWith(`${pkg.name.slice(1).replace('/', '-')}-${pkg.version}`));
+  queue.push({ name: pkg.name, version: pkg.version, tgz });
+}
+
+for (const { name, version, tgz } of queue) {
+  if (published(name, version)) {
+    console.log(`[publish] ${name}@${version} is already published`);
+    continue;
+  }
+  const cmd = ['publish', tgz, '--provenance', '--access', 'public', ...(dryRun ? ['--dry-run'] : [])];
+  console.log(`[publish] npm ${cmd.join(' ')}`);
+  const r = spawnSync('npm', cmd, { stdio: 'inherit' });
+  if (r.status !== 0) fail(`publishing ${name}@${version} failed`);
+  if (!dryRun) console.log(`New tag: ${name}@${version}`);
+}
