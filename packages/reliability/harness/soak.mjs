@@ -35,7 +35,7 @@ const sample = () => {
 // Collect and give finalizers (which run as V8 tasks) the chance to run; repeat because a
 // collected wrapper can make more objects unreachable.
 async function settle() {
-  for (let i = 0; i < 4; i++) {
+  for (let i = 0; i < 2; i++) {
     globalThis.gc();
     await new Promise((res) => setTimeout(res, 10));
   }
@@ -53,7 +53,7 @@ async function tensors() {
       s.dispose();
       t.dispose();
     }
-    if (i % 500 === 499) {
+    if (i % 2000 === 1999) {
       sample();
       // Both modes collect here: JS garbage (wrappers, toTypedArray copies) needs a GC either way;
       // only finalizer mode relies on that GC to free native memory.
@@ -71,7 +71,7 @@ async function networks() {
     net.forward();
     net.wait();
     if (explicit) net.dispose();
-    if (i % 50 === 49) {
+    if (i % 200 === 199) {
       sample();
       // Both modes collect here: JS garbage (wrappers, toTypedArray copies) needs a GC either way;
       // only finalizer mode relies on that GC to free native memory.
@@ -96,7 +96,7 @@ async function forwards() {
       net.wait();
       net.getIoTensor('logits', LiteTensorPhase.LITE_OUTPUT).toTypedArray();
     }
-    if (i % 1000 === 999) {
+    if (i % 2500 === 2499) {
       sample();
       await settle();
     }

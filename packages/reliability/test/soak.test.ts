@@ -4,15 +4,14 @@
 // left to finalizers only.
 //
 // Bounds, and why: RSS after warm-up ("start") includes the runtime's code and thread pools. The
-// first round grows the glibc arenas (the engine allocates from several threads) and V8's heap;
+// first round grows the glibc arenas (the engine allocates from several threads) and V8's heap
+// (the harness collects only every 2,000 tensors / 200 networks / 2,500 forwards, in both modes);
 // that memory is kept for reuse, not returned to the OS, so "end - start" gets a one-time allowance
-// of 64 MiB (one round's tensors leaked would be 160 MiB of native memory alone). The leak check
+// of 96 MiB (one round's tensors leaked would be 160 MiB of native memory alone). The leak check
 // proper is the growth from the end of round 1 to the end of round 3: < 24 MiB over 20,000
 // tensors, 2,000 networks and 20,000 forwards, i.e. it catches a leak of >= 1.2 KiB per tensor
-// (each holds 16 KiB), >= 12 KiB per network or >= 1.2 KiB per forward. The harness collects
-// garbage at its sample points in both modes (JS wrappers and toTypedArray copies need a GC
-// either way). Measured on the 2-core dev VM: start ~131 MiB, end ~158 MiB in both modes, flat
-// (< 2 MiB) over 6 rounds.
+// (each holds 16 KiB), >= 12 KiB per network or >= 1.2 KiB per forward. Measured on the 2-core dev
+// VM: start ~131 MiB, ~185-194 after round 1, plateau 195-203 MiB over 8 rounds in both modes.
 import { describe, expect, it } from 'vitest';
 import { describeRun, runHarness } from './child.js';
 
@@ -25,7 +24,7 @@ interface Soak {
   seconds: number;
 }
 
-const START_TO_END_MIB = 64;
+const START_TO_END_MIB = 96;
 const ROUND_GROWTH_MIB = 24;
 
 describe('leak soak (child process, --expose-gc)', () => {
