@@ -14,7 +14,7 @@ use std::marker::PhantomData;
 use std::os::raw::{c_char, c_int, c_void};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::Path;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 /// One entry passed to a start/finish callback: the IO configuration and the tensor.
@@ -49,6 +49,11 @@ pub(crate) struct NetShared {
     raw: LiteNetwork,
     pub(crate) gate: Gate,
     deps: Mutex<HashMap<usize, Deps>>,
+    /// Dependencies of IO tensors of earlier loads (kept until the network is destroyed).
+    retired_deps: Mutex<Vec<HashMap<usize, Deps>>>,
+    /// Bumped by every (re)load: the runtime then replaces its IO tensor objects and frees
+    /// the old ones, so handles from an older generation must never reach it again.
+    generation: AtomicU64,
     /// Callback slots, kept until the network is destroyed (the runtime may still hold
     /// a pointer to a replaced one while it runs).
     slots: Mutex<Vec<Box<dyn Any + Send>>>,
@@ -66,6 +71,24 @@ unsafe impl Send for NetShared {}
 unsafe impl Sync for NetShared {}
 
 impl NetShared {
+    /// Current IO tensor generation (see `generation`).
+    pub(crate) fn generation(&self) -> u64 {
+        self.generation.load(Ordering::Acquire)
+    }
+
+    /// Called under the run gate (or an op guard) right before the runtime may replace
+    /// its IO tensors: invalidates every IO tensor handle given out so far.
+    fn start_new_generation(&self) {
+        self.generation.fetch_add(1, Ordering::AcqRel);
+        let old = std::mem::take(&mut *self.deps.lock().unwrap_or_else(|p| p.into_inner()));
+        if !old.is_empty() {
+            self.retired_deps
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .push(old);
+        }
+    }
+
     pub(crate) fn deps_of(&self, t: LiteTensor) -> Deps {
         self.deps
             .lock()
@@ -210,6 +233,8 @@ impl Network {
                 raw,
                 gate: Gate::default(),
                 deps: Mutex::new(HashMap::new()),
+                retired_deps: Mutex::new(Vec::new()),
+                generation: AtomicU64::new(0),
                 slots: Mutex::new(Vec::new()),
                 models: Mutex::new(Vec::new()),
                 async_mode: AtomicBool::new(false),
@@ -253,6 +278,7 @@ impl Network {
         })?;
         let c = cstring(s, "model path")?;
         let _g = self.shared.gate.run()?;
+        self.shared.start_new_generation();
         let api = api()?;
         // SAFETY: live handle; `c` is a valid C string alive during the call.
         let rc = unsafe { (api.LITE_load_model_from_path)(self.raw(), c.as_ptr()) };
@@ -268,6 +294,7 @@ impl Network {
         let ptr = buf.as_mut_ptr();
         let len = buf.len();
         let _g = self.shared.gate.run()?;
+        self.shared.start_new_generation();
         self.shared
             .models
             .lock()
@@ -525,6 +552,7 @@ impl Network {
         src: &Network,
         what: &str,
         f: unsafe extern "C" fn(LiteNetwork, LiteNetwork) -> c_int,
+        reloads: bool,
     ) -> Result<()> {
         if Arc::ptr_eq(&self.shared, &src.shared) {
             return Err(LiteError::invalid(format!(
@@ -533,6 +561,9 @@ impl Network {
         }
         let _g = self.shared.gate.op()?;
         let _g2 = src.shared.gate.try_op()?;
+        if reloads {
+            self.shared.start_new_generation();
+        }
         let api = api()?;
         // SAFETY: two distinct live handles.
         check(api, unsafe { f(self.raw(), src.raw()) }, what)
@@ -545,6 +576,7 @@ impl Network {
             src,
             "LITE_shared_weight_with_network",
             api.LITE_shared_weight_with_network,
+            true,
         )?;
         // The weights now live in both; keep `src` alive as long as this network.
         self.shared
@@ -562,6 +594,7 @@ impl Network {
             src,
             "LITE_share_runtime_memroy",
             api.LITE_share_runtime_memroy,
+            false,
         )?;
         self.shared
             .slots

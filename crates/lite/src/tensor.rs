@@ -65,8 +65,9 @@ unsafe impl UserMemory for Box<[u8]> {
 pub(crate) enum Kind {
     /// Created by us; destroyed with `LITE_destroy_tensor` on drop.
     Owned(Deps),
-    /// Owned by a network; never destroyed by us; keeps the network alive.
-    Network(Arc<NetShared>),
+    /// Owned by a network; never destroyed by us; keeps the network alive. Valid only
+    /// while the network's IO generation (second field) is current: a reload frees it.
+    Network(Arc<NetShared>, u64),
     /// Lent to a start/finish callback for the duration of the call only.
     Lent,
 }
@@ -81,6 +82,10 @@ pub(crate) enum Kind {
 pub struct Tensor {
     raw: LiteTensor,
     kind: Kind,
+    /// Set when a failed engine call left the runtime's layout and memory out of step and
+    /// the old layout could not be put back: every later use fails instead of touching
+    /// memory the layout no longer describes.
+    poisoned: bool,
 }
 
 // SAFETY: see the type docs: lite tensors have no thread affinity, and every handle
@@ -91,7 +96,7 @@ impl std::fmt::Debug for Tensor {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let kind = match self.kind {
             Kind::Owned(_) => "owned",
-            Kind::Network(_) => "network",
+            Kind::Network(..) => "network",
             Kind::Lent => "lent",
         };
         f.debug_struct("Tensor")
@@ -120,11 +125,35 @@ fn out_of<T: Default>(f: impl FnOnce(*mut T) -> c_int, what: &str) -> Result<T> 
     Ok(v)
 }
 
+/// An IO tensor handle from before the network's last (re)load points at a tensor object
+/// the runtime has freed.
+fn check_generation(net: &NetShared, generation: u64) -> Result<()> {
+    if net.generation() == generation {
+        return Ok(());
+    }
+    Err(LiteError::new(
+        crate::ErrorCode::Disposed,
+        "this IO tensor was released when its network loaded a model again; get it again \
+         with getIoTensor",
+    ))
+}
+
+fn check_supported(layout: &Layout) -> Result<()> {
+    if layout.data_type.is_supported() {
+        return Ok(());
+    }
+    Err(LiteError::unsupported(format!(
+        "data type {} is not supported by the MegEngine Lite 1.13 runtime",
+        layout.data_type.c_name()
+    )))
+}
+
 impl Tensor {
     pub(crate) fn from_network(raw: LiteTensor, net: Arc<NetShared>) -> Tensor {
         Tensor {
             raw,
-            kind: Kind::Network(net),
+            kind: Kind::Network(net.clone(), net.generation()),
+            poisoned: false,
         }
     }
 
@@ -132,6 +161,7 @@ impl Tensor {
         Tensor {
             raw,
             kind: Kind::Lent,
+            poisoned: false,
         }
     }
 
@@ -139,6 +169,7 @@ impl Tensor {
         Tensor {
             raw,
             kind: Kind::Owned(deps),
+            poisoned: false,
         }
     }
 
@@ -149,12 +180,23 @@ impl Tensor {
 
     /// Whether this tensor is owned by a network (an IO tensor).
     pub fn is_network_owned(&self) -> bool {
-        matches!(self.kind, Kind::Network(_))
+        matches!(self.kind, Kind::Network(..))
     }
 
     fn gate(&self) -> Result<Option<OpGuard<'_>>> {
+        if self.poisoned {
+            return Err(LiteError::new(
+                crate::ErrorCode::LiteError,
+                "this tensor is unusable: a failed engine call changed its layout and the old \
+                 layout could not be restored",
+            ));
+        }
         match &self.kind {
-            Kind::Network(n) => Ok(Some(n.gate.op()?)),
+            Kind::Network(n, generation) => {
+                let g = n.gate.op()?;
+                check_generation(n, *generation)?;
+                Ok(Some(g))
+            }
             _ => Ok(None),
         }
     }
@@ -163,8 +205,15 @@ impl Tensor {
     /// threads crossing two networks cannot deadlock).
     fn gate_other<'a>(&self, other: &'a Tensor) -> Result<Option<OpGuard<'a>>> {
         match (&self.kind, &other.kind) {
-            (Kind::Network(a), Kind::Network(b)) if Arc::ptr_eq(a, b) => Ok(None),
-            (_, Kind::Network(b)) => Ok(Some(b.gate.try_op()?)),
+            (Kind::Network(a, _), Kind::Network(b, generation)) if Arc::ptr_eq(a, b) => {
+                check_generation(b, *generation)?;
+                Ok(None)
+            }
+            (_, Kind::Network(b, generation)) => {
+                let g = b.gate.try_op()?;
+                check_generation(b, *generation)?;
+                Ok(Some(g))
+            }
             _ => Ok(None),
         }
     }
@@ -172,7 +221,7 @@ impl Tensor {
     fn deps(&self) -> Deps {
         match &self.kind {
             Kind::Owned(d) => d.clone(),
-            Kind::Network(n) => {
+            Kind::Network(n, _) => {
                 let mut d = n.deps_of(self.raw);
                 d.keep.push(n.clone() as KeepAlive);
                 d
@@ -184,7 +233,7 @@ impl Tensor {
     fn set_deps(&mut self, f: impl FnOnce(&mut Deps)) {
         match &mut self.kind {
             Kind::Owned(d) => f(d),
-            Kind::Network(n) => n.update_deps(self.raw, f),
+            Kind::Network(n, _) => n.update_deps(self.raw, f),
             Kind::Lent => {}
         }
     }
@@ -201,12 +250,7 @@ impl Tensor {
         is_pinned_host: bool,
     ) -> Result<Tensor> {
         let api = api()?;
-        if !layout.data_type.is_supported() {
-            return Err(LiteError::unsupported(format!(
-                "data type {} is not supported by the MegEngine Lite 1.13 runtime",
-                layout.data_type.c_name()
-            )));
-        }
+        check_supported(layout)?;
         let desc = LiteTensorDesc {
             is_pinned_host: is_pinned_host as c_int,
             layout: layout.to_c()?,
@@ -244,19 +288,78 @@ impl Tensor {
     }
 
     /// Change the layout (the runtime reallocates if needed).
+    ///
+    /// Setting the current layout again changes nothing. A non-contiguous tensor (a
+    /// slice) uses memory it does not own and cannot grow: a layout needing more bytes
+    /// than it has fails with `LITE_INVALID_ARGUMENT`. If the runtime refuses the new
+    /// layout (e.g. a contiguous slice that would grow past its parent), the tensor
+    /// keeps its old layout.
     pub fn set_layout(&mut self, layout: &Layout) -> Result<()> {
-        let c = layout.to_c()?;
-        if !layout.data_type.is_supported() {
-            return Err(LiteError::unsupported(format!(
-                "data type {} is not supported by the MegEngine Lite 1.13 runtime",
-                layout.data_type.c_name()
-            )));
+        layout.validate()?;
+        check_supported(layout)?;
+        let current = self.layout()?;
+        if *layout == current {
+            return Ok(());
         }
+        self.check_relayout(&current, layout)?;
+        self.relayout_guarded(&current, |t| t.set_layout_raw(layout))
+    }
+
+    fn set_layout_raw(&mut self, layout: &Layout) -> Result<()> {
+        let c = layout.to_c()?;
         let _g = self.gate()?;
         let api = api()?;
         // SAFETY: live handle; `c` is a validated layout passed by value.
         let rc = unsafe { (api.LITE_set_tensor_layout)(self.raw, c) };
         check(api, rc, "LITE_set_tensor_layout")
+    }
+
+    /// Refuse relayouts the runtime would attempt on memory the tensor does not own and
+    /// could not undo: a non-contiguous tensor's strides cannot be restored through the
+    /// C API, so it may only take layouts that fit in the bytes it already has.
+    fn check_relayout(&self, current: &Layout, target: &Layout) -> Result<()> {
+        if current.ndim() == 0 || self.is_continue()? || target.nbytes() <= current.nbytes() {
+            return Ok(());
+        }
+        Err(LiteError::invalid(format!(
+            "a non-contiguous tensor (a slice) cannot grow from {} to {} bytes \
+             ({:?} {} -> {:?} {}); copy it into a new tensor first",
+            current.nbytes(),
+            target.nbytes(),
+            current.shapes,
+            current.data_type.name(),
+            target.shapes,
+            target.data_type.name()
+        )))
+    }
+
+    /// Run an engine call that may relayout this tensor. The 1.13 runtime stores a new
+    /// layout before it tries to resize the memory, so a refused resize ("can not grow a
+    /// tensor that does not allow realloc") leaves a layout larger than the memory behind
+    /// it, and the next fill/copy/read runs past the block. On failure, put `before` back
+    /// (exact for contiguous tensors; `check_relayout` keeps non-contiguous ones from
+    /// getting here with a growing layout). If even that fails, the handle is poisoned.
+    fn relayout_guarded(
+        &mut self,
+        before: &Layout,
+        f: impl FnOnce(&mut Self) -> Result<()>,
+    ) -> Result<()> {
+        let contiguous = before.ndim() == 0 || self.is_continue()?;
+        let err = match f(self) {
+            Ok(()) => return Ok(()),
+            Err(e) => e,
+        };
+        if contiguous {
+            let restored = self.set_layout_raw(before);
+            if restored.is_ok() && self.layout().as_ref() == Ok(before) {
+                return Err(err);
+            }
+        } else if self.layout().as_ref() == Ok(before) && self.is_continue() == Ok(false) {
+            // The strided layout is still in place: the call failed before changing it.
+            return Err(err);
+        }
+        self.poisoned = true;
+        Err(err)
     }
 
     /// Capacity in bytes (`LITE_get_tensor_total_size_in_byte`).
@@ -375,20 +478,45 @@ impl Tensor {
         )
     }
 
-    /// Copy data from `src` (this tensor takes `src`'s layout when they differ).
+    /// Copy data from `src`; this tensor takes `src`'s layout (shape and data type) when
+    /// they differ. A non-contiguous tensor (a slice) keeps its layout, so `src` must have
+    /// the same one. If the copy fails, this tensor keeps its old layout.
     pub fn copy_from(&mut self, src: &Tensor) -> Result<()> {
         if self.raw == src.raw {
             return Ok(());
         }
-        let _g = self.gate()?;
-        let _g2 = self.gate_other(src)?;
-        let api = api()?;
-        // SAFETY: both handles are live and distinct.
-        check(
-            api,
-            unsafe { (api.LITE_tensor_copy)(self.raw, src.raw) },
-            "LITE_tensor_copy",
-        )
+        let from = src.layout()?;
+        if from.ndim() == 0 {
+            return Err(LiteError::invalid(
+                "cannot copy from a tensor that has no layout yet",
+            ));
+        }
+        let current = self.layout()?;
+        if current != from && current.ndim() != 0 && !self.is_continue()? {
+            return Err(LiteError::invalid(format!(
+                "a non-contiguous tensor (a slice) of {:?} {} cannot copy from {:?} {}: \
+                 the layouts must match",
+                current.shapes,
+                current.data_type.name(),
+                from.shapes,
+                from.data_type.name()
+            )));
+        }
+        self.relayout_guarded(&current, |t| {
+            // The engine's copy adopts another shape but not another data type.
+            if current.data_type != from.data_type || current.ndim() == 0 {
+                t.set_layout_raw(&from)?;
+            }
+            let _g = t.gate()?;
+            let _g2 = t.gate_other(src)?;
+            let api = api()?;
+            // SAFETY: both handles are live and distinct.
+            check(
+                api,
+                unsafe { (api.LITE_tensor_copy)(t.raw, src.raw) },
+                "LITE_tensor_copy",
+            )
+        })
     }
 
     /// Use `src`'s memory (and layout/device). `src`'s memory owners are kept alive.
@@ -443,6 +571,13 @@ impl Tensor {
                 "cannot reshape {:?} ({total} elements) to {shape:?}",
                 layout.shapes
             )));
+        }
+        // The runtime would give the new shape contiguous strides over the slice's memory,
+        // i.e. other elements than the slice's.
+        if !self.is_continue()? {
+            return Err(LiteError::invalid(
+                "cannot reshape a non-contiguous tensor (a slice); copy it first",
+            ));
         }
         let _g = self.gate()?;
         let api = api()?;
@@ -512,6 +647,13 @@ impl Tensor {
         if ptr.is_null() {
             return Err(LiteError::invalid("null memory pointer"));
         }
+        // The runtime would keep the strides and size the new memory by their span, which
+        // can exceed `len` (it only checks `len` against the contiguous size).
+        if !self.is_continue()? {
+            return Err(LiteError::invalid(
+                "cannot give memory to a non-contiguous tensor without a layout",
+            ));
+        }
         let _g = self.gate()?;
         let api = api()?;
         // SAFETY: live handle; the memory contract is forwarded to our caller.
@@ -528,11 +670,18 @@ impl Tensor {
             return Err(LiteError::invalid("null memory pointer"));
         }
         let c = layout.to_c()?;
-        let _g = self.gate()?;
-        let api = api()?;
-        // SAFETY: live handle; the memory contract is forwarded to our caller.
-        let rc = unsafe { (api.LITE_reset_tensor)(self.raw, c, ptr as *mut c_void) };
-        check(api, rc, "LITE_reset_tensor")
+        check_supported(layout)?;
+        let current = self.layout()?;
+        // The runtime relayouts the old memory before it swaps in `ptr`; that step can
+        // fail part-way (see `relayout_guarded`).
+        self.check_relayout(&current, layout)?;
+        self.relayout_guarded(&current, |t| {
+            let _g = t.gate()?;
+            let api = api()?;
+            // SAFETY: live handle; the memory contract is forwarded to our caller.
+            let rc = unsafe { (api.LITE_reset_tensor)(t.raw, c, ptr as *mut c_void) };
+            check(api, rc, "LITE_reset_tensor")
+        })
     }
 
     /// Zero-copy: make this tensor use `mem`, which the tensor keeps alive (also for
@@ -546,6 +695,11 @@ impl Tensor {
                 l.clone()
             }
             None => self.layout()?,
+        };
+        // A non-contiguous tensor given new memory becomes contiguous over it.
+        let layout = match layout {
+            None if target.ndim() != 0 && !self.is_continue()? => Some(&target),
+            other => other,
         };
         let ptr = mem.as_mut_ptr();
         let need = target.nbytes();
@@ -711,7 +865,7 @@ impl Tensor {
         let mut guards = Vec::new();
         let mut seen: Vec<*const NetShared> = Vec::new();
         for t in tensors {
-            if let Kind::Network(n) = &t.kind {
+            if let Kind::Network(n, generation) = &t.kind {
                 let p = Arc::as_ptr(n);
                 if !seen.contains(&p) {
                     seen.push(p);
@@ -721,6 +875,7 @@ impl Tensor {
                         n.gate.try_op()?
                     });
                 }
+                check_generation(n, *generation)?;
             }
         }
         let api = api()?;

@@ -192,3 +192,80 @@ fn send_not_sync() {
     is_send::<Tensor>();
     is_send::<Network>();
 }
+
+/// The 1.13 runtime stores a new layout before it fails to grow memory it does not own;
+/// the wrapper must leave such a tensor exactly as it was (layout, strides and values).
+#[test]
+fn refused_relayouts_leave_slices_unchanged() {
+    require_runtime();
+    let parent = filled(&[4, 4]);
+    let big = Layout::new(vec![64, 64], DataType::Float).expect("layout");
+    let big_src = Tensor::from_host_bytes(&big, &vec![0u8; big.nbytes()]).expect("big");
+
+    // Non-contiguous slice (column 0, rows 0..2): refused up front, nothing changes.
+    let mut s = parent.slice(&[0, 0], &[2, 1], None).expect("slice");
+    assert!(!s.is_continue().expect("continue"));
+    let before = (s.layout().expect("layout"), values(&s));
+    assert_eq!(before.1, vec![0.0, 4.0]);
+    let e = s.set_layout(&big).expect_err("grow");
+    assert_eq!(e.code, ErrorCode::InvalidArgument);
+    let e = s.copy_from(&big_src).expect_err("copy bigger");
+    assert_eq!(e.code, ErrorCode::InvalidArgument);
+    let e = s
+        .reset_with(vec![0u8; big.nbytes()], Some(&big))
+        .expect_err("share bigger");
+    assert_eq!(e.code, ErrorCode::InvalidArgument);
+    assert_eq!((s.layout().expect("layout"), values(&s)), before);
+    assert!(!s.is_continue().expect("continue"));
+    s.fill_zero().expect("fill");
+    assert_eq!(values(&parent)[..8], [0.0, 1., 2., 3., 0., 5., 6., 7.]);
+
+    // Contiguous slice at an offset (rows 1..3): the runtime refuses to grow it; the
+    // wrapper restores the old layout, so it still views rows 1..3.
+    let mut c = parent.slice(&[1], &[3], None).expect("slice rows");
+    assert!(c.is_continue().expect("continue"));
+    let before = (c.layout().expect("layout"), values(&c));
+    assert!(c.set_layout(&big).is_err());
+    assert!(c.copy_from(&big_src).is_err());
+    assert!(c.reset_with(vec![0u8; big.nbytes()], Some(&big)).is_err());
+    assert_eq!((c.layout().expect("layout"), values(&c)), before);
+    c.fill_zero().expect("fill");
+    let v = values(&parent);
+    assert!(v[4..12].iter().all(|&x| x == 0.0));
+    assert_eq!(v[12..16], [12., 13., 14., 15.]);
+
+    // Setting the current layout again is a no-op, also for strided slices.
+    let mut s2 = parent.slice(&[0, 1], &[4, 2], None).expect("slice");
+    let l = s2.layout().expect("layout");
+    s2.set_layout(&l).expect("same layout");
+    assert!(!s2.is_continue().expect("continue"));
+    assert_eq!(values(&s2), vec![1.0, 0.0, 0.0, 13.0]);
+}
+
+/// Memory given to a non-contiguous slice is used contiguously (the runtime would keep
+/// the parent's strides and read past the caller's buffer).
+#[test]
+fn sharing_memory_with_a_strided_slice_makes_it_contiguous() {
+    require_runtime();
+    let parent = filled(&[4, 4]);
+    let mut s = parent
+        .slice(&[0, 0], &[4, 4], Some(&[2, 2]))
+        .expect("slice");
+    assert!(!s.is_continue().expect("continue"));
+    s.reset_with(f32_bytes(&[9.0, 8.0, 7.0, 6.0]), None)
+        .expect("share");
+    assert!(s.is_continue().expect("continue"));
+    assert_eq!(values(&s), vec![9.0, 8.0, 7.0, 6.0]);
+    s.fill_zero().expect("fill");
+    assert_eq!(values(&s), vec![0.0; 4]);
+    // The parent is untouched.
+    assert_eq!(
+        values(&parent),
+        (0..16).map(|i| i as f32).collect::<Vec<_>>()
+    );
+    let mut s = parent
+        .slice(&[0, 0], &[4, 4], Some(&[2, 2]))
+        .expect("slice");
+    let e = s.reshape(&[4]).expect_err("reshape strided");
+    assert_eq!(e.code, ErrorCode::InvalidArgument);
+}

@@ -1,6 +1,6 @@
 import type { NativeConfig, NativeOptions } from '@lite/binding';
 import { LiteBackend, LiteDeviceType, LiteIOType } from './enums.js';
-import { invalid } from './errors.js';
+import { invalid, isEnumValue, show } from './errors.js';
 import { LiteLayout } from './layout.js';
 
 const BOOL_OPTIONS = [
@@ -75,11 +75,11 @@ export class LiteOptions {
   toNative(): NativeOptions {
     const out: Record<string, boolean | number> = {};
     for (const k of BOOL_OPTIONS) {
-      if (typeof this[k] !== 'boolean') invalid(`LiteOptions.${k} must be a boolean, got ${String(this[k])}`);
+      if (typeof this[k] !== 'boolean') invalid(`LiteOptions.${k} must be a boolean, got ${show(this[k])}`);
       out[k] = this[k];
     }
     for (const k of INT_OPTIONS) {
-      if (!Number.isInteger(this[k]) || this[k] < 0 || this[k] > 0x7fffffff) invalid(`LiteOptions.${k} must be a non-negative integer, got ${String(this[k])}`);
+      if (!Number.isInteger(this[k]) || this[k] < 0 || this[k] > 0x7fffffff) invalid(`LiteOptions.${k} must be a non-negative integer, got ${show(this[k])}`);
       out[k] = this[k];
     }
     return out as unknown as NativeOptions;
@@ -116,9 +116,9 @@ export class LiteConfig {
 
   /** @internal validates and converts to the binding's plain form. */
   toNative(): NativeConfigInit {
-    if (!(this.deviceType in LiteDeviceType)) invalid(`LiteConfig.deviceType ${String(this.deviceType)} is not a LiteDeviceType`);
-    if (!(this.backend in LiteBackend)) invalid(`LiteConfig.backend ${String(this.backend)} is not a LiteBackend`);
-    if (!Number.isInteger(this.deviceId) || this.deviceId < -1) invalid(`LiteConfig.deviceId must be an integer >= -1, got ${String(this.deviceId)}`);
+    if (!isEnumValue(LiteDeviceType, this.deviceType)) invalid(`LiteConfig.deviceType ${show(this.deviceType)} is not a LiteDeviceType`);
+    if (!isEnumValue(LiteBackend, this.backend)) invalid(`LiteConfig.backend ${show(this.backend)} is not a LiteBackend`);
+    if (!Number.isInteger(this.deviceId) || this.deviceId < -1) invalid(`LiteConfig.deviceId must be an integer >= -1, got ${show(this.deviceId)}`);
     for (const k of ['bareModelCryptionName', 'discreteInputName'] as const) {
       if (typeof this[k] !== 'string' || this[k].includes('\0')) invalid(`LiteConfig.${k} must be a string without NUL characters`);
     }
@@ -165,8 +165,8 @@ export class LiteIO {
    * @param layout layout to configure, default: from the model.
    */
   constructor(name: string, isHost = true, ioType: LiteIOType = LiteIOType.LITE_IO_VALUE, layout?: LiteLayout) {
-    if (typeof name !== 'string' || name.length === 0 || name.includes('\0')) invalid(`LiteIO name must be a non-empty string without NUL, got ${String(name)}`);
-    if (!(ioType in LiteIOType)) invalid(`LiteIO ioType ${String(ioType)} is not a LiteIOType`);
+    if (typeof name !== 'string' || name.length === 0 || name.includes('\0')) invalid(`LiteIO name must be a non-empty string without NUL, got ${show(name)}`);
+    if (!isEnumValue(LiteIOType, ioType)) invalid(`LiteIO ioType ${show(ioType)} is not a LiteIOType`);
     if (layout !== undefined && !(layout instanceof LiteLayout)) invalid('LiteIO layout must be a LiteLayout');
     this.name = name;
     this.isHost = Boolean(isHost);

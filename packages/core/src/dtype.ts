@@ -1,5 +1,5 @@
 import { LiteDataType } from './enums.js';
-import { invalid } from './errors.js';
+import { invalid, show } from './errors.js';
 
 /** Any TypedArray a tensor's data can travel in. float16 travels as raw halves in a `Uint16Array`. */
 export type LiteTypedArray =
@@ -68,15 +68,15 @@ export function toDataType(dtype: DTypeLike | undefined): LiteDataType {
   if (dtype === undefined) return LiteDataType.LITE_FLOAT;
   if (typeof dtype === 'number') {
     if (Number.isInteger(dtype) && dtype in INFO) return dtype;
-    return invalid(`unknown LiteDataType ${String(dtype)}`);
+    return invalid(`unknown LiteDataType ${show(dtype)}`);
   }
   if (typeof dtype === 'string') {
     const found = BY_NAME.get(dtype);
-    if (found === undefined) return invalid(`unknown dtype "${dtype}" (expected one of ${[...BY_NAME.keys()].join(', ')})`);
+    if (found === undefined) return invalid(`unknown dtype ${show(dtype)} (expected one of ${[...BY_NAME.keys()].join(', ')})`);
     return found;
   }
-  const found = BY_CTOR.get(dtype);
-  if (found === undefined) return invalid(`unsupported TypedArray constructor ${(dtype as { name?: string }).name ?? String(dtype)}`);
+  const found = typeof dtype === 'function' ? BY_CTOR.get(dtype) : undefined;
+  if (found === undefined) return invalid(`unsupported dtype ${show(dtype)} (expected a LiteDataType, a dtype name or a TypedArray constructor)`);
   return found;
 }
 

@@ -94,3 +94,42 @@ export async function nativeAsync<T>(promise: Promise<T>): Promise<T> {
 export function invalid(message: string): never {
   throw new LiteError('LITE_INVALID_ARGUMENT', message);
 }
+
+/**
+ * Internal: a short description of any value for error messages. Never throws — not on
+ * Symbols, `Object.create(null)`, revoked Proxies or objects whose `toString` throws.
+ */
+export function show(value: unknown): string {
+  try {
+    switch (typeof value) {
+      case 'string':
+        return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}...` : value);
+      case 'number':
+      case 'boolean':
+      case 'undefined':
+        return String(value);
+      case 'bigint':
+        return `${value.toString()}n`;
+      case 'symbol':
+        return value.toString();
+      case 'function':
+        return 'a function';
+      default: {
+        if (value === null) return 'null';
+        if (Array.isArray(value)) {
+          const simple = value.length <= 8 && value.every((v) => typeof v === 'number');
+          return simple ? `[${value.join(', ')}]` : `an array of length ${value.length}`;
+        }
+        const name: unknown = Object.getPrototypeOf(value)?.constructor?.name;
+        return typeof name === 'string' && name !== '' && name !== 'Object' ? `a ${name}` : 'an object';
+      }
+    }
+  } catch {
+    return 'an unprintable value';
+  }
+}
+
+/** Internal: whether `value` is one of the numeric members of a TypeScript enum object. */
+export function isEnumValue(enumObject: Record<string | number, string | number>, value: unknown): value is number {
+  return typeof value === 'number' && Number.isInteger(value) && typeof enumObject[value] === 'string';
+}

@@ -1,5 +1,5 @@
 import { LiteBackend, LiteDeviceType, type LiteLogLevel } from './enums.js';
-import { LiteError, invalid, native } from './errors.js';
+import { LiteError, invalid, isEnumValue, native } from './errors.js';
 import { lib } from './native.js';
 
 /** Version of the loaded MegEngine Lite runtime, "major.minor.patch" (loads the runtime). */
@@ -109,8 +109,8 @@ function checkAddr(v: unknown, what: string): void {
 }
 
 function memoryPair(what: string, device: LiteDeviceType, backend: LiteBackend): never {
-  if (!Number.isInteger(device) || !(device in LiteDeviceType)) invalid(`${what}: device must be a LiteDeviceType`);
-  if (!Number.isInteger(backend) || !(backend in LiteBackend)) invalid(`${what}: backend must be a LiteBackend`);
+  if (!isEnumValue(LiteDeviceType, device)) invalid(`${what}: device must be a LiteDeviceType`);
+  if (!isEnumValue(LiteBackend, backend)) invalid(`${what}: backend must be a LiteBackend`);
   const b = lib();
   native(() => b.memoryPairUnsupported(what, device, backend));
   throw new LiteError('LITE_UNSUPPORTED', `${what} is not supported`);

@@ -1,5 +1,5 @@
 import { LiteDataType } from './enums.js';
-import { invalid } from './errors.js';
+import { invalid, show } from './errors.js';
 import { type DTypeLike, type DTypeName, dtypeName, dtypeSize, toDataType } from './dtype.js';
 
 /** Largest rank a tensor may have (the C struct holds 7 dims; we keep one spare like megenginelite). */
@@ -10,11 +10,11 @@ export const MAX_DIM = 0xffffffff;
 
 /** Validates a shape: an array of at most {@link MAX_NDIM} non-negative safe integers. */
 export function checkShape(shape: readonly number[], what = 'shape'): number[] {
-  if (!Array.isArray(shape)) return invalid(`${what} must be an array of integers, got ${typeof shape}`);
+  if (!Array.isArray(shape)) return invalid(`${what} must be an array of integers, got ${show(shape)}`);
   if (shape.length > MAX_NDIM) return invalid(`${what} has rank ${shape.length}; at most ${MAX_NDIM} dimensions are supported`);
   return shape.map((d, i) => {
     if (typeof d !== 'number' || !Number.isSafeInteger(d) || d < 0) {
-      return invalid(`${what}[${i}] must be a non-negative integer, got ${String(d)}`);
+      return invalid(`${what}[${i}] must be a non-negative integer, got ${show(d)}`);
     }
     if (d > MAX_DIM) return invalid(`${what}[${i}] = ${d} is larger than ${MAX_DIM}`);
     return d;

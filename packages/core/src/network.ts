@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import type { NativeNetwork, PendingCallback } from '@lite/binding';
 import { LiteConfig, LiteIO, LiteNetworkIO } from './config.js';
 import { LiteAlgoSelectStrategy, LiteDeviceType, LiteTensorPhase } from './enums.js';
-import { LiteError, invalid, native, nativeAsync } from './errors.js';
+import { LiteError, invalid, isEnumValue, native, nativeAsync, show } from './errors.js';
 import { lib } from './native.js';
 import { type BinaryLike, LiteTensor } from './tensor.js';
 
@@ -28,6 +28,11 @@ function checkModel(model: unknown): asserts model is ModelSource {
   }
   if (model instanceof Uint8Array || model instanceof ArrayBuffer) return;
   invalid(`load expects a file path, a Uint8Array or an ArrayBuffer, got ${model === null ? 'null' : typeof model}`);
+}
+
+function pathArg(value: unknown, what: string): string {
+  if (typeof value !== 'string' || value.length === 0 || value.includes('\0')) invalid(`${what} must be a non-empty string without NUL, got ${show(value)}`);
+  return value;
 }
 
 /**
@@ -95,10 +100,16 @@ export class LiteNetwork implements Disposable {
     return this.#loaded;
   }
 
-  /** Loads a model from a file path or bytes (blocking; see {@link loadAsync}). */
+  /**
+   * Loads a model from a file path or bytes (blocking; see {@link loadAsync}). Loading again
+   * replaces the model; IO tensors obtained before then throw `LITE_DISPOSED` (the engine frees
+   * them), so call {@link getIoTensor} again.
+   */
   load(model: ModelSource): void {
     checkModel(model);
     const n = this.native;
+    // The engine replaces its IO tensors on every load; tensors from before become disposed.
+    this.#ioTensors.clear();
     if (typeof model === 'string') native(() => n.loadPath(model));
     else {
       const bytes = modelBytes(model);
@@ -116,6 +127,7 @@ export class LiteNetwork implements Disposable {
     }
     return this.#enqueue(async () => {
       const n = this.native;
+      this.#ioTensors.clear();
       if (typeof model === 'string') await nativeAsync(n.loadPathAsync(model));
       else await nativeAsync(n.loadBytesAsync(modelBytes(model)));
       this.#loaded = true;
@@ -297,7 +309,7 @@ export class LiteNetwork implements Disposable {
   /** The input or output tensor called `name`. */
   getIoTensor(name: string, phase: LiteTensorPhase = LiteTensorPhase.LITE_IO): LiteTensor {
     if (typeof name !== 'string') invalid(`tensor name must be a string, got ${typeof name}`);
-    if (!(phase in LiteTensorPhase)) invalid(`phase ${String(phase)} is not a LiteTensorPhase`);
+    if (!isEnumValue(LiteTensorPhase, phase)) invalid(`phase ${show(phase)} is not a LiteTensorPhase`);
     this.#checkLoaded('getIoTensor');
     const n = this.native;
     const names = phase === LiteTensorPhase.LITE_OUTPUT ? this.getAllOutputName() : phase === LiteTensorPhase.LITE_INPUT ? this.getAllInputName() : [...this.getAllInputName(), ...this.getAllOutputName()];
@@ -315,7 +327,8 @@ export class LiteNetwork implements Disposable {
   /** One tensor of the discrete input `name` (see `LiteConfig.discreteInputName`). */
   getDiscreteTensor(name: string, index: number, phase: LiteTensorPhase = LiteTensorPhase.LITE_INPUT): LiteTensor {
     if (typeof name !== 'string') invalid('tensor name must be a string');
-    if (!Number.isInteger(index) || index < 0) invalid(`index must be a non-negative integer, got ${String(index)}`);
+    if (!Number.isInteger(index) || index < 0 || index > 0xffffffff) invalid(`index must be a non-negative integer, got ${show(index)}`);
+    if (!isEnumValue(LiteTensorPhase, phase)) invalid(`phase ${show(phase)} is not a LiteTensorPhase`);
     this.#checkLoaded('getDiscreteTensor');
     const n = this.native;
     return new LiteTensor({ native: native(() => n.getDiscreteTensor(name, index, phase)), owner: this });
@@ -324,14 +337,14 @@ export class LiteNetwork implements Disposable {
   /** Name of input `index`. */
   getInputName(index: number): string {
     const names = this.getAllInputName();
-    if (!Number.isInteger(index) || index < 0 || index >= names.length) invalid(`input index ${String(index)} is out of range [0, ${names.length})`);
+    if (!Number.isInteger(index) || index < 0 || index >= names.length) invalid(`input index ${show(index)} is out of range [0, ${names.length})`);
     return names[index] as string;
   }
 
   /** Name of output `index`. */
   getOutputName(index: number): string {
     const names = this.getAllOutputName();
-    if (!Number.isInteger(index) || index < 0 || index >= names.length) invalid(`output index ${String(index)} is out of range [0, ${names.length})`);
+    if (!Number.isInteger(index) || index < 0 || index >= names.length) invalid(`output index ${show(index)} is out of range [0, ${names.length})`);
     return names[index] as string;
   }
 
@@ -360,7 +373,7 @@ export class LiteNetwork implements Disposable {
   }
 
   set deviceId(id: number) {
-    if (!Number.isInteger(id) || id < 0) invalid(`deviceId must be a non-negative integer, got ${String(id)}`);
+    if (!Number.isInteger(id) || id < 0) invalid(`deviceId must be a non-negative integer, got ${show(id)}`);
     this.#beforeLoad('deviceId');
     const n = this.native;
     native(() => n.setDeviceId(id));
@@ -373,7 +386,7 @@ export class LiteNetwork implements Disposable {
   }
 
   set streamId(id: number) {
-    if (!Number.isInteger(id) || id < 0) invalid(`streamId must be a non-negative integer, got ${String(id)}`);
+    if (!Number.isInteger(id) || id < 0) invalid(`streamId must be a non-negative integer, got ${show(id)}`);
     this.#beforeLoad('streamId');
     const n = this.native;
     native(() => n.setStreamId(id));
@@ -386,7 +399,7 @@ export class LiteNetwork implements Disposable {
   }
 
   set threadsNumber(threads: number) {
-    if (!Number.isInteger(threads) || threads < 1 || threads > 1024) invalid(`threadsNumber must be an integer in [1, 1024], got ${String(threads)}`);
+    if (!Number.isInteger(threads) || threads < 1 || threads > 1024) invalid(`threadsNumber must be an integer in [1, 1024], got ${show(threads)}`);
     this.#beforeLoad('threadsNumber');
     const n = this.native;
     native(() => n.setThreadsNumber(threads));
@@ -425,6 +438,7 @@ export class LiteNetwork implements Disposable {
     this.#beforeLoad('shareWeightsWith');
     const n = this.native;
     const s = src.native;
+    this.#ioTensors.clear();
     native(() => n.shareWeightsWith(s));
     this.#loaded = true;
   }
@@ -441,11 +455,12 @@ export class LiteNetwork implements Disposable {
   /** Writes a profile JSON to `jsonPath` (before load). */
   enableProfilePerformance(jsonPath: string): void {
     const n = this.native;
-    native(() => n.enableProfilePerformance(String(jsonPath)));
+    native(() => n.enableProfilePerformance(pathArg(jsonPath, 'enableProfilePerformance: jsonPath')));
   }
 
   /** Workspace limit for algorithms, in bytes (after load). */
   setNetworkAlgoWorkspaceLimit(bytes: number): void {
+    if (typeof bytes !== 'number' || !Number.isSafeInteger(bytes) || bytes < 0) invalid(`setNetworkAlgoWorkspaceLimit: bytes must be a non-negative integer, got ${show(bytes)}`);
     this.#checkLoaded('setNetworkAlgoWorkspaceLimit');
     const n = this.native;
     native(() => n.setNetworkAlgoWorkspaceLimit(bytes));
@@ -453,7 +468,12 @@ export class LiteNetwork implements Disposable {
 
   /** Algorithm selection policy (before or after load); fast-run batch options as in megenginelite. */
   setNetworkAlgoPolicy(policy: LiteAlgoSelectStrategy | number, sharedBatchSize = 0, binaryEqualBetweenBatch = false): void {
-    if (!Number.isInteger(sharedBatchSize) || sharedBatchSize < 0) invalid('sharedBatchSize must be a non-negative integer');
+    if (typeof policy !== 'number' || !Number.isInteger(policy) || policy < 1 || policy > 15) {
+      invalid(`setNetworkAlgoPolicy: policy must be a LiteAlgoSelectStrategy or a bitwise OR of them (1..15), got ${show(policy)}`);
+    }
+    if (typeof sharedBatchSize !== 'number' || !Number.isInteger(sharedBatchSize) || sharedBatchSize < 0 || sharedBatchSize > 0x7fffffff) {
+      invalid(`setNetworkAlgoPolicy: sharedBatchSize must be a non-negative integer, got ${show(sharedBatchSize)}`);
+    }
     const n = this.native;
     native(() => n.setNetworkAlgoPolicy(policy, sharedBatchSize, Boolean(binaryEqualBetweenBatch)));
   }
@@ -461,20 +481,20 @@ export class LiteNetwork implements Disposable {
   /** Dumps IO values as text into `path` on each forward. */
   ioTxtDump(path: string): void {
     const n = this.native;
-    native(() => n.ioTxtDump(String(path)));
+    native(() => n.ioTxtDump(pathArg(path, 'ioTxtDump: path')));
   }
 
   /** Dumps IO values as binary files into the folder `dir` on each forward. */
   ioBinDump(dir: string): void {
     const n = this.native;
-    native(() => n.ioBinDump(String(dir)));
+    native(() => n.ioBinDump(pathArg(dir, 'ioBinDump: dir')));
   }
 
   /** Writes static memory allocation info into `logDir` (after load). */
   getStaticMemoryAllocInfo(logDir = 'logs/test'): void {
     this.#checkLoaded('getStaticMemoryAllocInfo');
     const n = this.native;
-    native(() => n.getStaticMemoryAllocInfo(String(logDir)));
+    native(() => n.getStaticMemoryAllocInfo(pathArg(logDir, 'getStaticMemoryAllocInfo: logDir')));
   }
 
   /** Enables the global layout transform (before load). */
@@ -488,7 +508,7 @@ export class LiteNetwork implements Disposable {
   dumpLayoutTransformModel(path: string): void {
     this.#checkLoaded('dumpLayoutTransformModel');
     const n = this.native;
-    native(() => n.dumpLayoutTransformModel(String(path)));
+    native(() => n.dumpLayoutTransformModel(pathArg(path, 'dumpLayoutTransformModel: path')));
   }
 
   /** Extra configuration (before load). */

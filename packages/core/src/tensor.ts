@@ -1,9 +1,13 @@
 import type { NativeTensor } from '@lite/binding';
 import { type DTypeLike, type LiteTypedArray, dataTypeOfArray, dtypeArray, dtypeSize, floatToHalf, halfArrayToFloat32 } from './dtype.js';
 import { LiteDataType, LiteDeviceType } from './enums.js';
-import { LiteError, invalid, native } from './errors.js';
+import { LiteError, invalid, isEnumValue, native, show } from './errors.js';
 import { LiteLayout, checkShape } from './layout.js';
 import { lib } from './native.js';
+import { constants as bufferConstants } from 'node:buffer';
+
+/** Largest byte length V8 allows for one ArrayBuffer on this platform. */
+const MAX_TYPED_ARRAY_BYTES = bufferConstants.MAX_LENGTH;
 
 /** Raw memory accepted by `setDataByCopy` / `setDataByShare`. */
 export type BinaryLike = ArrayBufferView | ArrayBuffer;
@@ -93,11 +97,22 @@ function checkNotDetached(data: BinaryLike, expectedBytes: number, what: string)
   }
 }
 
-function describe(value: unknown): string {
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'an array';
-  if (typeof value === 'object') return (value as object).constructor?.name ?? 'an object';
-  return typeof value;
+const describe = show;
+
+function checkOptions(options: unknown, what: string): void {
+  if (options === null || typeof options !== 'object') invalid(`${what}: options must be an object, got ${show(options)}`);
+}
+
+// A JS array for the whole tensor; a layout too large for one is a LiteError, not a RangeError.
+function allocate(Ctor: ReturnType<typeof dtypeArray>, layout: LiteLayout): LiteTypedArray {
+  if (layout.nbytes > MAX_TYPED_ARRAY_BYTES) {
+    throw new LiteError('LITE_INVALID_ARGUMENT', `${layout} holds ${layout.nbytes} bytes, more than a JavaScript typed array can (${MAX_TYPED_ARRAY_BYTES})`);
+  }
+  try {
+    return new Ctor(layout.count);
+  } catch (e) {
+    throw new LiteError('LITE_ERROR', `could not allocate ${layout.nbytes} bytes for ${layout}: ${e instanceof Error ? e.message : show(e)}`, { cause: e });
+  }
 }
 
 function toLayout(layout: LiteLayout | readonly number[], keepDType: LiteDataType): LiteLayout {
@@ -154,8 +169,8 @@ export class LiteTensor implements Disposable {
     } else if (first !== undefined && first !== null) {
       invalid(`LiteTensor expects a LiteLayout, a shape array or an options object, got ${describe(first)}`);
     }
-    if (!Number.isInteger(deviceId) || deviceId < 0) invalid(`deviceId must be a non-negative integer, got ${String(deviceId)}`);
-    if (!(deviceType in LiteDeviceType)) invalid(`unknown deviceType ${String(deviceType)}`);
+    if (!Number.isInteger(deviceId) || deviceId < 0) invalid(`deviceId must be a non-negative integer, got ${show(deviceId)}`);
+    if (!isEnumValue(LiteDeviceType, deviceType)) invalid(`unknown deviceType ${show(deviceType)}`);
     const b = lib();
     this.#native = native(() => new b.NativeTensor(layout?.toNative() ?? null, deviceType, deviceId, Boolean(isPinnedHost)));
   }
@@ -229,29 +244,28 @@ export class LiteTensor implements Disposable {
     native(() => t.fillZero());
   }
 
-  /** Copies `src`'s data into this tensor, taking `src`'s layout when it differs. */
+  /**
+   * Copies `src`'s data into this tensor, taking `src`'s layout (shape and dtype) when it differs.
+   * A non-contiguous tensor (a slice) keeps its layout, so `src` must have the same one. If the
+   * copy fails, this tensor is unchanged. Copying a tensor from itself does nothing.
+   */
   copyFrom(src: LiteTensor): void {
     if (!(src instanceof LiteTensor)) invalid(`copyFrom expects a LiteTensor, got ${describe(src)}`);
     const t = this.native;
     const s = src.native;
     src.#checkShared();
     this.#checkShared();
-    // The engine's copy only adopts another shape of the same dtype (another dtype fails with
-    // "attempt to access dtype ..."), so take src's layout first, as megenginelite documents.
-    const layout = native(() => s.layout());
-    const mine = native(() => t.layout());
-    if (mine.dataType !== layout.dataType || mine.shapes.length !== layout.shapes.length || mine.shapes.some((d, i) => d !== layout.shapes[i])) {
-      native(() => t.setLayout(layout));
-    }
+    if (s === t) return;
     native(() => t.copyFrom(s));
   }
 
-  /** Makes this tensor use `src`'s memory (and layout/device); writes through one show in the other. */
+  /** Makes this tensor use `src`'s memory (and layout/device); writes through one show in the other. Sharing with itself does nothing. */
   shareMemoryWith(src: LiteTensor): void {
     if (!(src instanceof LiteTensor)) invalid(`shareMemoryWith expects a LiteTensor, got ${describe(src)}`);
     const t = this.native;
     const s = src.native;
     src.#checkShared();
+    if (s === t) return;
     native(() => t.shareMemoryWith(s));
     this.#retained = [...src.#retained];
   }
@@ -263,7 +277,7 @@ export class LiteTensor implements Disposable {
     const current = this.layout;
     const count = current.count;
     const dims = shape.map((d, i) => {
-      if (typeof d !== 'number' || !Number.isSafeInteger(d) || d < -1) invalid(`shape[${i}] must be a non-negative integer or -1, got ${String(d)}`);
+      if (typeof d !== 'number' || !Number.isSafeInteger(d) || d < -1) invalid(`shape[${i}] must be a non-negative integer or -1, got ${show(d)}`);
       return d;
     });
     const unknown = dims.filter((d) => d === -1).length;
@@ -282,25 +296,30 @@ export class LiteTensor implements Disposable {
 
   /**
    * A tensor sharing this tensor's memory: `[start, end)` with `step` per dimension (like numpy
-   * slicing). The result is usually not contiguous.
+   * slicing). As in megenginelite, `start`/`end`/`step` may cover only the leading dimensions;
+   * the others are kept whole. The result is usually not contiguous.
    */
   slice(start: readonly number[], end: readonly number[], step?: readonly number[]): LiteTensor {
     const t = this.native;
     const shapes = this.layout.shapes;
     const ndim = shapes.length;
+    if (ndim === 0) invalid('cannot slice a tensor that has no layout yet');
+    if (!Array.isArray(start)) invalid(`slice start must be an array, got ${describe(start)}`);
+    const n = start.length;
+    if (n < 1 || n > ndim) invalid(`slice start has ${n} entries; the tensor has ${ndim} dimensions (1..${ndim} allowed)`);
     const check = (arr: readonly number[] | undefined, name: string): number[] | undefined => {
       if (arr === undefined) return undefined;
-      if (!Array.isArray(arr)) invalid(`slice ${name} must be an array`);
-      if (arr.length !== ndim) invalid(`slice ${name} has ${arr.length} entries; the tensor has ${ndim} dimensions`);
-      return arr.map((v, i) => {
-        if (typeof v !== 'number' || !Number.isSafeInteger(v)) invalid(`slice ${name}[${i}] must be an integer, got ${String(v)}`);
+      if (!Array.isArray(arr)) invalid(`slice ${name} must be an array, got ${describe(arr)}`);
+      if (arr.length !== n) invalid(`slice ${name} has ${arr.length} entries, start has ${n}`);
+      return arr.map((v: unknown, i) => {
+        if (typeof v !== 'number' || !Number.isSafeInteger(v)) invalid(`slice ${name}[${i}] must be an integer, got ${describe(v)}`);
         return v;
       });
     };
     const s = check(start, 'start') as number[];
     const e = check(end, 'end') as number[];
-    const st = check(step, 'step') ?? shapes.map(() => 1);
-    for (let i = 0; i < ndim; i++) {
+    const st = check(step, 'step') ?? s.map(() => 1);
+    for (let i = 0; i < n; i++) {
       const dim = shapes[i] as number;
       if ((st[i] as number) < 1) invalid(`slice step[${i}] must be >= 1, got ${st[i]}`);
       if ((s[i] as number) < 0 || (s[i] as number) >= dim) invalid(`slice start[${i}] = ${s[i]} is out of range [0, ${dim})`);
@@ -330,6 +349,7 @@ export class LiteTensor implements Disposable {
    * - an ndarray, when `@lite/ndarray` is loaded.
    */
   setDataByCopy(data: readonly number[] | readonly bigint[] | BinaryLike | object, options: SetDataOptions = {}): void {
+    checkOptions(options, 'setDataByCopy');
     const t = this.native;
     this.#checkShared();
     if (Array.isArray(data)) {
@@ -349,6 +369,7 @@ export class LiteTensor implements Disposable {
    * takes `options.layout` or, without one, a 1-D layout of the array's dtype.
    */
   setDataByShare(data: BinaryLike | object, options: SetDataOptions = {}): void {
+    checkOptions(options, 'setDataByShare');
     const t = this.native;
     if (Array.isArray(data)) invalid('setDataByShare needs a TypedArray, Buffer, ArrayBuffer or DataView (a number array cannot be shared)');
     const { bytes, layout, source } = this.#prepare(data, options, 'setDataByShare', true);
@@ -425,12 +446,12 @@ export class LiteTensor implements Disposable {
     const full = this.toTypedArray();
     values.forEach((v, i) => {
       if (layout.dataType === LiteDataType.LITE_INT64) {
-        if (typeof v !== 'bigint' && (typeof v !== 'number' || !Number.isSafeInteger(v))) invalid(`setDataByCopy: value ${i} (${String(v)}) is not an integer`);
+        if (typeof v !== 'bigint' && (typeof v !== 'number' || !Number.isSafeInteger(v))) invalid(`setDataByCopy: value ${i} (${show(v)}) is not an integer`);
         (full as BigInt64Array)[i] = BigInt(v);
       } else {
         const n = typeof v === 'bigint' ? Number(v) : v;
         if (typeof n !== 'number' || Number.isNaN(n) && layout.dataType !== LiteDataType.LITE_FLOAT && layout.dataType !== LiteDataType.LITE_HALF) {
-          invalid(`setDataByCopy: value ${i} (${String(v)}) is not a number`);
+          invalid(`setDataByCopy: value ${i} (${show(v)}) is not a number`);
         }
         (full as Exclude<LiteTypedArray, BigInt64Array>)[i] = layout.dataType === LiteDataType.LITE_HALF ? floatToHalf(n) : n;
       }
@@ -479,7 +500,7 @@ export class LiteTensor implements Disposable {
     const layout = this.layout;
     const Ctor = dtypeArray(layout.dataType);
     if (layout.nbytes === 0) return new Ctor(0);
-    const out = new Ctor(layout.count);
+    const out = allocate(Ctor, layout);
     native(() => t.readInto(new Uint8Array(out.buffer, out.byteOffset, out.byteLength)));
     return out;
   }
@@ -524,7 +545,7 @@ export class LiteTensor implements Disposable {
     });
     const natives = tensors.map((t) => t.native);
     const first = tensors[0]!.layout;
-    if (!Number.isInteger(dim) || dim < 0 || dim >= first.ndim) invalid(`concat dim ${dim} is out of range for rank ${first.ndim}`);
+    if (!Number.isInteger(dim) || dim < 0 || dim >= first.ndim) invalid(`concat dim ${show(dim)} is out of range for rank ${first.ndim}`);
     tensors.forEach((t, i) => {
       const l = t.layout;
       if (l.dataType !== first.dataType) invalid(`concat: tensor ${i} has dtype ${l.dtype}, expected ${first.dtype}`);
