@@ -1,7 +1,7 @@
 //! A tiny per-network access gate.
 //!
-//! States: idle, one short operation in progress, or a long run (forward/load) in
-//! progress. Short operations on a network or on the tensors it owns wait for other
+//! States: idle, one short operation in progress, a long run (forward/load) in
+//! progress, or an async run finishing (its completion callback is running). Short operations on a network or on the tensors it owns wait for other
 //! short operations (they are brief) and fail with `Busy` during a long run instead of
 //! racing with the engine. Tensors handed to start/finish callbacks bypass the gate:
 //! they are only lent to the callback, which runs inside the forward.
@@ -12,6 +12,7 @@ use std::sync::atomic::{AtomicU8, Ordering};
 const IDLE: u8 = 0;
 const OP: u8 = 1;
 const RUN: u8 = 2;
+const FINISHING: u8 = 3;
 
 #[derive(Debug, Default)]
 pub(crate) struct Gate(AtomicU8);
@@ -35,6 +36,9 @@ impl Gate {
                         "the network is running (forward/load in progress): call wait() (or await the async forward) first",
                     ))
                 }
+                // The completion callback of an async run is wrapping up: brief, and it
+                // takes no other lock, so waiting cannot deadlock.
+                Err(FINISHING) => std::thread::yield_now(),
                 Err(_) if wait_for_op => std::thread::yield_now(),
                 Err(_) => {
                     return Err(LiteError::busy(
@@ -73,8 +77,25 @@ impl Gate {
             .compare_exchange(RUN, IDLE, Ordering::Release, Ordering::Relaxed);
     }
 
+    /// An async run's completion callback starts: the run is over, but the callback
+    /// still uses memory owned next to this gate, so the owner must not be destroyed
+    /// (and no new run may start) until [`Gate::end_finish`].
+    pub(crate) fn begin_finish(&self) {
+        let _ = self
+            .0
+            .compare_exchange(RUN, FINISHING, Ordering::AcqRel, Ordering::Relaxed);
+    }
+
+    /// The completion callback is done; this must be its last access to the owner.
+    pub(crate) fn end_finish(&self) {
+        let _ = self
+            .0
+            .compare_exchange(FINISHING, IDLE, Ordering::Release, Ordering::Relaxed);
+    }
+
+    /// Whether a run is in progress or finishing.
     pub(crate) fn is_running(&self) -> bool {
-        self.0.load(Ordering::Acquire) == RUN
+        matches!(self.0.load(Ordering::Acquire), RUN | FINISHING)
     }
 }
 

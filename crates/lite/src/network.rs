@@ -168,13 +168,17 @@ unsafe extern "C" fn async_trampoline(user_data: *mut c_void) -> c_int {
     // SAFETY: user_data is the address of an AsyncSlot owned by NetShared, alive until
     // the network is destroyed (which waits for running work first).
     let slot = unsafe { &*(user_data as *const AsyncSlot) };
-    // SAFETY: the gate lives in the same NetShared as the slot.
-    unsafe { (*slot.gate).finish_run() };
+    // SAFETY: the gate lives in the same NetShared as the slot. NetShared is not
+    // destroyed while the gate reports a run (RUN or FINISHING), and this callback keeps
+    // it FINISHING until its very last access to the slot.
+    let gate = unsafe { &*slot.gate };
+    gate.begin_finish();
     let _ = catch_unwind(AssertUnwindSafe(|| {
         if let Ok(mut f) = slot.f.lock() {
             f();
         }
     }));
+    gate.end_finish();
     0
 }
 

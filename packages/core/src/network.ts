@@ -54,6 +54,9 @@ export class LiteNetwork implements Disposable {
   // the network is.
   #ioTensors = new Map<string, LiteTensor>();
   #asyncCb: (() => void) | null = null;
+  // In async-callback mode, keeps the event loop alive from forward() until the callback ran
+  // (the binding's thread-safe function is weak so that an idle network never holds a process).
+  #keepAlive: ReturnType<typeof setInterval> | null = null;
   #startCb: IoCallback | null = null;
   #finishCb: IoCallback | null = null;
   // First error thrown by a user callback since the last forward/wait reported one.
@@ -145,10 +148,16 @@ export class LiteNetwork implements Disposable {
     this.#takeCallbackError();
     try {
       native(() => n.forward());
+      if (this.#asyncCb && this.#keepAlive === null) this.#keepAlive = setInterval(() => {}, 0x7fffffff);
     } finally {
       this.#drainPending(n);
     }
     this.#throwCallbackError();
+  }
+
+  #release(): void {
+    if (this.#keepAlive !== null) clearInterval(this.#keepAlive);
+    this.#keepAlive = null;
   }
 
   /**
@@ -161,6 +170,7 @@ export class LiteNetwork implements Disposable {
       native(() => n.wait());
     } finally {
       this.#drainPending(n);
+      if (this.#asyncCb) this.#release();
     }
     this.#throwCallbackError();
   }
@@ -175,6 +185,7 @@ export class LiteNetwork implements Disposable {
   #dispatch = ({ kind, ios, tensors }: PendingCallback): void => {
     try {
       if (kind === 0) {
+        this.#release();
         this.#asyncCb?.();
         return;
       }
@@ -205,14 +216,15 @@ export class LiteNetwork implements Disposable {
   #throwCallbackError(): void {
     const err = this.#takeCallbackError();
     if (err === undefined) return;
-    const msg = err instanceof Error ? err.message : String(err);
+    const msg = err instanceof Error ? err.message : typeof err === 'string' ? err : show(err);
     throw new LiteError('LITE_ERROR', `a network callback threw: ${msg}`, { cause: err });
   }
 
   /**
    * Switches the network to async mode (before load, as megenginelite): `forward()` returns at
    * once and `cb` runs on the JS thread when the work is done (then call {@link wait} or just rely
-   * on `cb`). If `cb` throws, the next `wait()`/`forward()`/`forwardAsync()` reports it.
+   * on `cb`). If `cb` throws, the next `wait()`/`forward()`/`forwardAsync()` reports it. A forward
+   * in flight keeps the process alive until `cb` has run.
    */
   asyncWithCallback(cb: () => void): void {
     if (typeof cb !== 'function') invalid('asyncWithCallback expects a function');
@@ -536,6 +548,7 @@ export class LiteNetwork implements Disposable {
     native(() => n.dispose());
     this.#native = null;
     this.#ioTensors.clear();
+    this.#release();
   }
 
   /** Same as {@link dispose}, for `using`. */

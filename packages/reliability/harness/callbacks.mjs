@@ -147,7 +147,10 @@ await scenario('asyncWithCallback throws', async () => {
 await scenario('asyncWithCallback re-enters forward', async () => {
   const n = new LiteNetwork(new LiteConfig());
   let inner = 'not called';
+  let calls = 0;
   n.asyncWithCallback(() => {
+    // Re-enter once (every time would be an endless chain of forwards keeping the process alive).
+    if (++calls > 1) return;
     try {
       n.forward();
       inner = 'ok';
@@ -160,6 +163,29 @@ await scenario('asyncWithCallback re-enters forward', async () => {
   await new Promise((res) => setTimeout(res, 200));
   n.wait();
   notes.asyncReentry = inner;
+});
+await scenario('asyncWithCallback disposes its network (x50, then gc)', async () => {
+  // Nothing but the forward in flight keeps the loop alive here (exit 13 if that broke).
+  // The engine calls the async callback from its worker thread; disposing the network from the JS
+  // side of it must not free the callback's memory while the worker thread is still inside it.
+  let disposed = 0;
+  for (let i = 0; i < 50; i++) {
+    const n = new LiteNetwork(new LiteConfig());
+    const done = new Promise((res) => {
+      n.asyncWithCallback(() => {
+        n.dispose();
+        disposed++;
+        res();
+      });
+    });
+    n.load(MLP);
+    n.getIoTensor('data', LiteTensorPhase.LITE_INPUT).setDataByCopy(new Float32Array(64).fill(0.5));
+    n.forward();
+    await done;
+  }
+  globalThis.gc?.();
+  await new Promise((res) => setTimeout(res, 50));
+  notes.asyncDisposed = disposed;
 });
 await scenario('garbage instead of a callback', () => {
   const n = net();

@@ -5,7 +5,7 @@ import { describeRun, runHarness } from './child.js';
 
 describe('network callbacks (child process)', () => {
   it('throwing, junk-returning and re-entrant callbacks give clean errors', async () => {
-    const run = await runHarness('callbacks.mjs', [], { timeoutMs: 60_000 });
+    const run = await runHarness('callbacks.mjs', [], { nodeArgs: ['--expose-gc'], timeoutMs: 60_000 });
     expect(run.signal, describeRun(run)).toBeNull();
     expect(run.code, describeRun(run)).toBe(0);
     const s = run.summary as { results: Record<string, string>; notes: Record<string, unknown> };
@@ -31,10 +31,12 @@ describe('network callbacks (child process)', () => {
       'uses other API calls inside (getIoTensor, new network, load)': 'LITE_ERROR',
       'asyncWithCallback throws': 'LITE_ERROR',
       'asyncWithCallback re-enters forward': 'ok',
+      'asyncWithCallback disposes its network (x50, then gc)': 'ok',
       'garbage instead of a callback': 'LITE_INVALID_ARGUMENT',
     });
     expect(s.notes['start throws (sync forward)']).toBe('a network callback threw: boom');
     expect(s.notes['re-enters forward from start (sync)']).toMatch(/network is running|busy/);
     expect(s.notes.junkCalls).toBe(16);
+    expect(s.notes.asyncDisposed).toBe(50);
   });
 });
