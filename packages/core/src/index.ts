@@ -29,3 +29,4 @@ function loadedVersion(): string {
 export const version: string = loadedVersion();
 export { validateModel, type ValidateModelOptions, type ValidateModelResult } from './isolated.js';
 export { registerDecryption as _registerDecryption, updateDecryptionKey as _updateDecryptionKey, takeDecryptionFailure as _takeDecryptionFailure, maxDecryptionMethods as _maxDecryptionMethods, type DecryptionFunction as _DecryptionFunction } from './crypto-internal.js';
+export { PACKED_MODEL_TAG as _PACKED_MODEL_TAG, PACK_SLOTS as _PACK_SLOTS, isPackedModel as _isPackedModel, readPackedModel as _readPackedModel, type PackedModelParts as _PackedModelParts } from './packed.js';

@@ -1,9 +1,10 @@
-import { readFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
 import type { NativeNetwork, PendingCallback } from '@lite/binding';
 import { LiteConfig, LiteIO, LiteNetworkIO } from './config.js';
 import { LiteAlgoSelectStrategy, LiteDeviceType, LiteTensorPhase } from './enums.js';
 import { LiteError, invalid, isEnumValue, native, nativeAsync, show } from './errors.js';
 import { lib } from './native.js';
+import { PACKED_MODEL_TAG, isPackedModel, readPackedModel } from './packed.js';
 import { type BinaryLike, LiteTensor } from './tensor.js';
 
 /** A model to load: a file path, or the model's bytes. */
@@ -24,10 +25,41 @@ function modelBytes(model: Uint8Array | ArrayBuffer): Uint8Array {
 function checkModel(model: unknown): asserts model is ModelSource {
   if (typeof model === 'string') {
     if (model.length === 0 || model.includes('\0')) invalid('model path must be a non-empty string without NUL');
+    checkPackedFile(model);
     return;
   }
-  if (model instanceof Uint8Array || model instanceof ArrayBuffer) return;
-  invalid(`load expects a file path, a Uint8Array or an ArrayBuffer, got ${model === null ? 'null' : typeof model}`);
+  if (model instanceof Uint8Array || model instanceof ArrayBuffer) {
+    const bytes = model instanceof ArrayBuffer ? new Uint8Array(model) : model;
+    if (isPackedModel(bytes)) readPackedModel(bytes);
+    return;
+  }
+  invalid(`load expects a file path, a Uint8Array or an ArrayBuffer, got ${show(model)}`);
+}
+
+// A packed model's flatbuffer is followed by the runtime without bounds checks (a truncated file
+// crashes the process), so check its structure first. Unreadable files are left to the engine,
+// which reports them.
+function checkPackedFile(path: string): void {
+  let head: Uint8Array;
+  try {
+    const fd = openSync(path, 'r');
+    try {
+      head = new Uint8Array(PACKED_MODEL_TAG.length);
+      if (readSync(fd, head, 0, head.length, 0) < head.length) return;
+    } finally {
+      closeSync(fd);
+    }
+  } catch {
+    return;
+  }
+  if (!isPackedModel(head)) return;
+  let whole: Uint8Array;
+  try {
+    whole = readFileSync(path);
+  } catch {
+    return;
+  }
+  readPackedModel(whole);
 }
 
 function pathArg(value: unknown, what: string): string {

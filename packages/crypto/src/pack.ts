@@ -1,3 +1,4 @@
+import { LiteError, _PACK_SLOTS, _PACKED_MODEL_TAG, _isPackedModel, _readPackedModel, type _PackedModelParts } from '@lite/core';
 import { Builder } from 'flatbuffers';
 
 import { encryptModel } from './cipher.js';
@@ -6,7 +7,7 @@ import { isBuiltinCryptionMethod, type BuiltinCryptionMethod, type KeyLike } fro
 import { validateModelInfo, type LiteModelInfo } from './info.js';
 
 /** The 12 ASCII bytes that open every packed model file. */
-export const PACKED_MODEL_TAG = 'packed_model';
+export const PACKED_MODEL_TAG = _PACKED_MODEL_TAG;
 
 /** Name Lite uses for "not encrypted". */
 export const NO_CRYPTION = 'NONE';
@@ -59,44 +60,10 @@ export interface PackModelOptions {
 }
 
 /** The parts of a packed model, as stored (encrypted parts stay encrypted). */
-export interface UnpackedModel {
-  /** Header name. */
-  name: string;
-  /** Decryption method name for the model part (`"NONE"` if plain). */
-  modelCryption: string;
-  /** Decryption method name for the info part (`"NONE"` if plain). */
-  infoCryption: string;
-  /** Info parser name. */
-  infoParser: string;
-  /** The stored model bytes. */
-  model: Uint8Array;
-  /** The stored info bytes, when the file has info data. */
-  info?: Uint8Array;
-  /** Newer headers only: name of the algorithm-cache parser. */
-  infoCacheParser?: string;
-  /** Newer headers only: whether `algoPolicy` is a fast-run cache. */
-  isFastRunCache?: boolean;
-  /** Newer files only: the stored algorithm-policy cache. */
-  algoPolicy?: Uint8Array;
-  /** Newer files only: the stored binary (e.g. OpenCL) cache. */
-  binaryCache?: Uint8Array;
-}
+export type UnpackedModel = _PackedModelParts;
 
-// Field slots of pack_model.fbs (namespace model_parse). Newer schema revisions only append.
-const HEADER_NAME = 0;
-const HEADER_INFO_DECRYPTION = 1;
-const HEADER_INFO_PARSE = 2;
-const HEADER_MODEL_DECRYPTION = 3;
-const HEADER_INFO_CACHE_PARSE = 4;
-const HEADER_IS_FAST_RUN_CACHE = 5;
-const INFO_DATA = 0;
-const INFO_ALGO_POLICY = 1;
-const INFO_BINARY_CACHE = 2;
-const DATA_DATA = 0;
-const MODEL_HEADER = 0;
-const MODEL_INFO = 1;
-const MODEL_DATA = 2;
-const PACK_MODELS = 0;
+// Field slots of pack_model.fbs (namespace model_parse), shared with @lite/core's reader.
+const { HEADER_NAME, HEADER_INFO_DECRYPTION, HEADER_INFO_PARSE, HEADER_MODEL_DECRYPTION, INFO_DATA, DATA_DATA, MODEL_HEADER, MODEL_INFO, MODEL_DATA, PACK_MODELS } = _PACK_SLOTS;
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder('utf-8', { fatal: true });
@@ -276,85 +243,7 @@ export function packModel(options: PackModelOptions): Uint8Array {
 
 /** True when `bytes` starts with the packed-model tag (otherwise Lite treats it as bare). */
 export function isPackedModel(bytes: Uint8Array): boolean {
-  if (!(bytes instanceof Uint8Array) || bytes.length < PACKED_MODEL_TAG.length) return false;
-  for (let i = 0; i < PACKED_MODEL_TAG.length; i++) {
-    if (bytes[i] !== PACKED_MODEL_TAG.charCodeAt(i)) return false;
-  }
-  return true;
-}
-
-/** Bounds-checked reader of a flatbuffer; any out-of-range access is a corrupt file. */
-class FbReader {
-  private readonly dv: DataView;
-
-  constructor(private readonly buf: Uint8Array) {
-    this.dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
-  }
-
-  private need(pos: number, size: number): void {
-    if (!Number.isInteger(pos) || pos < 0 || pos + size > this.buf.length) {
-      throw corrupt('packed model is truncated or malformed (offset out of range)');
-    }
-  }
-
-  u32(pos: number): number {
-    this.need(pos, 4);
-    return this.dv.getUint32(pos, true);
-  }
-
-  /** Position of the root table. */
-  root(): number {
-    return this.u32(0);
-  }
-
-  /** Absolute position of field `slot` of the table at `table`, or 0 when absent. */
-  field(table: number, slot: number): number {
-    this.need(table, 4);
-    const vtable = table - this.dv.getInt32(table, true);
-    this.need(vtable, 4);
-    const vtLen = this.dv.getUint16(vtable, true);
-    const vo = 4 + 2 * slot;
-    if (vo + 2 > vtLen) return 0;
-    this.need(vtable + vo, 2);
-    const rel = this.dv.getUint16(vtable + vo, true);
-    return rel === 0 ? 0 : table + rel;
-  }
-
-  /** Follows the offset stored in field `slot`; 0 when absent. */
-  ref(table: number, slot: number): number {
-    const pos = this.field(table, slot);
-    return pos === 0 ? 0 : pos + this.u32(pos);
-  }
-
-  bytes(table: number, slot: number): Uint8Array | undefined {
-    const vec = this.ref(table, slot);
-    if (vec === 0) return undefined;
-    const len = this.u32(vec);
-    this.need(vec + 4, len);
-    return this.buf.slice(vec + 4, vec + 4 + len);
-  }
-
-  string(table: number, slot: number): string | undefined {
-    const raw = this.bytes(table, slot);
-    if (raw === undefined) return undefined;
-    // Flatbuffers strings end with a NUL inside the buffer (what a verifier checks, and what
-    // C readers rely on); a file cut inside that terminator is truncated.
-    const vec = this.ref(table, slot);
-    this.need(vec + 4 + raw.length, 1);
-    if (this.buf[vec + 4 + raw.length] !== 0) throw corrupt('packed model has a header string without its NUL terminator');
-    try {
-      return decoder.decode(raw);
-    } catch {
-      throw corrupt('packed model has a header string that is not UTF-8');
-    }
-  }
-
-  bool(table: number, slot: number): boolean | undefined {
-    const pos = this.field(table, slot);
-    if (pos === 0) return undefined;
-    this.need(pos, 1);
-    return this.buf[pos] !== 0;
-  }
+  return _isPackedModel(bytes);
 }
 
 /**
@@ -369,46 +258,9 @@ class FbReader {
  */
 export function unpackModel(bytes: Uint8Array): UnpackedModel {
   if (!isPackedModel(bytes)) throw invalidArgument('not a packed model: the "packed_model" tag is missing');
-  const r = new FbReader(bytes.subarray(PACKED_MODEL_TAG.length));
-  const root = r.root();
-  const models = r.ref(root, PACK_MODELS);
-  if (models === 0) throw corrupt('packed model has no models vector');
-  const count = r.u32(models);
-  if (count !== 1) throw corrupt(`packed model holds ${count} models; Lite supports exactly one`);
-  const modelTable = models + 4 + r.u32(models + 4);
-
-  const header = r.ref(modelTable, MODEL_HEADER);
-  if (header === 0) throw corrupt('packed model has no header');
-  const required = (slot: number, what: string): string => {
-    const s = r.string(header, slot);
-    if (s === undefined) throw corrupt(`packed model header lacks ${what}`);
-    return s;
-  };
-  const result: UnpackedModel = {
-    name: required(HEADER_NAME, 'the name'),
-    infoCryption: required(HEADER_INFO_DECRYPTION, 'the info decryption method'),
-    infoParser: required(HEADER_INFO_PARSE, 'the info parse method'),
-    modelCryption: required(HEADER_MODEL_DECRYPTION, 'the model decryption method'),
-    model: new Uint8Array(0),
-  };
-  const cacheParser = r.string(header, HEADER_INFO_CACHE_PARSE);
-  if (cacheParser !== undefined) result.infoCacheParser = cacheParser;
-  const fastRun = r.bool(header, HEADER_IS_FAST_RUN_CACHE);
-  if (fastRun !== undefined) result.isFastRunCache = fastRun;
-
-  const infoTable = r.ref(modelTable, MODEL_INFO);
-  if (infoTable !== 0) {
-    const data = r.bytes(infoTable, INFO_DATA);
-    if (data !== undefined) result.info = data;
-    const algo = r.bytes(infoTable, INFO_ALGO_POLICY);
-    if (algo !== undefined) result.algoPolicy = algo;
-    const bin = r.bytes(infoTable, INFO_BINARY_CACHE);
-    if (bin !== undefined) result.binaryCache = bin;
+  try {
+    return _readPackedModel(bytes);
+  } catch (e) {
+    throw e instanceof LiteError ? corrupt(e.message) : e;
   }
-
-  const dataTable = r.ref(modelTable, MODEL_DATA);
-  const model = dataTable === 0 ? undefined : r.bytes(dataTable, DATA_DATA);
-  if (model === undefined || model.length === 0) throw corrupt('packed model has no model data');
-  result.model = model;
-  return result;
 }

@@ -3,6 +3,9 @@
 // (manifest lite_npy) with tolerance 0: decryption must hand the runtime the exact model, and
 // the same runtime with the same options is deterministic on CPU.
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 import { LiteError, LiteNetwork } from '@lite/core';
 import { describe, expect, it } from 'vitest';
@@ -400,6 +403,34 @@ describe('packModel round trip through the runtime', () => {
     }
     // Cutting only the final alignment byte leaves a complete buffer: accepted, and it loads.
     unpackModel(packed.subarray(0, packed.length - 1));
+  });
+
+  it('LiteNetwork.load / loadAsync reject truncated packed models (bytes and files) before the runtime', async () => {
+    // The 1.13 runtime follows the flatbuffer's offsets unchecked: these used to end the process
+    // with SIGSEGV. @lite/core checks the structure of anything tagged "packed_model" first.
+    const packed = packModel({ model: PLAIN_MODEL, info });
+    const dir = mkdtempSync(join(tmpdir(), 'lite-packed-'));
+    try {
+      const lengths = [12, 13, 16, 20, 40, 100, 1000, packed.length - 1_000_000, packed.length - 2];
+      for (const n of lengths) {
+        const cut = packed.slice(0, n);
+        const e = expectLiteError(() => new LiteNetwork().load(cut), 'LITE_INVALID_ARGUMENT', /packed model/);
+        expect(e.message, `length ${n}`).toMatch(/truncated|malformed|lacks|no models|no header|no model data/);
+        const file = join(dir, `cut-${n}.lite`);
+        writeFileSync(file, cut);
+        expectLiteError(() => new LiteNetwork().load(file), 'LITE_INVALID_ARGUMENT', /packed model/);
+        await expectLiteRejection(new LiteNetwork().loadAsync(file), 'LITE_INVALID_ARGUMENT', /packed model/);
+      }
+      // The complete file still loads through a path.
+      const whole = join(dir, 'whole.lite');
+      writeFileSync(whole, packed);
+      const net = new LiteNetwork();
+      net.load(whole);
+      expect(net.getAllInputName()).toEqual(['data']);
+      net.dispose();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 
