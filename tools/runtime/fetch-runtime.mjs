@@ -5,6 +5,7 @@
 //
 //   node tools/runtime/fetch-runtime.mjs          fetch (instant when already done)
 //   node tools/runtime/fetch-runtime.mjs --print  print the library path, fetch nothing
+//   node tools/runtime/fetch-runtime.mjs --platform darwin-x64   another platform's runtime (for staging)
 //
 // Cache: ${LITE_CACHE_DIR:-${XDG_CACHE_HOME:-~/.cache}/lite-node}
 //   wheels/<wheel>                         the verified wheel (kept so re-extraction is offline)
@@ -65,8 +66,15 @@ function manifestUpToDate(runtimeDir, spec) {
   }
 }
 
+// `--platform <key>` fetches another platform's runtime (e.g. darwin-x64 on a Linux machine that
+// stages the macOS package); default: this machine's.
+function requestedPlatform() {
+  const i = process.argv.indexOf('--platform');
+  return i > 0 ? process.argv[i + 1] : undefined;
+}
+
 async function main() {
-  const key = platformKey();
+  const key = requestedPlatform() ?? platformKey();
   const spec = pin.platforms[key];
   const root = cacheRoot();
   const runtimeDir = join(root, 'runtime', `megengine-${pin.megengine}-${key}`);

@@ -33,10 +33,17 @@ pub use types::*;
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, OnceLock};
 
-/// Runtime directory name inside the cache (`megengine-<version>-<os>-<arch>`).
+/// Runtime directory name inside the cache (`megengine-<version>-<os>-<arch>`, the platform
+/// keys of `tools/runtime/runtime.json`).
+#[cfg(target_os = "macos")]
+pub const RUNTIME_SUBDIR: &str = "megengine-1.13.0-darwin-x64";
+/// Runtime directory name inside the cache (`megengine-<version>-<os>-<arch>`, the platform
+/// keys of `tools/runtime/runtime.json`).
+#[cfg(not(target_os = "macos"))]
 pub const RUNTIME_SUBDIR: &str = "megengine-1.13.0-linux-x64";
 
-/// File name of the lite shared library inside the wheel.
+/// File name of the lite shared library as extracted by the fetcher (the wheel's
+/// `liblite_shared_whl.cpython-310-<platform>.so`, renamed; a Mach-O dylib on macOS).
 pub const LIB_FILE_NAME: &str = "liblite_shared_whl.so";
 
 /// Required major version of the runtime.

@@ -541,7 +541,11 @@ export class LiteNetwork implements Disposable {
     native(() => n.getStaticMemoryAllocInfo(pathArg(logDir, 'getStaticMemoryAllocInfo: logDir')));
   }
 
-  /** Enables the global layout transform (before load). */
+  /**
+   * Enables the global layout transform (before load). On some x86 CPUs the 1.13 engine's JIT
+   * fails while profiling layouts ("bad err=45 in Xbyak::Error") and `load` then never returns;
+   * try it on your hardware before relying on it.
+   */
   enableGlobalLayoutTransform(): void {
     this.#beforeLoad('enableGlobalLayoutTransform');
     const n = this.native;
