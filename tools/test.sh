@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The whole test suite on a fresh machine: sets up (without the demo run), then runs the Rust
-# tests, lints and every package's tests through turbo. `.ci/run` calls exactly this.
+# tests, lints, every package's tests through turbo, and the packaging test. `.ci/run` calls exactly this.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 started=$(date +%s)
@@ -12,6 +12,9 @@ pnpm run lint
 
 printf '\n==> tests (cargo test via @lite/binding, then vitest per package)\n'
 pnpm run test
+
+printf '\n==> packaging test (pack, install with plain npm in a temp project, run ESM + CJS)\n'
+bash tools/pack-test/run.sh
 
 echo
 echo "all tests passed in $(( $(date +%s) - started )) s"
