@@ -104,3 +104,22 @@ pub fn memory_pair_unsupported(what: String, device_type: i32, backend: i32) -> 
         "{what}: raw device addresses cannot be passed from JavaScript; register memory pairs from native code"
     )))
 }
+
+/// Runtime objects the binding currently owns (for leak checks).
+#[napi(object)]
+pub struct LiveObjects {
+    /// Tensors created by the binding (not network IO tensors).
+    pub tensors: u32,
+    /// Networks not yet destroyed.
+    pub networks: u32,
+}
+
+/// Current counts of runtime objects owned by the binding.
+#[napi]
+pub fn live_objects() -> LiveObjects {
+    let l = lite::live_objects();
+    LiveObjects {
+        tensors: u32::try_from(l.tensors).unwrap_or(u32::MAX),
+        networks: u32::try_from(l.networks).unwrap_or(u32::MAX),
+    }
+}

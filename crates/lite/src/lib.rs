@@ -34,3 +34,28 @@ pub use global::*;
 pub use layout::{Layout, MAX_RANK};
 pub use network::{CallbackIo, Network};
 pub use tensor::{Tensor, UserMemory};
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+pub(crate) static LIVE_TENSORS: AtomicUsize = AtomicUsize::new(0);
+pub(crate) static LIVE_NETWORKS: AtomicUsize = AtomicUsize::new(0);
+
+/// Runtime objects this crate currently owns: tensors it created (`Tensor::new`, slices,
+/// concatenations; not network IO tensors, which the network owns) and networks not yet
+/// destroyed. For leak checks: both return to their earlier level once everything created
+/// since has been dropped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LiveObjects {
+    /// Live `LiteTensor` handles created by this crate.
+    pub tensors: usize,
+    /// Live `LiteNetwork` handles.
+    pub networks: usize,
+}
+
+/// Current [`LiveObjects`] counts.
+pub fn live_objects() -> LiveObjects {
+    LiveObjects {
+        tensors: LIVE_TENSORS.load(Ordering::Relaxed),
+        networks: LIVE_NETWORKS.load(Ordering::Relaxed),
+    }
+}

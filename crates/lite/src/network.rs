@@ -115,6 +115,7 @@ impl NetShared {
 
 impl Drop for NetShared {
     fn drop(&mut self) {
+        crate::LIVE_NETWORKS.fetch_sub(1, Ordering::Relaxed);
         let Ok(api) = api() else { return };
         if self.async_mode.load(Ordering::Acquire) {
             // Work may still run and will call back into our slots: let it finish.
@@ -232,6 +233,7 @@ impl Network {
         // during the call (the runtime copies them); `raw` is a valid out-pointer.
         let rc = unsafe { (api.LITE_make_network)(&mut raw, c.raw, cio.raw) };
         check(api, rc, "LITE_make_network")?;
+        crate::LIVE_NETWORKS.fetch_add(1, Ordering::Relaxed);
         Ok(Network {
             shared: Arc::new(NetShared {
                 raw,

@@ -109,6 +109,7 @@ impl std::fmt::Debug for Tensor {
 impl Drop for Tensor {
     fn drop(&mut self) {
         if let Kind::Owned(_) = self.kind {
+            crate::LIVE_TENSORS.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
             if let Ok(api) = api() {
                 // SAFETY: `raw` came from LITE_make_tensor/slice/concat, is owned by this
                 // value only and is destroyed exactly once, here.
@@ -166,6 +167,7 @@ impl Tensor {
     }
 
     fn owned(raw: LiteTensor, deps: Deps) -> Tensor {
+        crate::LIVE_TENSORS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         Tensor {
             raw,
             kind: Kind::Owned(deps),

@@ -269,3 +269,20 @@ fn sharing_memory_with_a_strided_slice_makes_it_contiguous() {
     let e = s.reshape(&[4]).expect_err("reshape strided");
     assert_eq!(e.code, ErrorCode::InvalidArgument);
 }
+
+/// The live-object counters follow creation and drop of tensors (slices included) and
+/// networks; IO tensors are not counted (the network owns them).
+#[test]
+fn live_object_counts() {
+    require_runtime();
+    let before = live_objects();
+    let t = filled(&[4, 4]);
+    let s = t.slice(&[0], &[2], None).expect("slice");
+    assert_eq!(live_objects().tensors, before.tensors + 2);
+    let net = Network::new(&Config::default(), &NetworkIo::default()).expect("network");
+    assert_eq!(live_objects().networks, before.networks + 1);
+    drop((t, s));
+    assert_eq!(live_objects().tensors, before.tensors);
+    drop(net);
+    assert_eq!(live_objects(), before);
+}

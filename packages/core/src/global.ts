@@ -115,3 +115,12 @@ function memoryPair(what: string, device: LiteDeviceType, backend: LiteBackend):
   native(() => b.memoryPairUnsupported(what, device, backend));
   throw new LiteError('LITE_UNSUPPORTED', `${what} is not supported`);
 }
+
+/**
+ * Internal (leak checks): runtime objects the binding currently owns — tensors it created (not
+ * network IO tensors) and networks not yet destroyed.
+ */
+export function liveObjects(): { tensors: number; networks: number } {
+  const b = lib();
+  return native(() => b.liveObjects());
+}

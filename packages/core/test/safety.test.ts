@@ -4,18 +4,8 @@
 import { describe, expect, it } from 'vitest';
 import { fixture, manifest } from '@lite/testing';
 import { LiteError, LiteLayout, LiteNetwork, LiteTensor, LiteTensorPhase } from '../src/index.js';
+import { expectCode } from './helpers.js';
 
-function expectCode(fn: () => unknown, code: string): LiteError {
-  let caught: unknown;
-  try {
-    fn();
-  } catch (e) {
-    caught = e;
-  }
-  expect(caught, String(caught)).toBeInstanceOf(LiteError);
-  expect((caught as LiteError).code).toBe(code);
-  return caught as LiteError;
-}
 
 /** A 4x4 float32 tensor holding 0..15. */
 function parent(): LiteTensor {

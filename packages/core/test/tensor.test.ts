@@ -13,6 +13,7 @@ import {
   halfToFloat,
   type DTypeName,
 } from '../src/index.js';
+import { expectCode } from './helpers.js';
 
 /** Elements as plain numbers (tensor data here is never int64). */
 const A = (x: unknown): number[] => Array.from(x as ArrayLike<number>);
@@ -21,17 +22,6 @@ const range = (n: number, f: (i: number) => number = (i) => i): number[] => Arra
 const at2 = (data: unknown, cols: number, r: number, c: number): number => (data as ArrayLike<number>)[r * cols + c] as number;
 const cudaCount = LiteGlobal.getDeviceCount(LiteDeviceType.LITE_CUDA);
 
-function expectCode(fn: () => unknown, code: string): LiteError {
-  let caught: unknown;
-  try {
-    fn();
-  } catch (e) {
-    caught = e;
-  }
-  expect(caught).toBeInstanceOf(LiteError);
-  expect((caught as LiteError).code).toBe(code);
-  return caught as LiteError;
-}
 
 describe('test_tensor.py port', () => {
   it('test_tensor_make', () => {

@@ -1,11 +1,12 @@
 // Leak soak child: creates and drops 10,000 tensors and 1,000 networks and runs 10,000 forwards,
 // twice (two rounds), either disposing explicitly or leaving everything to finalizers
 // (--mode finalizer; needs --expose-gc so the harness can ask V8 to collect).
-// Prints one JSON line with RSS (MiB) at start (after warm-up), peak, after round 1 and at end.
+// Prints one JSON line with RSS (MiB) at start (after warm-up), peak, after each round and at end,
+// and the binding's live native object counts (tensors it created, networks) at the same points.
 //   node --expose-gc harness/soak.mjs --mode explicit|finalizer [--tensors 10000 --networks 1000 --forwards 10000 --rounds 2]
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { LiteLayout, LiteNetwork, LiteTensor, LiteTensorPhase, LiteLogLevel, setLogLevel } from '@lite/core';
+import { LiteLayout, LiteNetwork, LiteTensor, LiteTensorPhase, LiteLogLevel, _liveObjects, setLogLevel } from '@lite/core';
 
 setLogLevel(LiteLogLevel.ERROR);
 const arg = (name, def) => {
@@ -27,9 +28,13 @@ const explicit = mode === 'explicit';
 
 const mib = () => process.memoryUsage.rss() / 1048576;
 let peak = 0;
+const livePeak = { tensors: 0, networks: 0 };
 const sample = () => {
   const r = mib();
   if (r > peak) peak = r;
+  const live = _liveObjects();
+  livePeak.tensors = Math.max(livePeak.tensors, live.tensors);
+  livePeak.networks = Math.max(livePeak.networks, live.networks);
   return r;
 };
 // Collect and give finalizers (which run as V8 tasks) the chance to run; repeat because a
@@ -116,6 +121,7 @@ async function forwards() {
 }
 await settle();
 const start = sample();
+const liveStart = _liveObjects();
 const rounds = [];
 const t0 = Date.now();
 for (let r = 0; r < ROUNDS; r++) {
@@ -130,10 +136,13 @@ for (let r = 0; r < ROUNDS; r++) {
   await forwards();
   times.forwards = Date.now() - t;
   await settle();
-  rounds.push({ rss: sample(), ms: times });
+  rounds.push({ rss: sample(), ms: times, live: _liveObjects() });
 }
+// Finalizers run as V8 tasks: give the last ones time before the final count.
+for (let i = 0; i < 5; i++) await settle();
 const end = sample();
+const liveEnd = _liveObjects();
 const round = (x) => Math.round(x * 10) / 10;
 process.stdout.write(
-  `${JSON.stringify({ mode, tensors: TENSORS, networks: NETWORKS, forwards: FORWARDS, rounds: ROUNDS, start: round(start), peak: round(peak), afterRound: rounds.map((x) => round(x.rss)), end: round(end), roundMs: rounds.map((x) => x.ms), seconds: (Date.now() - t0) / 1000 })}\n`,
+  `${JSON.stringify({ mode, tensors: TENSORS, networks: NETWORKS, forwards: FORWARDS, rounds: ROUNDS, start: round(start), peak: round(peak), afterRound: rounds.map((x) => round(x.rss)), end: round(end), live: { start: liveStart, peak: livePeak, afterRound: rounds.map((x) => x.live), end: liveEnd }, roundMs: rounds.map((x) => x.ms), seconds: (Date.now() - t0) / 1000 })}\n`,
 );

@@ -12,6 +12,8 @@
 // tensors, 2,000 networks and 20,000 forwards, i.e. it catches a leak of >= 1.2 KiB per tensor
 // (each holds 16 KiB), >= 12 KiB per network or >= 1.2 KiB per forward. Measured on the 2-core dev
 // VM: start ~131 MiB, ~185-194 after round 1, plateau 195-203 MiB over 8 rounds in both modes.
+// Native handles (the binding's counts of tensors it created and of networks) must come back to
+// their start values exactly.
 import { describe, expect, it } from 'vitest';
 import { describeRun, runHarness } from './child.js';
 
@@ -21,7 +23,12 @@ interface Soak {
   peak: number;
   afterRound: number[];
   end: number;
+  live: { start: Live; peak: Live; afterRound: Live[]; end: Live };
   seconds: number;
+}
+interface Live {
+  tensors: number;
+  networks: number;
 }
 
 const START_TO_END_MIB = 96;
@@ -39,6 +46,14 @@ describe('leak soak (child process, --expose-gc)', () => {
       console.log(`[soak] ${mode}: RSS start ${s.start} MiB, peak ${s.peak} MiB, after each round ${s.afterRound.join(' / ')} MiB, end ${s.end} MiB (${s.seconds} s)`);
       expect(s.end - s.start).toBeLessThan(START_TO_END_MIB);
       expect(s.end - (s.afterRound[0] as number)).toBeLessThan(ROUND_GROWTH_MIB);
+      // Native handles: every tensor and network created since the start was released, in both
+      // modes (finalizer mode after a few GCs), and none piles up between rounds.
+      console.log(`[soak] ${mode}: live native objects start ${JSON.stringify(s.live.start)}, peak ${JSON.stringify(s.live.peak)}, end ${JSON.stringify(s.live.end)}`);
+      expect(s.live.end).toEqual(s.live.start);
+      for (const r of s.live.afterRound) expect(r).toEqual(s.live.start);
+      // The counters are live (they rose during the run): in finalizer mode thousands of tensors
+      // wait for a GC between the harness's collections.
+      if (mode === 'finalizer') expect(s.live.peak.tensors).toBeGreaterThan(100);
     });
   }
 });
