@@ -1,43 +1,8 @@
 // CJS consumer of the packed @lite/core, run inside a fresh npm project by tools/pack-test/run.sh.
 // Usage: node check.cjs <dir with shufflenet.mge, shufflenet_input.npy, shufflenet_lite_output.npy, shufflenet_output.npy>
-const { readFileSync } = require('node:fs');
-const { join } = require('node:path');
 const lite = require('@lite/core');
+const { check } = require('./check-shufflenet.cjs');
 
 const dir = process.argv[2];
 if (!dir) throw new Error('usage: node check.cjs <fixture dir>');
-
-function readNpyF32(path) {
-  const file = readFileSync(path);
-  const major = file[6];
-  const headerLen = major === 1 ? file.readUInt16LE(8) : file.readUInt32LE(8);
-  const start = (major === 1 ? 10 : 12) + headerLen;
-  const header = file.toString('latin1', start - headerLen, start);
-  if (!header.includes("'<f4'")) throw new Error(`${path}: expected float32`);
-  const bytes = file.subarray(start);
-  return new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
-}
-
-const maxAbsDiff = (a, b) => {
-  if (a.length !== b.length) throw new Error(`length mismatch ${a.length} vs ${b.length}`);
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
-  return m;
-};
-
-const net = new lite.LiteNetwork();
-net.load(join(dir, 'shufflenet.mge'));
-net.getIoTensor('data', lite.LiteTensorPhase.LITE_INPUT).setDataByCopy(readNpyF32(join(dir, 'shufflenet_input.npy')));
-net.forward();
-net.wait();
-const out = net.getIoTensor('prob', lite.LiteTensorPhase.LITE_OUTPUT).toTypedArray();
-const dLite = maxAbsDiff(out, readNpyF32(join(dir, 'shufflenet_lite_output.npy')));
-const dRef = maxAbsDiff(out, readNpyF32(join(dir, 'shufflenet_output.npy')));
-net.dispose();
-// Same runtime and options as Python megenginelite: bit-identical. megengine's imperative
-// reference differs by float32 rounding only (1e-5 on softmax probabilities).
-if (dLite !== 0 || !(dRef < 1e-5)) {
-  console.error(`CJS: shufflenet mismatch: max|d| vs megenginelite ${dLite}, vs megengine ${dRef}`);
-  process.exit(1);
-}
-console.log(`CJS ok: runtime ${lite.version}, max|d| vs megenginelite ${dLite}, vs megengine ${dRef.toExponential(2)}`);
+check(lite, dir, 'CJS');

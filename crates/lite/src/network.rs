@@ -277,6 +277,19 @@ impl Network {
         check(api, f(api, self.raw()), what)
     }
 
+    /// Read one value through a lite-c getter `getter(network, &mut value)` under the gate.
+    fn get<T: Default>(
+        &self,
+        what: &str,
+        getter: impl FnOnce(&lite_sys::Api) -> unsafe extern "C" fn(LiteNetwork, *mut T) -> c_int,
+    ) -> Result<T> {
+        let mut v = T::default();
+        // SAFETY: live handle; `getter` names a lite-c function that writes one `T` through
+        // the out-pointer, which points at `v`.
+        self.call(what, |api, n| unsafe { getter(api)(n, &mut v) })?;
+        Ok(v)
+    }
+
     /// Load a model file.
     pub fn load_from_path(&self, path: &Path) -> Result<()> {
         let s = path.to_str().ok_or_else(|| {
@@ -462,12 +475,7 @@ impl Network {
 
     /// Device id.
     pub fn device_id(&self) -> Result<i32> {
-        let mut v = 0;
-        // SAFETY: live handle, valid out-pointer.
-        self.call("LITE_get_device_id", |api, n| unsafe {
-            (api.LITE_get_device_id)(n, &mut v)
-        })?;
-        Ok(v)
+        self.get("LITE_get_device_id", |api| api.LITE_get_device_id)
     }
 
     /// Set the device id (before loading).
@@ -480,12 +488,7 @@ impl Network {
 
     /// Stream id.
     pub fn stream_id(&self) -> Result<i32> {
-        let mut v = 0;
-        // SAFETY: live handle, valid out-pointer.
-        self.call("LITE_get_stream_id", |api, n| unsafe {
-            (api.LITE_get_stream_id)(n, &mut v)
-        })?;
-        Ok(v)
+        self.get("LITE_get_stream_id", |api| api.LITE_get_stream_id)
     }
 
     /// Set the stream id (before loading).
@@ -498,12 +501,9 @@ impl Network {
 
     /// CPU worker threads.
     pub fn threads_number(&self) -> Result<usize> {
-        let mut v = 0usize;
-        // SAFETY: live handle, valid out-pointer.
-        self.call("LITE_get_cpu_threads_number", |api, n| unsafe {
-            (api.LITE_get_cpu_threads_number)(n, &mut v)
-        })?;
-        Ok(v)
+        self.get("LITE_get_cpu_threads_number", |api| {
+            api.LITE_get_cpu_threads_number
+        })
     }
 
     /// Set the CPU worker threads (before loading; must be >= 1).
@@ -519,12 +519,7 @@ impl Network {
 
     /// Device type the network runs on.
     pub fn device_type(&self) -> Result<DeviceType> {
-        let mut v = 0;
-        // SAFETY: live handle, valid out-pointer.
-        self.call("LITE_get_device_type", |api, n| unsafe {
-            (api.LITE_get_device_type)(n, &mut v)
-        })?;
-        DeviceType::from_c(v)
+        DeviceType::from_c(self.get("LITE_get_device_type", |api| api.LITE_get_device_type)?)
     }
 
     /// Enable CPU inplace mode (before loading).
@@ -537,12 +532,9 @@ impl Network {
 
     /// Whether CPU inplace mode is on.
     pub fn is_cpu_inplace_mode(&self) -> Result<bool> {
-        let mut v = 0;
-        // SAFETY: live handle, valid out-pointer.
-        self.call("LITE_is_cpu_inplace_mode", |api, n| unsafe {
-            (api.LITE_is_cpu_inplace_mode)(n, &mut v)
-        })?;
-        Ok(v != 0)
+        Ok(self.get("LITE_is_cpu_inplace_mode", |api| {
+            api.LITE_is_cpu_inplace_mode
+        })? != 0)
     }
 
     /// Use TensorRT (before loading).

@@ -278,14 +278,7 @@ impl Tensor {
 
     /// Current layout.
     pub fn layout(&self) -> Result<Layout> {
-        let _g = self.gate()?;
-        let api = api()?;
-        // SAFETY: `raw` is a live tensor handle (owned, kept alive via the network Arc,
-        // or lent for the duration of a callback); the out-pointer is valid.
-        let c: LiteLayout = out_of(
-            |p| unsafe { (api.LITE_get_tensor_layout)(self.raw, p) },
-            "LITE_get_tensor_layout",
-        )?;
+        let c: LiteLayout = self.get("LITE_get_tensor_layout", |api| api.LITE_get_tensor_layout)?;
         Layout::from_c(&c)
     }
 
@@ -364,62 +357,49 @@ impl Tensor {
         Err(err)
     }
 
-    /// Capacity in bytes (`LITE_get_tensor_total_size_in_byte`).
-    pub fn nbytes(&self) -> Result<usize> {
+    /// Read one value through a lite-c getter `getter(tensor, &mut value)` under the gate.
+    fn get<T: Default>(
+        &self,
+        what: &str,
+        getter: impl FnOnce(&lite_sys::Api) -> unsafe extern "C" fn(LiteTensor, *mut T) -> c_int,
+    ) -> Result<T> {
         let _g = self.gate()?;
         let api = api()?;
-        // SAFETY: live handle, valid out-pointer.
-        out_of(
-            |p| unsafe { (api.LITE_get_tensor_total_size_in_byte)(self.raw, p) },
-            "LITE_get_tensor_total_size_in_byte",
-        )
+        let f = getter(api);
+        // SAFETY: live handle (owned, kept alive via the network Arc, or lent for the
+        // duration of a callback); `f` writes one `T` through the valid out-pointer.
+        out_of(|p| unsafe { f(self.raw, p) }, what)
+    }
+
+    /// Capacity in bytes (`LITE_get_tensor_total_size_in_byte`).
+    pub fn nbytes(&self) -> Result<usize> {
+        self.get("LITE_get_tensor_total_size_in_byte", |api| {
+            api.LITE_get_tensor_total_size_in_byte
+        })
     }
 
     /// Whether the memory is contiguous.
     pub fn is_continue(&self) -> Result<bool> {
-        let _g = self.gate()?;
-        let api = api()?;
-        // SAFETY: live handle, valid out-pointer.
-        let v: c_int = out_of(
-            |p| unsafe { (api.LITE_is_memory_continue)(self.raw, p) },
-            "LITE_is_memory_continue",
-        )?;
-        Ok(v != 0)
+        Ok(self.get("LITE_is_memory_continue", |api| api.LITE_is_memory_continue)? != 0)
     }
 
     /// Whether the memory is pinned host memory.
     pub fn is_pinned_host(&self) -> Result<bool> {
-        let _g = self.gate()?;
-        let api = api()?;
-        // SAFETY: live handle, valid out-pointer.
-        let v: c_int = out_of(
-            |p| unsafe { (api.LITE_is_pinned_host)(self.raw, p) },
-            "LITE_is_pinned_host",
-        )?;
-        Ok(v != 0)
+        Ok(self.get("LITE_is_pinned_host", |api| api.LITE_is_pinned_host)? != 0)
     }
 
     /// Device type.
     pub fn device_type(&self) -> Result<DeviceType> {
-        let _g = self.gate()?;
-        let api = api()?;
-        // SAFETY: live handle, valid out-pointer.
-        let v: c_int = out_of(
-            |p| unsafe { (api.LITE_get_tensor_device_type)(self.raw, p) },
-            "LITE_get_tensor_device_type",
-        )?;
-        DeviceType::from_c(v)
+        DeviceType::from_c(self.get("LITE_get_tensor_device_type", |api| {
+            api.LITE_get_tensor_device_type
+        })?)
     }
 
     /// Device id.
     pub fn device_id(&self) -> Result<i32> {
-        let _g = self.gate()?;
-        let api = api()?;
-        // SAFETY: live handle, valid out-pointer.
-        out_of(
-            |p| unsafe { (api.LITE_get_tensor_device_id)(self.raw, p) },
-            "LITE_get_tensor_device_id",
-        )
+        self.get("LITE_get_tensor_device_id", |api| {
+            api.LITE_get_tensor_device_id
+        })
     }
 
     /// Pointer to the tensor memory (allocating it if needed). For device tensors this
