@@ -1,6 +1,7 @@
 // Network benchmark on the ShuffleNet fixture: sync forward latency, forwardAsync latency,
 // event-loop delay during forwardAsync, throughput of 1 vs 2 weight-sharing networks.
 // Run after building: node packages/core/bench/network.mjs [--runs N] [--batch B]
+import { availableParallelism } from 'node:os';
 import { readFileSync } from 'node:fs';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
@@ -70,8 +71,13 @@ const b = new LiteNetwork();
 b.shareWeightsWith(a);
 setup(b);
 let t0 = performance.now();
+const cpu0 = process.cpuUsage();
 for (let i = 0; i < runs; i++) await a.forwardAsync();
-const one1 = (runs / (performance.now() - t0)) * 1000;
+const oneWall = performance.now() - t0;
+const oneCpu = process.cpuUsage(cpu0);
+const one1 = (runs / oneWall) * 1000;
+// CPU time / wall time while one network runs: how many cores a single forward keeps busy.
+const cores = (oneCpu.user + oneCpu.system) / 1000 / oneWall;
 t0 = performance.now();
 await Promise.all(
   [a, b].map(async (n) => {
@@ -85,5 +91,5 @@ console.log(`MegEngine Lite ${version}, ShuffleNet fixture, batch ${batch}, ${ru
 console.log(`sync forward+wait latency (ms):   ${fmt(stats(sync))}`);
 console.log(`forwardAsync latency (ms):        ${fmt(stats(asyncLat))}`);
 console.log(`event-loop delay during forwardAsync (ms): p50 ${ms(h.percentile(50))}, p99 ${ms(h.percentile(99))}, max ${ms(h.max)} (1 ms timer ticks: ${ticks})`);
-console.log(`throughput, 1 network:                 ${one1.toFixed(1)} forwards/s`);
+console.log(`throughput, 1 network:                 ${one1.toFixed(1)} forwards/s (process busy on ${cores.toFixed(2)} of ${availableParallelism()} cores)`);
 console.log(`throughput, 2 weight-sharing networks: ${two.toFixed(1)} forwards/s (x${(two / one1).toFixed(2)})`);
