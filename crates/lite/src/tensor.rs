@@ -139,6 +139,34 @@ fn check_generation(net: &NetShared, generation: u64) -> Result<()> {
     ))
 }
 
+/// A tensor's layout and contiguity before a relayout.
+struct Before {
+    layout: Layout,
+    contiguous: bool,
+}
+
+impl Before {
+    /// Refuse relayouts the runtime would attempt on memory the tensor does not own and
+    /// could not undo: a non-contiguous tensor's strides cannot be restored through the
+    /// C API, so it may only take layouts that fit in the bytes it already has.
+    fn check_target(&self, target: &Layout) -> Result<()> {
+        let current = &self.layout;
+        if self.contiguous || target.nbytes() <= current.nbytes() {
+            return Ok(());
+        }
+        Err(LiteError::invalid(format!(
+            "a non-contiguous tensor (a slice) cannot grow from {} to {} bytes \
+             ({:?} {} -> {:?} {}); copy it into a new tensor first",
+            current.nbytes(),
+            target.nbytes(),
+            current.shapes,
+            current.data_type.name(),
+            target.shapes,
+            target.data_type.name()
+        )))
+    }
+}
+
 fn check_supported(layout: &Layout) -> Result<()> {
     if layout.data_type.is_supported() {
         return Ok(());
@@ -292,12 +320,19 @@ impl Tensor {
     pub fn set_layout(&mut self, layout: &Layout) -> Result<()> {
         layout.validate()?;
         check_supported(layout)?;
-        let current = self.layout()?;
-        if *layout == current {
+        let before = self.before_relayout()?;
+        if *layout == before.layout {
             return Ok(());
         }
-        self.check_relayout(&current, layout)?;
-        self.relayout_guarded(&current, |t| t.set_layout_raw(layout))
+        before.check_target(layout)?;
+        self.relayout_guarded(&before, |t| t.set_layout_raw(layout))
+    }
+
+    /// The state a relayout starts from (and that `relayout_guarded` restores).
+    fn before_relayout(&self) -> Result<Before> {
+        let layout = self.layout()?;
+        let contiguous = layout.ndim() == 0 || self.is_continue()?;
+        Ok(Before { layout, contiguous })
     }
 
     fn set_layout_raw(&mut self, layout: &Layout) -> Result<()> {
@@ -309,47 +344,29 @@ impl Tensor {
         check(api, rc, "LITE_set_tensor_layout")
     }
 
-    /// Refuse relayouts the runtime would attempt on memory the tensor does not own and
-    /// could not undo: a non-contiguous tensor's strides cannot be restored through the
-    /// C API, so it may only take layouts that fit in the bytes it already has.
-    fn check_relayout(&self, current: &Layout, target: &Layout) -> Result<()> {
-        if current.ndim() == 0 || self.is_continue()? || target.nbytes() <= current.nbytes() {
-            return Ok(());
-        }
-        Err(LiteError::invalid(format!(
-            "a non-contiguous tensor (a slice) cannot grow from {} to {} bytes \
-             ({:?} {} -> {:?} {}); copy it into a new tensor first",
-            current.nbytes(),
-            target.nbytes(),
-            current.shapes,
-            current.data_type.name(),
-            target.shapes,
-            target.data_type.name()
-        )))
-    }
-
     /// Run an engine call that may relayout this tensor. The 1.13 runtime stores a new
     /// layout before it tries to resize the memory, so a refused resize ("can not grow a
     /// tensor that does not allow realloc") leaves a layout larger than the memory behind
     /// it, and the next fill/copy/read runs past the block. On failure, put `before` back
-    /// (exact for contiguous tensors; `check_relayout` keeps non-contiguous ones from
-    /// getting here with a growing layout). If even that fails, the handle is poisoned.
+    /// (exact for contiguous tensors; `Before::check_target` keeps non-contiguous ones
+    /// from getting here with a growing layout). If even that fails, the handle is
+    /// poisoned.
     fn relayout_guarded(
         &mut self,
-        before: &Layout,
+        before: &Before,
         f: impl FnOnce(&mut Self) -> Result<()>,
     ) -> Result<()> {
-        let contiguous = before.ndim() == 0 || self.is_continue()?;
         let err = match f(self) {
             Ok(()) => return Ok(()),
             Err(e) => e,
         };
-        if contiguous {
-            let restored = self.set_layout_raw(before);
-            if restored.is_ok() && self.layout().as_ref() == Ok(before) {
+        let old = Ok(&before.layout);
+        if before.contiguous {
+            let restored = self.set_layout_raw(&before.layout);
+            if restored.is_ok() && self.layout().as_ref() == old {
                 return Err(err);
             }
-        } else if self.layout().as_ref() == Ok(before) && self.is_continue() == Ok(false) {
+        } else if self.layout().as_ref() == old && self.is_continue() == Ok(false) {
             // The strided layout is still in place: the call failed before changing it.
             return Err(err);
         }
@@ -411,15 +428,30 @@ impl Tensor {
     /// tensor alive and must not use the pointer across such calls.
     pub fn host_ptr(&self) -> Result<*mut u8> {
         let _g = self.gate()?;
+        Ok(self.memory_addr()? as *mut u8)
+    }
+
+    /// `LITE_get_tensor_memory` (allocates lazily); the caller holds the gate.
+    fn memory_addr(&self) -> Result<usize> {
         let api = api()?;
-        // SAFETY: live handle, valid out-pointer.
-        let p: usize = out_of(
+        out_of(
+            // SAFETY: live handle, valid out-pointer.
             |p: *mut usize| unsafe {
                 (api.LITE_get_tensor_memory)(self.raw, p as *mut *mut c_void)
             },
             "LITE_get_tensor_memory",
-        )?;
-        Ok(p as *mut u8)
+        )
+    }
+
+    /// As [`Tensor::memory_addr`], for copying through the pointer: null is an error.
+    fn data_addr(&self) -> Result<usize> {
+        match self.memory_addr()? {
+            0 => Err(LiteError::new(
+                crate::ErrorCode::LiteError,
+                "tensor memory pointer is null",
+            )),
+            p => Ok(p),
+        }
     }
 
     /// Pointer to the element at `index` (same validity rules as [`Tensor::host_ptr`]).
@@ -473,8 +505,9 @@ impl Tensor {
                 "cannot copy from a tensor that has no layout yet",
             ));
         }
-        let current = self.layout()?;
-        if current != from && current.ndim() != 0 && !self.is_continue()? {
+        let before = self.before_relayout()?;
+        let current = &before.layout;
+        if *current != from && !before.contiguous {
             return Err(LiteError::invalid(format!(
                 "a non-contiguous tensor (a slice) of {:?} {} cannot copy from {:?} {}: \
                  the layouts must match",
@@ -484,7 +517,7 @@ impl Tensor {
                 from.data_type.name()
             )));
         }
-        self.relayout_guarded(&current, |t| {
+        self.relayout_guarded(&before, |t| {
             // The engine's copy adopts another shape but not another data type.
             if current.data_type != from.data_type || current.ndim() == 0 {
                 t.set_layout_raw(&from)?;
@@ -653,11 +686,11 @@ impl Tensor {
         }
         let c = layout.to_c()?;
         check_supported(layout)?;
-        let current = self.layout()?;
+        let before = self.before_relayout()?;
         // The runtime relayouts the old memory before it swaps in `ptr`; that step can
         // fail part-way (see `relayout_guarded`).
-        self.check_relayout(&current, layout)?;
-        self.relayout_guarded(&current, |t| {
+        before.check_target(layout)?;
+        self.relayout_guarded(&before, |t| {
             let _g = t.gate()?;
             let api = api()?;
             // SAFETY: live handle; the memory contract is forwarded to our caller.
@@ -736,23 +769,7 @@ impl Tensor {
             &tmp
         };
         let _g = src.gate()?;
-        let p = {
-            let api = api()?;
-            let p: usize = out_of(
-                // SAFETY: live handle, valid out-pointer.
-                |p: *mut usize| unsafe {
-                    (api.LITE_get_tensor_memory)(src.raw, p as *mut *mut c_void)
-                },
-                "LITE_get_tensor_memory",
-            )?;
-            p as *const u8
-        };
-        if p.is_null() {
-            return Err(LiteError::new(
-                crate::ErrorCode::LiteError,
-                "tensor memory pointer is null",
-            ));
-        }
+        let p = src.data_addr()? as *const u8;
         // SAFETY: `src` is a contiguous CPU tensor of `layout`, so its memory holds `n`
         // readable bytes; the gate (for IO tensors) prevents concurrent engine writes.
         Ok(unsafe { std::slice::from_raw_parts(p, n) }.to_vec())
@@ -780,20 +797,7 @@ impl Tensor {
             return self.copy_from(&tmp);
         }
         let _g = self.gate()?;
-        let api = api()?;
-        let p: usize = out_of(
-            // SAFETY: live handle, valid out-pointer.
-            |p: *mut usize| unsafe {
-                (api.LITE_get_tensor_memory)(self.raw, p as *mut *mut c_void)
-            },
-            "LITE_get_tensor_memory",
-        )?;
-        if p == 0 {
-            return Err(LiteError::new(
-                crate::ErrorCode::LiteError,
-                "tensor memory pointer is null",
-            ));
-        }
+        let p = self.data_addr()?;
         // SAFETY: contiguous CPU tensor of `layout`: `n` writable bytes at `p`, which do
         // not overlap `bytes` (a Rust slice we only read).
         unsafe { std::ptr::copy_nonoverlapping(bytes.as_ptr(), p as *mut u8, n) };

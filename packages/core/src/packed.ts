@@ -129,7 +129,8 @@ class FbReader {
     if (vec === 0) return undefined;
     const len = this.u32(vec);
     this.need(vec + 4, len);
-    return this.buf.slice(vec + 4, vec + 4 + len);
+    // A view: checking a model before load must not copy it.
+    return this.buf.subarray(vec + 4, vec + 4 + len);
   }
 
   string(table: number, slot: number): string | undefined {
@@ -157,7 +158,8 @@ class FbReader {
 
 /**
  * Reads a packed model into its parts, checking every offset the runtime follows (a truncated or
- * malformed file throws instead of reading out of range). Encrypted parts are returned as stored.
+ * malformed file throws instead of reading out of range). Encrypted parts are returned as stored,
+ * as views into `bytes`.
  *
  * @param bytes the packed file's bytes
  * @returns the header strings and the stored data

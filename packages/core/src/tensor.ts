@@ -61,7 +61,7 @@ const viewRetainers = new WeakMap<object, readonly Retained[]>();
 function toBytes(data: BinaryLike): Uint8Array {
   if (data instanceof ArrayBuffer) return new Uint8Array(data);
   if (ArrayBuffer.isView(data)) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-  return invalid(`expected a TypedArray, Buffer, ArrayBuffer or DataView, got ${describe(data)}`);
+  return invalid(`expected a TypedArray, Buffer, ArrayBuffer or DataView, got ${show(data)}`);
 }
 
 /** Caller memory a tensor points into, with the byte length it had when it was shared. */
@@ -97,8 +97,6 @@ function checkNotDetached(data: BinaryLike, expectedBytes: number, what: string)
   }
 }
 
-const describe = show;
-
 function checkOptions(options: unknown, what: string): void {
   if (options === null || typeof options !== 'object') invalid(`${what}: options must be an object, got ${show(options)}`);
 }
@@ -118,7 +116,7 @@ function allocate(Ctor: ReturnType<typeof dtypeArray>, layout: LiteLayout): Lite
 function toLayout(layout: LiteLayout | readonly number[], keepDType: LiteDataType): LiteLayout {
   if (layout instanceof LiteLayout) return layout;
   if (Array.isArray(layout)) return new LiteLayout(layout, keepDType);
-  return invalid(`layout must be a LiteLayout or a shape array, got ${describe(layout)}`);
+  return invalid(`layout must be a LiteLayout or a shape array, got ${show(layout)}`);
 }
 
 /**
@@ -167,7 +165,7 @@ export class LiteTensor implements Disposable {
       deviceId = o.deviceId ?? deviceId;
       isPinnedHost = o.isPinnedHost ?? isPinnedHost;
     } else if (first !== undefined && first !== null) {
-      invalid(`LiteTensor expects a LiteLayout, a shape array or an options object, got ${describe(first)}`);
+      invalid(`LiteTensor expects a LiteLayout, a shape array or an options object, got ${show(first)}`);
     }
     if (!Number.isInteger(deviceId) || deviceId < 0) invalid(`deviceId must be a non-negative integer, got ${show(deviceId)}`);
     if (!isEnumValue(LiteDeviceType, deviceType)) invalid(`unknown deviceType ${show(deviceType)}`);
@@ -250,7 +248,7 @@ export class LiteTensor implements Disposable {
    * copy fails, this tensor is unchanged. Copying a tensor from itself does nothing.
    */
   copyFrom(src: LiteTensor): void {
-    if (!(src instanceof LiteTensor)) invalid(`copyFrom expects a LiteTensor, got ${describe(src)}`);
+    if (!(src instanceof LiteTensor)) invalid(`copyFrom expects a LiteTensor, got ${show(src)}`);
     const t = this.native;
     const s = src.native;
     src.#checkShared();
@@ -261,7 +259,7 @@ export class LiteTensor implements Disposable {
 
   /** Makes this tensor use `src`'s memory (and layout/device); writes through one show in the other. Sharing with itself does nothing. */
   shareMemoryWith(src: LiteTensor): void {
-    if (!(src instanceof LiteTensor)) invalid(`shareMemoryWith expects a LiteTensor, got ${describe(src)}`);
+    if (!(src instanceof LiteTensor)) invalid(`shareMemoryWith expects a LiteTensor, got ${show(src)}`);
     const t = this.native;
     const s = src.native;
     src.#checkShared();
@@ -272,7 +270,7 @@ export class LiteTensor implements Disposable {
 
   /** Changes the shape without moving data; the element count must stay the same (one `-1` allowed). */
   reshape(shape: readonly number[]): void {
-    if (!Array.isArray(shape)) invalid(`reshape expects a shape array, got ${describe(shape)}`);
+    if (!Array.isArray(shape)) invalid(`reshape expects a shape array, got ${show(shape)}`);
     const t = this.native;
     const current = this.layout;
     const count = current.count;
@@ -290,7 +288,6 @@ export class LiteTensor implements Disposable {
     checkShape(dims);
     const next = dims.reduce((a, b) => a * b, 1);
     if (next !== count || dims.length === 0) invalid(`cannot reshape [${current.shapes.join(', ')}] (${count} elements) into [${shape.join(', ')}]`);
-    if (!this.isContinue) invalid('cannot reshape a non-contiguous tensor; copy it first (toTypedArray or copyFrom)');
     native(() => t.reshape(dims));
   }
 
@@ -304,15 +301,15 @@ export class LiteTensor implements Disposable {
     const shapes = this.layout.shapes;
     const ndim = shapes.length;
     if (ndim === 0) invalid('cannot slice a tensor that has no layout yet');
-    if (!Array.isArray(start)) invalid(`slice start must be an array, got ${describe(start)}`);
+    if (!Array.isArray(start)) invalid(`slice start must be an array, got ${show(start)}`);
     const n = start.length;
     if (n < 1 || n > ndim) invalid(`slice start has ${n} entries; the tensor has ${ndim} dimensions (1..${ndim} allowed)`);
     const check = (arr: readonly number[] | undefined, name: string): number[] | undefined => {
       if (arr === undefined) return undefined;
-      if (!Array.isArray(arr)) invalid(`slice ${name} must be an array, got ${describe(arr)}`);
+      if (!Array.isArray(arr)) invalid(`slice ${name} must be an array, got ${show(arr)}`);
       if (arr.length !== n) invalid(`slice ${name} has ${arr.length} entries, start has ${n}`);
       return arr.map((v: unknown, i) => {
-        if (typeof v !== 'number' || !Number.isSafeInteger(v)) invalid(`slice ${name}[${i}] must be an integer, got ${describe(v)}`);
+        if (typeof v !== 'number' || !Number.isSafeInteger(v)) invalid(`slice ${name}[${i}] must be an integer, got ${show(v)}`);
         return v;
       });
     };
@@ -391,7 +388,7 @@ export class LiteTensor implements Disposable {
     } else {
       const converted = converters.map((c) => c(data)).find((r) => r !== undefined);
       if (!converted) {
-        return invalid(`${what} expects a number array, a TypedArray, Buffer, ArrayBuffer, DataView or an ndarray (with @lite/ndarray), got ${describe(data)}`);
+        return invalid(`${what} expects a number array, a TypedArray, Buffer, ArrayBuffer, DataView or an ndarray (with @lite/ndarray), got ${show(data)}`);
       }
       source = converted.data;
       layoutFromData = converted.layout;

@@ -258,9 +258,16 @@ export function isPackedModel(bytes: Uint8Array): boolean {
  */
 export function unpackModel(bytes: Uint8Array): UnpackedModel {
   if (!isPackedModel(bytes)) throw invalidArgument('not a packed model: the "packed_model" tag is missing');
+  let parts: UnpackedModel;
   try {
-    return _readPackedModel(bytes);
+    parts = _readPackedModel(bytes);
   } catch (e) {
     throw e instanceof LiteError ? corrupt(e.message) : e;
   }
+  // The reader returns views into `bytes`; the parts handed out are independent copies.
+  const result: UnpackedModel = { ...parts, model: parts.model.slice() };
+  if (parts.info) result.info = parts.info.slice();
+  if (parts.algoPolicy) result.algoPolicy = parts.algoPolicy.slice();
+  if (parts.binaryCache) result.binaryCache = parts.binaryCache.slice();
+  return result;
 }
