@@ -362,7 +362,11 @@ describe('test_network.py ports', () => {
   // "bad err=45 in Xbyak::Error" while profiling layouts and hangs. Python megenginelite 1.13.0 on
   // the same runtime does exactly the same (checked by hand with tools/models' venv), so this is an
   // engine limitation, not a binding bug. Run with LITE_TEST_GLT=1 where the JIT works.
-  const glt = process.env.LITE_TEST_GLT === '1' ? it : it.skip;
+  const gltOn = process.env.LITE_TEST_GLT === '1';
+  const glt = (name: string, fn: () => void) => it.runIf(gltOn)(gltOn ? name : `${name} (skipped: set LITE_TEST_GLT=1; the 1.13 engine hangs here)`, fn);
+  if (!gltOn) {
+    console.warn('[network.test] 2 global-layout-transform tests skipped: MegEngine 1.13 hangs in its JIT (Xbyak err=45) on this CPU; set LITE_TEST_GLT=1 to run them');
+  }
 
   glt('global layout transform', () => {
     const network = new LiteNetwork();

@@ -307,7 +307,8 @@ describe('test_tensor.py port', () => {
   });
 
   // test_tensor_share_ctype_memory_device / test_tensor_set_data_device (require_cuda).
-  it.runIf(cudaCount > 0)('test_tensor_set_data_device (CUDA)', () => {
+  if (cudaCount === 0) console.warn('[tensor.test] test_tensor_set_data_device skipped: no CUDA device (its CPU-side counterparts below run instead)');
+  it.runIf(cudaCount > 0)(`test_tensor_set_data_device (CUDA)${cudaCount > 0 ? '' : ' (skipped: no CUDA device)'}`, () => {
     const tensor = new LiteTensor(new LiteLayout([2, 16], 'int8'), LiteDeviceType.LITE_CUDA);
     expect(tensor.nbytes).toBe(32);
     tensor.setDataByCopy(range(32));
