@@ -29,7 +29,7 @@ function checkModel(model: unknown): asserts model is ModelSource {
     return;
   }
   if (model instanceof Uint8Array || model instanceof ArrayBuffer) {
-    const bytes = model instanceof ArrayBuffer ? new Uint8Array(model) : model;
+    const bytes = modelBytes(model);
     if (isPackedModel(bytes)) readPackedModel(bytes);
     return;
   }
@@ -202,7 +202,7 @@ export class LiteNetwork implements Disposable {
       native(() => n.wait());
     } finally {
       this.#drainPending(n);
-      if (this.#asyncCb) this.#release();
+      this.#release();
     }
     this.#throwCallbackError();
   }
