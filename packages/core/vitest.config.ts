@@ -8,6 +8,6 @@ export default defineConfig({
     // One native runtime per process; forks keep a crash in one file from hiding others.
     pool: 'forks',
     // `global.gc` lets the tensor tests prove that zero-copy views survive garbage collection.
-    poolOptions: { forks: { execArgv: ['--expose-gc'] } },
+    execArgv: ['--expose-gc'],
   },
 });
