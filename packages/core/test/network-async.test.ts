@@ -3,13 +3,13 @@
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
-import { fixture, manifest, maxAbsDiff, readNpy } from '@lite/testing';
+import { fixture, manifest, maxAbsDiff, readNpy, liteReference } from '@lite/testing';
 import { LiteNetwork } from '../src/index.js';
 
 const m = manifest().models.shufflenet!;
 const modelPath = fixture(m.file);
 const input = readNpy(fixture(m.inputs[0]!.npy!)).data as Float32Array;
-const lite = readNpy(fixture(m.outputs[0]!.lite_npy!)).data as Float32Array;
+const lite = readNpy(liteReference(m.outputs[0]!.lite_npy!)).data as Float32Array;
 
 function loaded(): LiteNetwork {
   const net = new LiteNetwork();
