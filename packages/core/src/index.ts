@@ -11,6 +11,7 @@ export { LiteTensor, registerDataConverter, type BinaryLike, type DataConverter,
 export { LiteConfig, LiteIO, LiteNetworkIO, LiteOptions, type LiteIOArgs } from './config.js';
 export { LiteNetwork, getModelIoInfo, readModel, type IoCallback, type ModelSource, type PredictOutputs } from './network.js';
 export type { Feed, NdArrayLike, ShapedFeed } from './feeds.js';
+export { LiteNetworkPool, type LiteNetworkPoolOptions, type PoolPredictOptions } from './pool.js';
 export { LiteGlobal, getLogLevel, getVersion, setLogLevel, liveObjects as _liveObjects } from './global.js';
 
 import { getVersion } from './global.js';
