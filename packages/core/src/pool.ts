@@ -145,6 +145,11 @@ export class LiteNetworkPool implements AsyncDisposable {
     return this.#queue.length + this.#running.size;
   }
 
+  /** Requests waiting for a network (not yet running). */
+  get queued(): number {
+    return this.#queue.length;
+  }
+
   /** Whether {@link dispose} was called. */
   get disposed(): boolean {
     return this.#disposing !== null;

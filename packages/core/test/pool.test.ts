@@ -135,20 +135,13 @@ describe('LiteNetworkPool', () => {
     expect(bytes(prob.toTypedArray()).equals(bytes(imageOut))).toBe(true);
   });
 
-  it('two networks really run at once (weight sharing, one engine call each)', async () => {
-    // Wall time of 4 batch-4 requests on a pool of 2 vs a pool of 1, measured side by side: the
-    // pool of 2 must be clearly faster when the machine has 2 cores. Informative on 1 core.
-    const { availableParallelism } = await import('node:os');
-    const feeds = batchOf(4);
-    const time = async (size: number): Promise<number> => {
-      await using pool = await LiteNetworkPool.create(fixture(shuffle.file), { size, warmup: { data: feeds } });
-      const t0 = performance.now();
-      await Promise.all(Array.from({ length: 8 }, () => pool.predict({ data: feeds })));
-      return performance.now() - t0;
-    };
-    // Best of two alternating rounds each, so one preempted round on a shared machine does not decide.
-    const one = Math.min(await time(1), await time(1).then(async (a) => Math.min(a, await time(1))));
-    const two = Math.min(await time(2), await time(2));
-    if (availableParallelism() >= 2) expect(two).toBeLessThan(one * 0.9);
+  it('size networks run at once: with 2 networks, 3 requests leave 1 queued', async () => {
+    // Throughput itself is measured by the benchmark (pnpm bench), not asserted in a timed test.
+    await using pool = await LiteNetworkPool.create(fixture(shuffle.file), { size: 2 });
+    const all = [pool.predict({ data: image }), pool.predict({ data: image }), pool.predict({ data: image })];
+    expect(pool.pending).toBe(3);
+    expect(pool.queued).toBe(1);
+    await Promise.all(all);
+    expect(pool.queued).toBe(0);
   });
 });
