@@ -286,16 +286,7 @@ impl NativeTensor {
         // SAFETY: `out` is a live typed array argument of this synchronous call; no other Rust
         // reference to its memory exists while we write, and JS cannot run meanwhile.
         let out: &mut [u8] = unsafe { out.as_mut() };
-        let bytes = self.get()?.to_host_bytes().js()?;
-        if bytes.len() != out.len() {
-            return Err(invalid(format!(
-                "the output has {} bytes, the tensor holds {}",
-                out.len(),
-                bytes.len()
-            )));
-        }
-        out.copy_from_slice(&bytes);
-        Ok(())
+        self.get()?.read_into_host(out).js()
     }
 
     /// Address of the tensor memory (allocating it), for locating it inside shared JS memory.

@@ -753,10 +753,25 @@ impl Tensor {
     /// Copy the tensor's data into a new contiguous host buffer (works for sliced,
     /// non-contiguous and device tensors).
     pub fn to_host_bytes(&self) -> Result<Vec<u8>> {
+        let mut out = vec![0u8; self.layout()?.nbytes()];
+        self.read_into_host(&mut out)?;
+        Ok(out)
+    }
+
+    /// Copy the tensor's data, contiguously, into `out`, which must hold exactly
+    /// `layout().nbytes()` bytes (works for sliced, non-contiguous and device tensors; a
+    /// contiguous CPU tensor is copied straight from its memory, with no temporary).
+    pub fn read_into_host(&self, out: &mut [u8]) -> Result<()> {
         let layout = self.layout()?;
         let n = layout.nbytes();
+        if out.len() != n {
+            return Err(LiteError::invalid(format!(
+                "the output has {} bytes, the tensor holds {n}",
+                out.len()
+            )));
+        }
         if layout.ndim() == 0 || n == 0 {
-            return Ok(Vec::new());
+            return Ok(());
         }
         let direct = self.device_type()? == DeviceType::Cpu && self.is_continue()?;
         let tmp;
@@ -771,8 +786,12 @@ impl Tensor {
         let _g = src.gate()?;
         let p = src.data_addr()? as *const u8;
         // SAFETY: `src` is a contiguous CPU tensor of `layout`, so its memory holds `n`
-        // readable bytes; the gate (for IO tensors) prevents concurrent engine writes.
-        Ok(unsafe { std::slice::from_raw_parts(p, n) }.to_vec())
+        // readable bytes; the gate (for IO tensors) prevents concurrent engine writes; `out`
+        // holds `n` writable bytes. `out` may be caller memory shared into this very tensor
+        // (reset_with), so the ranges may overlap: `copy` (memmove) is used, not
+        // `copy_nonoverlapping`.
+        unsafe { std::ptr::copy(p, out.as_mut_ptr(), n) };
+        Ok(())
     }
 
     /// Overwrite the tensor's data from a host buffer of exactly `layout().nbytes()`

@@ -391,8 +391,8 @@ export class LiteTensor implements Disposable {
     checkOptions(options, 'setDataByShare');
     const t = this.native;
     if (Array.isArray(data)) invalid('setDataByShare needs a TypedArray, Buffer, ArrayBuffer or DataView (a number array cannot be shared)');
-    const { bytes, layout, source } = this.#prepare(data, options, 'setDataByShare', true);
-    const target = layout ?? this.layout;
+    const { bytes, layout, source, current } = this.#prepare(data, options, 'setDataByShare', true);
+    const target = layout ?? current;
     native(() => t.shareBytes(bytes, target.toNative()));
     this.#retained = [{ source, byteLength: bytes.byteLength }];
   }
@@ -402,7 +402,7 @@ export class LiteTensor implements Disposable {
     options: SetDataOptions,
     what: string,
     share = false,
-  ): { bytes: Uint8Array; layout: LiteLayout | undefined; source: BinaryLike } {
+  ): { bytes: Uint8Array; layout: LiteLayout | undefined; source: BinaryLike; current: LiteLayout } {
     let source: BinaryLike;
     let layoutFromData: LiteLayout | undefined;
     if (data instanceof ArrayBuffer || ArrayBuffer.isView(data)) {
@@ -452,7 +452,7 @@ export class LiteTensor implements Disposable {
     if (share && bytes.byteOffset % dtypeSize(finalLayout.dataType) !== 0) {
       return invalid(`${what}: the data is not aligned to its ${dtypeSize(finalLayout.dataType)}-byte elements`);
     }
-    return { bytes, layout, source };
+    return { bytes, layout, source, current };
   }
 
   #copyNumbers(values: readonly (number | bigint)[]): void {
