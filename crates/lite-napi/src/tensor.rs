@@ -213,6 +213,17 @@ impl NativeTensor {
         }
     }
 
+    /// A new contiguous CPU tensor holding a copy of this one (its layout, its data), in one call:
+    /// what `predict` hands back for every output.
+    #[napi]
+    pub fn clone_to_host(&self) -> Result<NativeTensor> {
+        let t = self.get()?;
+        let layout = t.layout().js()?;
+        let mut copy = Tensor::new(&layout, DeviceType::Cpu, 0, false).js()?;
+        copy.copy_from(t).js()?;
+        Ok(NativeTensor::wrap(copy))
+    }
+
     /// Shares `src`'s memory.
     #[napi]
     pub fn share_memory_with(&mut self, src: &NativeTensor) -> Result<()> {

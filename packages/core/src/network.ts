@@ -429,10 +429,8 @@ export class LiteNetwork implements Disposable {
       return this.#job(() => {
         const out = {} as Record<string, LiteTensor>;
         for (const name of this.#outputNames) {
-          const t = this.getIoTensor(name, LiteTensorPhase.LITE_OUTPUT);
-          const copy = new LiteTensor(t.layout);
-          copy.copyFrom(t);
-          out[name] = copy;
+          const t = this.getIoTensor(name, LiteTensorPhase.LITE_OUTPUT).native;
+          out[name] = new LiteTensor({ native: native(() => t.cloneToHost()) });
         }
         // A shape given with a feed holds for this call only: the input returns to the declared layout.
         for (const input of inputs) {
