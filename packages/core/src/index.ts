@@ -2,6 +2,7 @@
  * MegEngine Lite for Node.js.
  *
  * @packageDocumentation
+ * @module @lite/core
  */
 export * from './enums.js';
 export { LiteError, type LiteErrorCode } from './errors.js';

@@ -7,6 +7,7 @@
  * ndarrays (through `@lite/core`'s `registerDataConverter` hook).
  *
  * @packageDocumentation
+ * @module @lite/ndarray
  */
 import ndarray from 'ndarray';
 import {
