@@ -18,6 +18,13 @@ export type IoCallback = (ios: Map<LiteIO, LiteTensor>) => void;
 /** `predict`'s result: a tensor per output name (copies owned by the caller). */
 export type PredictOutputs<Out extends string = string> = Record<Out, LiteTensor>;
 
+/** @internal what LiteNetworkPool needs of a network (filled in by LiteNetwork's static block). */
+export const networkInternals = {} as {
+  prepareFeeds(net: LiteNetwork, feeds: unknown, what: string): PreparedInput[];
+  declaredInputs(net: LiteNetwork): ReadonlyMap<string, LiteLayout>;
+  predictPrepared<Out extends string>(net: LiteNetwork, inputs: readonly PreparedInput[]): Promise<PredictOutputs<Out>>;
+};
+
 function busyError(): LiteError {
   return new LiteError('LITE_BUSY', 'the network has an asynchronous call (predict, forwardAsync or loadAsync) queued or running; await it first');
 }
@@ -388,27 +395,28 @@ export class LiteNetwork implements Disposable {
   predict<Out extends string = string>(feeds: Readonly<Record<string, Feed>>): Promise<PredictOutputs<Out>> {
     let inputs: PreparedInput[];
     try {
-      inputs = this.prepareFeeds(feeds, 'predict');
+      inputs = this.#prepareFeeds(feeds, 'predict');
     } catch (e) {
       return Promise.reject(e);
     }
-    return this.predictPrepared<Out>(inputs);
+    return this.#predictPrepared<Out>(inputs);
   }
 
-  /** @internal checks and copies feeds against this network's declared inputs (see {@link predict}). */
-  prepareFeeds(feeds: unknown, what: string): PreparedInput[] {
+  // Reachable from the pool (same package) through `networkInternals`, not as methods: nothing
+  // outside @lite/core can call them with arbitrary arguments.
+  static {
+    networkInternals.prepareFeeds = (net, feeds, what) => net.#prepareFeeds(feeds, what);
+    networkInternals.declaredInputs = (net) => net.#declared;
+    networkInternals.predictPrepared = (net, inputs) => net.#predictPrepared(inputs);
+  }
+
+  #prepareFeeds(feeds: unknown, what: string): PreparedInput[] {
     if (!this.#native) throw new LiteError('LITE_DISPOSED', 'the LiteNetwork was disposed');
     this.#checkLoaded(what);
     return prepareFeeds(feeds, this.#declared, what);
   }
 
-  /** @internal the declared input layouts of the loaded model. */
-  get declaredInputs(): ReadonlyMap<string, LiteLayout> {
-    return this.#declared;
-  }
-
-  /** @internal queues a run on inputs from {@link prepareFeeds}. */
-  predictPrepared<Out extends string = string>(inputs: readonly PreparedInput[]): Promise<PredictOutputs<Out>> {
+  #predictPrepared<Out extends string = string>(inputs: readonly PreparedInput[]): Promise<PredictOutputs<Out>> {
     return this.#enqueue(async () => {
       this.#job(() => {
         for (const input of inputs) {
