@@ -281,10 +281,14 @@ impl Tensor {
     ) -> Result<Tensor> {
         let api = api()?;
         check_supported(layout)?;
+        device_type.check_available()?;
+        if is_pinned_host {
+            DeviceType::Cuda.check_available()?;
+        }
         let desc = LiteTensorDesc {
             is_pinned_host: is_pinned_host as c_int,
             layout: layout.to_c()?,
-            device_type: device_type.as_c(),
+            device_type: device_type.resolved().as_c(),
             device_id,
         };
         let mut raw: LiteTensor = std::ptr::null_mut();
@@ -864,6 +868,8 @@ impl Tensor {
                 check_generation(n, *generation)?;
             }
         }
+        let target = device_type.unwrap_or(DeviceType::DeviceDefault);
+        target.check_available()?;
         let api = api()?;
         let mut raws: Vec<LiteTensor> = tensors.iter().map(|t| t.raw).collect();
         let mut out: LiteTensor = std::ptr::null_mut();
@@ -873,7 +879,7 @@ impl Tensor {
                 raws.as_mut_ptr(),
                 raws.len() as c_int,
                 dim as c_int,
-                device_type.unwrap_or(DeviceType::DeviceDefault).as_c(),
+                target.resolved().as_c(),
                 device_id.unwrap_or(-1),
                 &mut out,
             )

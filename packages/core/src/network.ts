@@ -3,6 +3,7 @@ import type { NativeNetwork, PendingCallback } from '@lite/binding';
 import { LiteConfig, LiteIO, LiteNetworkIO } from './config.js';
 import { LiteAlgoSelectStrategy, LiteDeviceType, LiteTensorPhase } from './enums.js';
 import { LiteError, invalid, isEnumValue, native, nativeAsync, show } from './errors.js';
+import { checkModelFile, loading, loadingAsync } from './model-errors.js';
 import { lib } from './native.js';
 import { PACKED_MODEL_TAG, isPackedModel, readPackedModel } from './packed.js';
 import { type BinaryLike, LiteTensor } from './tensor.js';
@@ -25,6 +26,7 @@ function modelBytes(model: Uint8Array | ArrayBuffer): Uint8Array {
 function checkModel(model: unknown): asserts model is ModelSource {
   if (typeof model === 'string') {
     if (model.length === 0 || model.includes('\0')) invalid('model path must be a non-empty string without NUL');
+    checkModelFile(model);
     checkPackedFile(model);
     return;
   }
@@ -145,11 +147,13 @@ export class LiteNetwork implements Disposable {
     const n = this.native;
     // The engine replaces its IO tensors on every load; tensors from before become disposed.
     this.#ioTensors.clear();
-    if (typeof model === 'string') native(() => n.loadPath(model));
-    else {
-      const bytes = modelBytes(model);
-      native(() => n.loadBytes(bytes));
-    }
+    loading(model, this.#config, () => {
+      if (typeof model === 'string') native(() => n.loadPath(model));
+      else {
+        const bytes = modelBytes(model);
+        native(() => n.loadBytes(bytes));
+      }
+    });
     this.#loaded = true;
   }
 
@@ -163,8 +167,7 @@ export class LiteNetwork implements Disposable {
     return this.#enqueue(async () => {
       const n = this.native;
       this.#ioTensors.clear();
-      if (typeof model === 'string') await nativeAsync(n.loadPathAsync(model));
-      else await nativeAsync(n.loadBytesAsync(modelBytes(model)));
+      await loadingAsync(model, this.#config, () => (typeof model === 'string' ? nativeAsync(n.loadPathAsync(model)) : nativeAsync(n.loadBytesAsync(modelBytes(model)))));
       this.#loaded = true;
     });
   }
@@ -597,9 +600,10 @@ export class LiteNetwork implements Disposable {
 export function getModelIoInfo(model: ModelSource, config?: LiteConfig): LiteNetworkIO {
   checkModel(model);
   const b = lib();
-  const cfg = (config ?? new LiteConfig()).toNative();
+  const chosen = config ?? new LiteConfig();
+  const cfg = chosen.toNative();
   const src = typeof model === 'string' ? model : modelBytes(model);
-  return LiteNetworkIO.fromNative(native(() => b.getModelIoInfo(src, cfg)));
+  return LiteNetworkIO.fromNative(loading(model, chosen, () => native(() => b.getModelIoInfo(src, cfg))));
 }
 
 /** Reads a model file into memory (helper for `load(bytes)`). */
