@@ -51,8 +51,12 @@ pub const REQUIRED_MAJOR: i32 = 1;
 /// Minimum minor version of the runtime (struct layouts of 1.13 are assumed).
 pub const MIN_MINOR: i32 = 13;
 
+/// What to do about a missing runtime, for package users first (`pnpm run setup` exists only in
+/// a clone of the repository, so it is named as such).
 const HOWTO: &str =
-    "run `pnpm run setup` (tools/runtime/fetch-runtime.mjs) or set LITE_LIB_PATH to liblite_shared_whl.so";
+    "reinstall @lite/core so that its platform package is installed, or set LITE_LIB_PATH \
+     to a MegEngine Lite 1.13 library (liblite_shared_whl.so); in a clone of the repository, \
+     `pnpm run setup` fetches it";
 
 struct Loaded {
     api: Api,

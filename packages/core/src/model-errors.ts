@@ -51,6 +51,8 @@ export function checkModelFile(path: string, what = 'model file'): void {
 // bounds checks of its graph reader, or a flatbuffer verification failure.
 const NOT_A_MODEL = /invalid model format|model verification failed|m_offset \+ size <= m_size|serialization|flatbuffer|unknown model format|magic/i;
 const NOT_REGISTERED = /decryption method (.*?) is not regist/i;
+// SIMPLE_FAST_RC4_default carries a checksum: there the engine itself knows decryption failed.
+const CHECKSUM_FAILED = /checksum of the file cannot be verified/i;
 
 /**
  * Sorts an error from loading `model` with `config`: engine errors that mean "not a model" become
@@ -69,6 +71,13 @@ export function classifyLoadError(err: unknown, model: string | Uint8Array | Arr
     return new LiteError(
       'LITE_INVALID_ARGUMENT',
       clip(`decryption method ${show(unregistered[1] ?? method)} is not registered: use one of ${BUILTIN_CRYPTION.join(', ')} or register it with @lite/crypto first`),
+      options,
+    );
+  }
+  if (CHECKSUM_FAILED.test(raw)) {
+    return new LiteError(
+      'LITE_DECRYPTION_FAILED',
+      clip(`${name} failed the ${show(method)} checksum: the key or method is wrong, or the file is corrupt; check the key (updateDecryptionKey)`),
       options,
     );
   }

@@ -1,5 +1,5 @@
 import type { NativeTensor } from '@lite/binding';
-import { type DTypeLike, type LiteTypedArray, dataTypeOfArray, dtypeArray, dtypeSize, floatToHalf, halfArrayToFloat32 } from './dtype.js';
+import { type DTypeLike, type LiteTypedArray, dataTypeOfArray, dtypeArray, dtypeName, dtypeSize, floatToHalf, halfArrayToFloat32 } from './dtype.js';
 import { LiteDataType, LiteDeviceType } from './enums.js';
 import { LiteError, invalid, isEnumValue, native, show } from './errors.js';
 import { LiteLayout, checkShape } from './layout.js';
@@ -15,9 +15,11 @@ export type BinaryLike = ArrayBufferView | ArrayBuffer;
 /**
  * Hook through which add-on packages (e.g. `@lite/ndarray`) teach `setDataByCopy` /
  * `setDataByShare` new input kinds without `@lite/core` depending on them. A converter returns
- * `undefined` when it does not recognise the value.
+ * `undefined` when it does not recognise the value; `shared: false` says that `data` is a packed
+ * copy of the input (a strided view, a dtype conversion), which `setDataByShare` then refuses
+ * (sharing the copy would silently decouple the caller's array from the tensor).
  */
-export type DataConverter = (data: unknown) => { data: BinaryLike; layout: LiteLayout } | undefined;
+export type DataConverter = (data: unknown) => { data: BinaryLike; layout: LiteLayout; shared?: boolean } | undefined;
 
 const converters: DataConverter[] = [];
 
@@ -390,8 +392,13 @@ export class LiteTensor implements Disposable {
       if (!converted) {
         return invalid(`${what} expects a number array, a TypedArray, Buffer, ArrayBuffer, DataView or an ndarray (with @lite/ndarray), got ${show(data)}`);
       }
+      if (share && converted.shared === false) {
+        return invalid(
+          `${what}: this ndarray is strided, transposed or of another dtype, so only a copy could be shared; use setDataByCopy, or share a C-contiguous ndarray of the tensor's dtype`,
+        );
+      }
       source = converted.data;
-      layoutFromData = converted.layout;
+      layoutFromData = options.layout === undefined ? checkDataLayout(converted.layout, this.layout, what) : converted.layout;
     }
     checkNotDetached(source, -1, `the data passed to ${what}`);
     const bytes = toBytes(source);
@@ -404,6 +411,15 @@ export class LiteTensor implements Disposable {
     else if (layoutFromData) layout = layoutFromData;
     const arrayType = ArrayBuffer.isView(source) && !(source instanceof DataView) ? dataTypeOfArray(source) : undefined;
     const raw = !ArrayBuffer.isView(source) || source instanceof DataView || source instanceof Uint8Array;
+    if (!raw && arrayType === undefined) {
+      // e.g. a Float64Array: no tensor dtype; never reinterpret its bytes.
+      const want = (layout ?? current).ndim === 0 ? undefined : (layout ?? current).dataType;
+      return invalid(
+        want === undefined
+          ? `${what}: a ${source.constructor.name} has no tensor dtype; convert it (e.g. Float32Array.from(data)) or pass raw bytes with options.layout`
+          : `${what}: a ${source.constructor.name} cannot hold ${dtypeName(want)} data; pass a ${dtypeArray(want).name} (or raw bytes: Uint8Array, Buffer, ArrayBuffer, DataView)`,
+      );
+    }
     const target = layout ?? current;
     if (!layout && bytes.byteLength !== target.nbytes) {
       if (current.ndim === 0 || share) {
@@ -554,6 +570,30 @@ export class LiteTensor implements Disposable {
     const b = lib();
     return new LiteTensor({ native: native(() => b.concatTensors(natives, dim, deviceType, deviceId)) });
   }
+}
+
+function shapeText(shape: readonly number[]): string {
+  return `[${shape.join(', ')}]`;
+}
+
+/**
+ * The layout to take from data that brings its own (an ndarray), checked against the tensor's
+ * current layout: a tensor with a layout keeps its dtype (another dtype is refused, naming both),
+ * and a different shape with the same element count (e.g. NHWC data for an NCHW tensor) is refused,
+ * naming both shapes. A different element count is taken (a new batch size, a dynamic shape).
+ */
+function checkDataLayout(fromData: LiteLayout, current: LiteLayout, what: string): LiteLayout {
+  if (current.ndim === 0) return fromData;
+  if (!compatible(fromData.dataType, current.dataType)) {
+    return invalid(`${what}: the data is ${fromData.dtype} ${shapeText(fromData.shapes)} but the tensor holds ${current.dtype} ${shapeText(current.shapes)}; convert it to ${current.dtype} first`);
+  }
+  const same = fromData.shapes.length === current.shapes.length && fromData.shapes.every((d, i) => d === current.shapes[i]);
+  if (!same && fromData.count === current.count) {
+    return invalid(
+      `${what}: the data has shape ${shapeText(fromData.shapes)} but the tensor has ${shapeText(current.shapes)} (same ${current.count} elements); transpose or reshape it, or pass options.layout to relayout`,
+    );
+  }
+  return new LiteLayout(fromData.shapes, current.dataType);
 }
 
 function compatible(arrayType: LiteDataType, dtype: LiteDataType): boolean {

@@ -294,9 +294,10 @@ function invalid(message: string): never {
 }
 
 // Teach LiteTensor.setDataByCopy / setDataByShare about ndarrays. Non-contiguous views (and ones
-// needing a dtype conversion) arrive as a packed copy, so setDataByShare then shares that copy.
+// needing a dtype conversion) arrive as a packed copy marked `shared: false`, which
+// setDataByShare refuses (as megenginelite does for non-contiguous arrays).
 registerDataConverter((data) => {
   if (!isNdarray(data)) return undefined;
   const packed = pack(data, undefined, 'LiteTensor.setData');
-  return { data: packed.data, layout: packed.layout };
+  return { data: packed.data, layout: packed.layout, shared: packed.shared };
 });
