@@ -1,5 +1,5 @@
 import type { NativeTensor } from '@lite/binding';
-import { type DTypeLike, type LiteTypedArray, dataTypeOfArray, dtypeArray, dtypeName, dtypeSize, floatToHalf, halfArrayToFloat32 } from './dtype.js';
+import { type DTypeLike, type LiteNumberArray, type LiteTypedArray, dataTypeOfArray, dtypeArray, dtypeName, dtypeSize, floatToHalf, halfArrayToFloat32 } from './dtype.js';
 import { LiteDataType, LiteDeviceType } from './enums.js';
 import { LiteError, invalid, isEnumValue, native, show } from './errors.js';
 import { LiteLayout, checkShape } from './layout.js';
@@ -11,6 +11,22 @@ const MAX_TYPED_ARRAY_BYTES = bufferConstants.MAX_LENGTH;
 
 /** Raw memory accepted by `setDataByCopy` / `setDataByShare`. */
 export type BinaryLike = ArrayBufferView | ArrayBuffer;
+
+/**
+ * The structural shape of an n-dimensional array (what a scijs `ndarray` has), accepted by
+ * `setDataByCopy` / `setDataByShare` once `@lite/ndarray` is loaded. Only these four members are
+ * read; `{ foo: 1 }` does not match.
+ */
+export interface NdArrayLike {
+  /** Backing storage: a TypedArray, a plain array, or a `get`-style generic array. */
+  readonly data: ArrayLike<number | bigint> | { get(i: number): number | bigint; readonly length: number };
+  /** Dimensions. */
+  readonly shape: readonly number[];
+  /** Element step per dimension (may be negative). */
+  readonly stride: readonly number[];
+  /** Index in `data` of element `[0, 0, ...]`. */
+  readonly offset: number;
+}
 
 /**
  * Hook through which add-on packages (e.g. `@lite/ndarray`) teach `setDataByCopy` /
@@ -347,7 +363,7 @@ export class LiteTensor implements Disposable {
    *   float16 travels as raw halves in a Uint16Array).
    * - an ndarray, when `@lite/ndarray` is loaded.
    */
-  setDataByCopy(data: readonly number[] | readonly bigint[] | BinaryLike | object, options: SetDataOptions = {}): void {
+  setDataByCopy(data: readonly number[] | readonly bigint[] | BinaryLike | NdArrayLike, options: SetDataOptions = {}): void {
     checkOptions(options, 'setDataByCopy');
     const t = this.native;
     this.#checkShared();
@@ -367,7 +383,7 @@ export class LiteTensor implements Disposable {
    * Size and dtype rules are those of {@link setDataByCopy}; with a different size the tensor
    * takes `options.layout` or, without one, a 1-D layout of the array's dtype.
    */
-  setDataByShare(data: BinaryLike | object, options: SetDataOptions = {}): void {
+  setDataByShare(data: BinaryLike | NdArrayLike, options: SetDataOptions = {}): void {
     checkOptions(options, 'setDataByShare');
     const t = this.native;
     if (Array.isArray(data)) invalid('setDataByShare needs a TypedArray, Buffer, ArrayBuffer or DataView (a number array cannot be shared)');
@@ -456,7 +472,7 @@ export class LiteTensor implements Disposable {
     if (values.length > layout.count) invalid(`setDataByCopy: ${values.length} values do not fit in ${layout} (${layout.count} elements)`);
     // Start from the current contents (a contiguous copy, also for slices) so elements past
     // the end of `values` keep their values, as documented.
-    const full = this.toTypedArray();
+    const full = this.#readAll();
     values.forEach((v, i) => {
       if (layout.dataType === LiteDataType.LITE_INT64) {
         if (typeof v !== 'bigint' && (typeof v !== 'number' || !Number.isSafeInteger(v))) invalid(`setDataByCopy: value ${i} (${show(v)}) is not an integer`);
@@ -478,7 +494,11 @@ export class LiteTensor implements Disposable {
    * points at freed memory: it keeps the memory alive after the tensor is disposed, relaid out,
    * re-shared or collected (it then no longer reflects the tensor). Contiguous tensors only.
    */
-  getDataByShare(): LiteTypedArray {
+  getDataByShare(): LiteNumberArray {
+    return numbers(this.#shareAll());
+  }
+
+  #shareAll(): LiteTypedArray {
     const t = this.native;
     this.#checkShared();
     const layout = this.layout;
@@ -507,7 +527,11 @@ export class LiteTensor implements Disposable {
   }
 
   /** A contiguous copy of the data (works for slices and device tensors); float16 as raw halves. */
-  toTypedArray(): LiteTypedArray {
+  toTypedArray(): LiteNumberArray {
+    return numbers(this.#readAll());
+  }
+
+  #readAll(): LiteTypedArray {
     const t = this.native;
     this.#checkShared();
     const layout = this.layout;
@@ -520,7 +544,7 @@ export class LiteTensor implements Disposable {
 
   /** Beyond megenginelite: the data as float32 (converting float16 halves and integers). */
   toFloat32Array(): Float32Array {
-    const data = this.toTypedArray();
+    const data = this.#readAll();
     if (this.layout.dataType === LiteDataType.LITE_HALF) return halfArrayToFloat32(data as Uint16Array);
     if (data instanceof Float32Array) return data;
     if (data instanceof BigInt64Array) return Float32Array.from(data, (v) => Number(v));
@@ -570,6 +594,13 @@ export class LiteTensor implements Disposable {
     const b = lib();
     return new LiteTensor({ native: native(() => b.concatTensors(natives, dim, deviceType, deviceId)) });
   }
+}
+
+// The 1.13 runtime has no int64 tensors, so this never throws in practice; it keeps the public
+// return types free of BigInt64Array honestly.
+function numbers(data: LiteTypedArray): LiteNumberArray {
+  if (data instanceof BigInt64Array) throw new LiteError('LITE_UNSUPPORTED', 'int64 tensor data cannot be read as numbers (the 1.13 runtime has no int64 tensors)');
+  return data;
 }
 
 function shapeText(shape: readonly number[]): string {

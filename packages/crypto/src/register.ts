@@ -1,9 +1,5 @@
-import {
-  LiteError,
-  _maxDecryptionMethods,
-  _registerDecryption,
-  _updateDecryptionKey,
-} from '@lite/core';
+import { LiteError } from '@lite/core';
+import { maxDecryptionMethods as _maxDecryptionMethods, registerDecryption as _registerDecryption, updateDecryptionKey as _updateDecryptionKey } from '@lite/core/internal';
 
 import { AES_KEY_LENGTH, RC4_KEY_LENGTH, isBuiltinCryptionMethod, type KeyLike } from './keys.js';
 

@@ -16,8 +16,10 @@ import {
   LiteError,
   LiteLayout,
   LiteTensor,
+  type LiteNumberArray,
   type LiteTypedArray,
   MAX_NDIM,
+  type NdArrayLike as CoreNdArrayLike,
   dataTypeOfArray,
   dtypeArray,
   registerDataConverter,
@@ -27,24 +29,18 @@ import {
 /** A scijs ndarray whose data is a TypedArray a tensor's data travels in. */
 export type TensorNdArray = ndarray.NdArray<TensorNdData>;
 
-/** The TypedArrays a {@link TensorNdArray} holds (one per dtype; float16 as raw halves in a `Uint16Array`). */
-export type TensorNdData = Exclude<LiteTypedArray, BigInt64Array> | BigInt64Array<ArrayBuffer>;
+/**
+ * The TypedArrays a {@link TensorNdArray} holds (one per dtype; float16 as raw halves in a
+ * `Uint16Array`). All hold numbers (the 1.13 runtime has no int64 tensors), so `get()` is a number.
+ */
+export type TensorNdData = LiteNumberArray;
 
 /**
- * The structural part of an ndarray this package reads: any scijs `ndarray` matches it.
- * `data` may also be a plain array or a `get`-style generic array when `options.dtype` says
- * what to convert it to.
+ * The structural part of an ndarray this package reads (`@lite/core`'s interface): any scijs
+ * `ndarray` matches it. `data` may also be a plain array or a `get`-style generic array when
+ * `options.dtype` says what to convert it to.
  */
-export interface NdArrayLike {
-  /** Backing storage. */
-  readonly data: ArrayLike<number | bigint> | { get(i: number): number | bigint; length: number };
-  /** Dimensions. */
-  readonly shape: readonly number[];
-  /** Element step per dimension (may be negative). */
-  readonly stride: readonly number[];
-  /** Index in `data` of element `[0, 0, ...]`. */
-  readonly offset: number;
-}
+export type NdArrayLike = CoreNdArrayLike;
 
 /** Options of {@link toNdarray}. */
 export interface ToNdarrayOptions {

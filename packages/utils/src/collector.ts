@@ -7,6 +7,7 @@ import {
   LiteLayout,
   LiteTensor,
   type LiteTypedArray,
+  type NdArrayLike,
   dataTypeOfArray,
   dtypeName,
   dtypeSize,
@@ -35,7 +36,7 @@ export interface TensorBatchCollectorOptions {
  * halves in a `Uint16Array`), a `LiteTensor` of the sample shape (copied with `copyFrom`, from
  * any device), or an ndarray of the sample shape when `@lite/ndarray` is loaded.
  */
-export type CollectData = LiteTypedArray | LiteTensor | object;
+export type CollectData = LiteTypedArray | LiteTensor | NdArrayLike;
 
 const WARNING_TYPE = 'LiteWarning';
 
