@@ -1,6 +1,6 @@
 import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
 import type { NativeNetwork, PendingCallback } from '@lite/binding';
-import { LiteConfig, LiteIO, LiteNetworkIO } from './config.js';
+import { LiteConfig, type LiteExtraConfig, LiteIO, LiteNetworkIO } from './config.js';
 import { LiteAlgoSelectStrategy, LiteDeviceType, LiteTensorPhase } from './enums.js';
 import { LiteError, invalid, isEnumValue, native, nativeAsync, show } from './errors.js';
 import { checkModelFile, loading, loadingAsync } from './model-errors.js';
@@ -562,11 +562,14 @@ export class LiteNetwork implements Disposable {
     native(() => n.dumpLayoutTransformModel(pathArg(path, 'dumpLayoutTransformModel: path')));
   }
 
-  /** Extra configuration (before load). */
-  extraConfigure(cfg: { disableConfigureByModelInfo?: boolean }): void {
+  /** Extra configuration (before load): a {@link LiteExtraConfig}, or a plain object of its fields. */
+  extraConfigure(cfg: LiteExtraConfig | { disableConfigureByModelInfo?: boolean }): void {
+    if (cfg === null || typeof cfg !== 'object') invalid(`extraConfigure expects a LiteExtraConfig, got ${show(cfg)}`);
+    const disable = cfg.disableConfigureByModelInfo ?? false;
+    if (typeof disable !== 'boolean') invalid(`extraConfigure: disableConfigureByModelInfo must be a boolean, got ${show(disable)}`);
     this.#beforeLoad('extraConfigure');
     const n = this.native;
-    native(() => n.extraConfigure(Boolean(cfg?.disableConfigureByModelInfo)));
+    native(() => n.extraConfigure(disable));
   }
 
   /** Beyond megenginelite: the extra info string packed with the model ("" when none). */
