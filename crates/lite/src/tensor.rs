@@ -186,6 +186,20 @@ impl Tensor {
         }
     }
 
+    /// Another handle to the same network-owned tensor (it keeps the network alive and is
+    /// gated like this one); `None` for tensors that are not a network's (owned, or lent to a
+    /// callback, which must not outlive it).
+    pub fn network_handle(&self) -> Option<Tensor> {
+        match &self.kind {
+            Kind::Network(net, generation) => Some(Tensor {
+                raw: self.raw,
+                kind: Kind::Network(net.clone(), *generation),
+                poisoned: self.poisoned,
+            }),
+            _ => None,
+        }
+    }
+
     pub(crate) fn lent(raw: LiteTensor) -> Tensor {
         Tensor {
             raw,

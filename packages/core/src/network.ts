@@ -11,7 +11,10 @@ import { type BinaryLike, LiteTensor } from './tensor.js';
 /** A model to load: a file path, or the model's bytes. */
 export type ModelSource = string | Uint8Array | ArrayBuffer;
 
-/** The start/finish callback: IO description → a copy of its tensor, taken during the callback. */
+/**
+ * The start/finish callback: IO description → the network's live IO tensor (as in
+ * megenginelite). The engine waits while the callback runs, so it can read and change them.
+ */
 export type IoCallback = (ios: Map<LiteIO, LiteTensor>) => void;
 
 /** What `predict` accepts per input: data for `setDataByCopy`, or a tensor to copy from. */
@@ -269,10 +272,14 @@ export class LiteNetwork implements Disposable {
   }
 
   /**
-   * `cb` runs at the start of every forward with a `Map<LiteIO, LiteTensor>` of the inputs. The
-   * tensors are copies taken at that moment (the engine's own tensors are only valid inside the
-   * engine's callback). It runs on the JS thread: during `forward()` before it returns, or from
-   * `forwardAsync()` before the promise settles. A throw makes that forward fail.
+   * `cb` runs at the start of every forward with a `Map<LiteIO, LiteTensor>` of the inputs: the
+   * network's live input tensors, as in megenginelite, so the callback can fill or change them
+   * before the engine reads them. It runs on the JS thread while the engine waits for it: inside
+   * `forward()`, or, for `forwardAsync()`/async mode, while the pool (engine) thread is held until
+   * the callback returned. While it runs, the tensors can be used; calls on the network itself
+   * (`getIoTensor`, `forward`, ...) throw `LITE_BUSY`. Kept after the callback, the tensors are the
+   * network's IO tensors (`LITE_BUSY` while a later run is in progress). A throw makes that
+   * forward fail. (Only while a network is being destroyed does a callback get copies.)
    */
   setStartCallback(cb: IoCallback): void {
     if (typeof cb !== 'function') invalid('setStartCallback expects a function');
@@ -281,7 +288,10 @@ export class LiteNetwork implements Disposable {
     native(() => n.setStartCallback(this.#dispatch));
   }
 
-  /** Like {@link setStartCallback}, for the outputs when a forward finished (at `wait()`). */
+  /**
+   * Like {@link setStartCallback}, with the live output tensors when a forward finished (inside
+   * `wait()` for a sync forward).
+   */
   setFinishCallback(cb: IoCallback): void {
     if (typeof cb !== 'function') invalid('setFinishCallback expects a function');
     const n = this.native;
