@@ -1,9 +1,13 @@
 import { defineConfig } from 'tsup';
 
 export default defineConfig({
-  entry: ['src/index.ts'],
+  // `internal` is a second entry for the other @lite packages; `splitting` (also for CJS) puts the
+  // code both entries use in one shared chunk, so they share one runtime and one set of hooks.
+  entry: ['src/index.ts', 'src/internal.ts'],
   format: ['esm', 'cjs'],
-  dts: true,
+  splitting: true,
+  // Members marked @internal (native handles, toNative/fromNative, ...) stay out of the .d.ts.
+  dts: { compilerOptions: { stripInternal: true } },
   sourcemap: true,
   clean: true,
   shims: true,

@@ -8,6 +8,7 @@
 #![cfg_attr(test, allow(dead_code))]
 
 mod crypto;
+mod engine_log;
 mod error;
 mod global;
 mod network;

@@ -128,6 +128,11 @@ pub fn dump_tensorrt_cache() -> Result<()> {
 /// Number of devices of `device_type` (0 for CUDA without a GPU).
 pub fn device_count(device_type: DeviceType) -> Result<usize> {
     let api = api()?;
+    // Without a driver the answer is known, and the engine's own probe prints a banner.
+    let device_type = device_type.resolved();
+    if device_type == DeviceType::Cuda && !lite_sys::cuda_driver_available() {
+        return Ok(0);
+    }
     let mut n = 0usize;
     // SAFETY: valid out-pointer.
     let rc = unsafe { (api.LITE_get_device_count)(device_type.as_c(), &mut n) };
@@ -426,4 +431,9 @@ pub fn update_decryption(name: &str, f: Option<DecryptFn>, key: &[u8]) -> Result
     let rc =
         unsafe { (api.LITE_update_decryption_or_key)(c.as_ptr(), tramp, key.as_ptr(), key.len()) };
     check(api, rc, "LITE_update_decryption_or_key")
+}
+
+/// Address of `name` (NUL-terminated) as defined by the loaded runtime library itself.
+pub fn runtime_symbol_address(name: &[u8]) -> Option<usize> {
+    lite_sys::runtime_symbol_address(name)
 }

@@ -186,6 +186,20 @@ impl Tensor {
         }
     }
 
+    /// Another handle to the same network-owned tensor (it keeps the network alive and is
+    /// gated like this one); `None` for tensors that are not a network's (owned, or lent to a
+    /// callback, which must not outlive it).
+    pub fn network_handle(&self) -> Option<Tensor> {
+        match &self.kind {
+            Kind::Network(net, generation) => Some(Tensor {
+                raw: self.raw,
+                kind: Kind::Network(net.clone(), *generation),
+                poisoned: self.poisoned,
+            }),
+            _ => None,
+        }
+    }
+
     pub(crate) fn lent(raw: LiteTensor) -> Tensor {
         Tensor {
             raw,
@@ -281,10 +295,14 @@ impl Tensor {
     ) -> Result<Tensor> {
         let api = api()?;
         check_supported(layout)?;
+        device_type.check_available()?;
+        if is_pinned_host {
+            DeviceType::Cuda.check_available()?;
+        }
         let desc = LiteTensorDesc {
             is_pinned_host: is_pinned_host as c_int,
             layout: layout.to_c()?,
-            device_type: device_type.as_c(),
+            device_type: device_type.resolved().as_c(),
             device_id,
         };
         let mut raw: LiteTensor = std::ptr::null_mut();
@@ -883,6 +901,8 @@ impl Tensor {
                 check_generation(n, *generation)?;
             }
         }
+        let target = device_type.unwrap_or(DeviceType::DeviceDefault);
+        target.check_available()?;
         let api = api()?;
         let mut raws: Vec<LiteTensor> = tensors.iter().map(|t| t.raw).collect();
         let mut out: LiteTensor = std::ptr::null_mut();
@@ -892,7 +912,7 @@ impl Tensor {
                 raws.as_mut_ptr(),
                 raws.len() as c_int,
                 dim as c_int,
-                device_type.unwrap_or(DeviceType::DeviceDefault).as_c(),
+                target.resolved().as_c(),
                 device_id.unwrap_or(-1),
                 &mut out,
             )

@@ -98,6 +98,11 @@ export class LiteLayout {
     return `LiteLayout([${this.#shapes.join(', ')}], ${this.dtype})`;
   }
 
+  /** `util.inspect` / `console.log` show {@link toString} (the fields are private). */
+  [Symbol.for('nodejs.util.inspect.custom')](): string {
+    return this.toString();
+  }
+
   /** @internal the plain form the native binding takes. */
   toNative(): { shapes: number[]; dataType: number } {
     return { shapes: [...this.#shapes], dataType: this.#dataType };
