@@ -12,6 +12,7 @@ pub fn load_runtime(path: Option<String>) -> Result<String> {
     crate::engine_log::install();
     lite::init(p.as_deref()).js()?;
     crate::engine_log::runtime_loaded();
+    crate::fork_quiet::install();
     Ok(lite::library_path()
         .map(|p| p.display().to_string())
         .unwrap_or_default())

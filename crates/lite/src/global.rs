@@ -19,7 +19,13 @@ pub fn init(explicit: Option<&Path>) -> Result<()> {
         .map_err(|m| LiteError::new(ErrorCode::RuntimeNotFound, m))
 }
 
-/// Path of the loaded runtime library.
+/// Whether the CUDA driver library can be opened on this machine (checked once, without asking
+/// the engine, whose CUDA stub prints a banner to stderr when there is none).
+pub fn cuda_driver_available() -> bool {
+    lite_sys::cuda_driver_available()
+}
+
+/// Path of the loaded runtime library, once [`init`] succeeded.
 pub fn library_path() -> Option<&'static Path> {
     lite_sys::library_path()
 }

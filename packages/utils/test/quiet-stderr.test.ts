@@ -72,6 +72,19 @@ console.log(JSON.stringify(outcome(() => new core.LiteNetwork(cfg))));`,
     `try { await new core.LiteNetwork().loadAsync(new Uint8Array(1000)); console.log('{}'); } catch (e) { console.log(JSON.stringify({ ok: false, code: e.code })); }`,
     { ok: false, code: 'LITE_INVALID_MODEL' },
   ],
+  [
+    'a child process spawned after the runtime loaded (the runtime has a fork handler)',
+    `new core.LiteNetwork().load(${JSON.stringify(fixture('mlp.mge'))});
+const { spawnSync } = await import('node:child_process');
+console.log(JSON.stringify({ ok: true, value: String(spawnSync('true').status) }));`,
+    { ok: true, value: '0' },
+  ],
+  [
+    'validateModel of bytes that are not a model',
+    `const r = await core.validateModel(new TextEncoder().encode('not a model'));
+console.log(JSON.stringify({ ok: r.ok, code: r.ok ? undefined : r.error.code }));`,
+    { ok: false, code: 'LITE_INVALID_MODEL' },
+  ],
 ];
 
 describe('stderr stays empty', () => {
