@@ -205,10 +205,15 @@ describe('input checks against the tensor (before the engine)', () => {
     expect(nums(t.toTypedArray())).toEqual([0, 0, 0, 0, 0, 42]);
   });
 
-  it('a uint8 ndarray for a float32 network input is refused, naming both dtypes and shapes', () => {
+  /** ShuffleNet's float32 [1, 3, 224, 224] input tensor, with its network (dispose it). */
+  function shufflenetInput(): { net: LiteNetwork; data: LiteTensor } {
     const net = new LiteNetwork();
     net.load(fixture('shufflenet.mge'));
-    const data = net.getIoTensor('data', LiteTensorPhase.LITE_INPUT);
+    return { net, data: net.getIoTensor('data', LiteTensorPhase.LITE_INPUT) };
+  }
+
+  it('a uint8 ndarray for a float32 network input is refused, naming both dtypes and shapes', () => {
+    const { net, data } = shufflenetInput();
     expectInvalid(
       () => data.setDataByCopy(ndarray(new Uint8Array(3 * 224 * 224), [1, 3, 224, 224])),
       /the data is uint8 \[1, 3, 224, 224\] but the tensor holds float32 \[1, 3, 224, 224\]; convert it to float32 first/,
@@ -218,9 +223,7 @@ describe('input checks against the tensor (before the engine)', () => {
   });
 
   it('an NHWC ndarray with the NCHW element count is refused with both shapes', () => {
-    const net = new LiteNetwork();
-    net.load(fixture('shufflenet.mge'));
-    const data = net.getIoTensor('data', LiteTensorPhase.LITE_INPUT);
+    const { net, data } = shufflenetInput();
     expectInvalid(
       () => data.setDataByCopy(ndarray(new Float32Array(3 * 224 * 224), [1, 224, 224, 3])),
       /the data has shape \[1, 224, 224, 3\] but the tensor has \[1, 3, 224, 224\] \(same 150528 elements\); transpose or reshape it/,
