@@ -2,6 +2,7 @@
 // -D_GLIBCXX_USE_CXX11_ABI=0 because the runtime's C++ API uses the old libstdc++ string ABI.
 #include "lite_mindspore_shim.h"
 
+#include <atomic>
 #include <cstring>
 #include <ctime>
 #include <exception>
@@ -45,6 +46,17 @@ constexpr int kGlogError = 2;
 constexpr int kGlogSeverities = 4;
 
 thread_local std::string t_last_error;
+// Set by lms_init(quiet != 0): keep glog off stderr. The engine re-applies its defaults
+// (common_log_init) when it creates models and sessions; liblite_mindspore_logquiet.so puts ours
+// back right after each of those, and every shim call re-asserts them too.
+std::atomic<bool> g_quiet{false};
+
+void keep_glog_quiet() {
+  if (!g_quiet.load(std::memory_order_relaxed)) return;
+  fLB::FLAGS_logtostderr = false;
+  fLB::FLAGS_alsologtostderr = false;
+  fLI::FLAGS_stderrthreshold = kGlogSeverities;
+}
 // While a shim call runs on this thread, the engine's error lines logged on it are collected here.
 thread_local std::string *t_capture = nullptr;
 
@@ -72,7 +84,10 @@ class CaptureSink final : public mindspore_private::LogSink {
 // Collects the engine's error log lines for the duration of one shim call.
 class Capture {
  public:
-  Capture() : previous_(t_capture) { t_capture = &lines_; }
+  Capture() : previous_(t_capture) {
+    keep_glog_quiet();
+    t_capture = &lines_;
+  }
   ~Capture() { t_capture = previous_; }
   Capture(const Capture &) = delete;
   Capture &operator=(const Capture &) = delete;
@@ -205,9 +220,8 @@ void lms_init(int32_t quiet) {
       mindspore_private::AddLogSink(&sink);
       if (quiet != 0) {
         // No stderr, no log files: the sink is the only destination left.
-        fLB::FLAGS_logtostderr = false;
-        fLB::FLAGS_alsologtostderr = false;
-        fLI::FLAGS_stderrthreshold = kGlogSeverities;
+        g_quiet = true;
+        keep_glog_quiet();
         for (int s = 0; s < kGlogSeverities; ++s) mindspore_private::SetLogDestination(s, "");
       }
     });
