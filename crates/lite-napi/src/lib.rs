@@ -10,5 +10,6 @@
 mod crypto;
 mod error;
 mod global;
+mod mindspore_model;
 mod network;
 mod tensor;
