@@ -87,4 +87,41 @@ console.log(JSON.stringify({ errors, logits: logits.length, finite: logits.every
     expect(out.errors[1]).toEqual(out.errors[0]);
     expect(out).toMatchObject({ logits: 10, finite: true, mindsporeMapped: false });
   });
+
+  it('both engines in one process, either order: each gives what it gives alone, bit for bit', () => {
+    // MegEngine is compared with itself in a process without MindSpore (its committed references
+    // are CPU-specific); MindSpore with the mindspore_lite references.
+    const script = (order: string) => `
+import { readFileSync } from 'node:fs';
+import { LiteNetwork } from '@lite/core';
+import { Context, Model, ModelType, Tensor } from ${JSON.stringify(dist)};
+const readF32 = (p) => { const b = readFileSync(p); const s = 10 + b.readUInt16LE(8); return new Float32Array(b.buffer.slice(b.byteOffset + s, b.byteOffset + b.byteLength)); };
+const hex = (a) => Buffer.from(a.buffer, a.byteOffset, a.byteLength).toString('hex');
+const result = {};
+const mge = () => {
+  const net = new LiteNetwork();
+  net.load(${JSON.stringify(fixture('mlp.mge'))});
+  net.getIoTensor('data').setDataByCopy(readF32(${JSON.stringify(fixture('mlp_input.npy'))}));
+  net.forward(); net.wait();
+  result.mge = hex(net.getIoTensor('logits').toTypedArray());
+};
+const ms = () => {
+  const c = new Context(); c.cpu.threadNum = 1;
+  const m = new Model();
+  m.buildFromFile(${JSON.stringify(path('lenet.mindir'))}, ModelType.MINDIR, c);
+  const out = m.predict([new Tensor(readF32(${JSON.stringify(path('lenet_input_b2.npy'))}), { shape: [2, 1, 28, 28] })]);
+  result.ms = hex(out[0].getData()) === hex(readF32(${JSON.stringify(path('lenet_output_logits_b2.npy'))}));
+};
+${order}
+console.log(JSON.stringify(result));
+`;
+    const alone = node(script('mge();'));
+    const mgeFirst = node(script('mge(); ms();'));
+    const msFirst = node(script('ms(); mge();'));
+    for (const r of [alone, mgeFirst, msFirst]) expect(r.stderr).toBe('');
+    const want = (JSON.parse(alone.stdout) as { mge: string }).mge;
+    expect(want).toHaveLength(80);
+    expect(JSON.parse(mgeFirst.stdout)).toEqual({ mge: want, ms: true });
+    expect(JSON.parse(msFirst.stdout)).toEqual({ mge: want, ms: true });
+  });
 });
