@@ -198,16 +198,7 @@ impl MsModel {
         model_type: u32,
         options: MsBuildOptions,
     ) -> Result<()> {
-        let ty = to_model_type(model_type)?;
-        with_model(&self.shared, |slot| {
-            build_into(
-                slot,
-                &ModelSource::Path(PathBuf::from(path)),
-                ty,
-                &options.into(),
-            )
-            .js()
-        })
+        self.build_now(ModelSource::Path(PathBuf::from(path)), model_type, options)
     }
 
     /// Builds from bytes (blocking; the engine copies what it keeps).
@@ -218,16 +209,7 @@ impl MsModel {
         model_type: u32,
         options: MsBuildOptions,
     ) -> Result<()> {
-        let ty = to_model_type(model_type)?;
-        with_model(&self.shared, |slot| {
-            build_into(
-                slot,
-                &ModelSource::Bytes(bytes.to_vec()),
-                ty,
-                &options.into(),
-            )
-            .js()
-        })
+        self.build_now(ModelSource::Bytes(bytes.to_vec()), model_type, options)
     }
 
     /// Builds from a file on the libuv pool.
@@ -238,15 +220,7 @@ impl MsModel {
         model_type: u32,
         options: MsBuildOptions,
     ) -> Result<AsyncTask<MsModelTask>> {
-        let ty = to_model_type(model_type)?;
-        Ok(AsyncTask::new(MsModelTask {
-            shared: self.shared.clone(),
-            job: Some(ModelJob::Build(
-                ModelSource::Path(PathBuf::from(path)),
-                ty,
-                options.into(),
-            )),
-        }))
+        self.build_task(ModelSource::Path(PathBuf::from(path)), model_type, options)
     }
 
     /// Builds from bytes (copied now) on the libuv pool.
@@ -257,15 +231,7 @@ impl MsModel {
         model_type: u32,
         options: MsBuildOptions,
     ) -> Result<AsyncTask<MsModelTask>> {
-        let ty = to_model_type(model_type)?;
-        Ok(AsyncTask::new(MsModelTask {
-            shared: self.shared.clone(),
-            job: Some(ModelJob::Build(
-                ModelSource::Bytes(bytes.to_vec()),
-                ty,
-                options.into(),
-            )),
-        }))
+        self.build_task(ModelSource::Bytes(bytes.to_vec()), model_type, options)
     }
 
     /// Whether a build succeeded (and the model is not disposed).
@@ -345,6 +311,33 @@ impl MsModel {
             m.take();
             Ok(())
         })
+    }
+}
+
+impl MsModel {
+    fn build_now(
+        &self,
+        source: ModelSource,
+        model_type: u32,
+        options: MsBuildOptions,
+    ) -> Result<()> {
+        let ty = to_model_type(model_type)?;
+        with_model(&self.shared, |slot| {
+            build_into(slot, &source, ty, &options.into()).js()
+        })
+    }
+
+    fn build_task(
+        &self,
+        source: ModelSource,
+        model_type: u32,
+        options: MsBuildOptions,
+    ) -> Result<AsyncTask<MsModelTask>> {
+        let ty = to_model_type(model_type)?;
+        Ok(AsyncTask::new(MsModelTask {
+            shared: self.shared.clone(),
+            job: Some(ModelJob::Build(source, ty, options.into())),
+        }))
     }
 }
 

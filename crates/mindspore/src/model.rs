@@ -2,7 +2,8 @@
 
 use crate::options::{BuildOptions, ModelType};
 use crate::tensor::{
-    byte_size, check_fits, check_model_file, check_shape, Input, TensorData, TensorInfo, TensorList,
+    check_fits, check_model_file, check_shape, checked_bytes, Input, TensorData, TensorInfo,
+    TensorList,
 };
 use crate::{api, check, LiteError, Result};
 use mindspore_sys::{Api, LmsModel};
@@ -206,13 +207,13 @@ impl Model {
         let mut data = Vec::with_capacity(inputs.len());
         let mut sizes = Vec::with_capacity(inputs.len());
         for (info, input) in infos.iter().zip(inputs) {
-            let want = byte_size(&info.name, info.dtype, input.shape)?;
-            if input.data.len() != want || info.data_size != want {
+            let bytes = checked_bytes(info, input)?;
+            if info.data_size != bytes.len() {
                 return Err(LiteError::invalid(format!(
-                    "input {}: shape {:?} needs {want} bytes, got {}",
+                    "input {}: the model holds {} bytes after resizing, the data has {}",
                     info.name,
-                    input.shape,
-                    input.data.len()
+                    info.data_size,
+                    bytes.len()
                 )));
             }
             data.push(input.data.as_ptr().cast::<c_void>());

@@ -2,7 +2,7 @@
 
 use crate::options::BuildOptions;
 use crate::tensor::{
-    byte_size, check_fits, check_model_file, Input, TensorData, TensorInfo, TensorList,
+    check_fits, check_model_file, checked_bytes, Input, TensorData, TensorInfo, TensorList,
 };
 use crate::{api, check, LiteError, Result};
 use mindspore_sys::{Api, LmsRunner};
@@ -90,15 +90,7 @@ impl Runner {
             (Vec::new(), Vec::new(), Vec::new(), vec![0usize]);
         for (info, input) in self.inputs.iter().zip(inputs) {
             check_fits(info, input.shape)?;
-            let want = byte_size(&info.name, info.dtype, input.shape)?;
-            if input.data.len() != want {
-                return Err(LiteError::invalid(format!(
-                    "input {}: shape {:?} needs {want} bytes, got {}",
-                    info.name,
-                    input.shape,
-                    input.data.len()
-                )));
-            }
+            checked_bytes(info, input)?;
             data.push(input.data.as_ptr().cast::<c_void>());
             sizes.push(input.data.len());
             dims.extend_from_slice(input.shape);

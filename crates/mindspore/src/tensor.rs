@@ -190,6 +190,20 @@ pub(crate) fn byte_size(name: &str, dtype: i32, shape: &[i64]) -> Result<usize> 
         .ok_or_else(|| LiteError::invalid(format!("input {name}: shape {shape:?} is too large")))
 }
 
+/// Checks that `input` carries exactly the bytes its shape needs for `info`'s dtype and returns them.
+pub(crate) fn checked_bytes<'a>(info: &TensorInfo, input: &Input<'a>) -> Result<&'a [u8]> {
+    let want = byte_size(&info.name, info.dtype, input.shape)?;
+    if input.data.len() != want {
+        return Err(LiteError::invalid(format!(
+            "input {}: shape {:?} needs {want} bytes, got {}",
+            info.name,
+            input.shape,
+            input.data.len()
+        )));
+    }
+    Ok(input.data)
+}
+
 /// Checks that a model file can be read before the engine sees its path (the engine would
 /// only say "Common error code.").
 pub(crate) fn check_model_file(path: &std::path::Path) -> Result<()> {

@@ -82,64 +82,61 @@ export class Model {
     return this.#declared !== null && !this.#disposed;
   }
 
+  /** Checks the arguments of a build and returns the native calls to make (sync and async). */
+  #prepare(source: { path: unknown } | { bytes: unknown }, modelType: unknown, context: unknown, configPath: unknown, configDict: unknown, copy: boolean) {
+    if (this.#disposed) throw new LiteError('LITE_DISPOSED', 'the Model was disposed');
+    const opts = buildOptions(context as Context | undefined, configPath, configDict);
+    const src = 'path' in source ? checkPath(source.path) : copy ? checkBytes(source.bytes).slice() : checkBytes(source.bytes);
+    const ty = checkModelType(modelType);
+    const m = this.#model();
+    return {
+      m,
+      sync: () => (typeof src === 'string' ? m.buildFromFile(src, ty, opts) : m.buildFromBuffer(src, ty, opts)),
+      async: () => (typeof src === 'string' ? m.buildFromFileAsync(src, ty, opts) : m.buildFromBufferAsync(src, ty, opts)),
+    };
+  }
+
+  #build(source: { path: unknown } | { bytes: unknown }, modelType: unknown, context: unknown, configPath: unknown, configDict: unknown): void {
+    this.#check();
+    const { m, sync } = this.#prepare(source, modelType, context, configPath, configDict, false);
+    native(sync);
+    this.#afterBuild(m);
+  }
+
+  #buildAsync(source: { path: unknown } | { bytes: unknown }, modelType: unknown, context: unknown, configPath: unknown, configDict: unknown): Promise<void> {
+    try {
+      const { m, async } = this.#prepare(source, modelType, context, configPath, configDict, true);
+      return this.#enqueue(async () => {
+        await nativeAsync(async());
+        this.#afterBuild(m);
+      });
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
   /**
    * Loads and compiles a model file (Python: `build_from_file`). The file is checked first
    * (exists, is a readable non-empty file); engine failures carry the engine's reason.
    * GPU/Ascend targets fail with `LITE_UNSUPPORTED`.
    */
   buildFromFile(path: string, modelType: ModelType, context?: Context, configPath?: string, configDict?: ConfigDict): void {
-    this.#check();
-    const opts = buildOptions(context, configPath, configDict);
-    const p = checkPath(path);
-    const ty = checkModelType(modelType);
-    const m = this.#model();
-    native(() => m.buildFromFile(p, ty, opts));
-    this.#afterBuild(m);
+    this.#build({ path }, modelType, context, configPath, configDict);
   }
 
-  /** `buildFromFile` from bytes (copied). */
+  /** `buildFromFile` from bytes (copied by the engine). */
   buildFromBuffer(bytes: Uint8Array, modelType: ModelType, context?: Context, configPath?: string, configDict?: ConfigDict): void {
-    this.#check();
-    const opts = buildOptions(context, configPath, configDict);
-    const b = checkBytes(bytes);
-    const ty = checkModelType(modelType);
-    const m = this.#model();
-    native(() => m.buildFromBuffer(b, ty, opts));
-    this.#afterBuild(m);
+    this.#build({ bytes }, modelType, context, configPath, configDict);
   }
 
   /** {@link buildFromFile} on the libuv pool. */
   buildFromFileAsync(path: string, modelType: ModelType, context?: Context, configPath?: string, configDict?: ConfigDict): Promise<void> {
-    try {
-      if (this.#disposed) throw new LiteError('LITE_DISPOSED', 'the Model was disposed');
-      const opts = buildOptions(context, configPath, configDict);
-      const p = checkPath(path);
-      const ty = checkModelType(modelType);
-      const m = this.#model();
-      return this.#enqueue(async () => {
-        await nativeAsync(m.buildFromFileAsync(p, ty, opts));
-        this.#afterBuild(m);
-      });
-    } catch (err) {
-      return Promise.reject(err);
-    }
+    return this.#buildAsync({ path }, modelType, context, configPath, configDict);
   }
 
   /** {@link buildFromBuffer} on the libuv pool (the bytes are copied at the call). */
   buildFromBufferAsync(bytes: Uint8Array, modelType: ModelType, context?: Context, configPath?: string, configDict?: ConfigDict): Promise<void> {
-    try {
-      if (this.#disposed) throw new LiteError('LITE_DISPOSED', 'the Model was disposed');
-      const opts = buildOptions(context, configPath, configDict);
-      const b = checkBytes(bytes).slice();
-      const ty = checkModelType(modelType);
-      const m = this.#model();
-      return this.#enqueue(async () => {
-        await nativeAsync(m.buildFromBufferAsync(b, ty, opts));
-        this.#afterBuild(m);
-      });
-    } catch (err) {
-      return Promise.reject(err);
-    }
+    return this.#buildAsync({ bytes }, modelType, context, configPath, configDict);
   }
 
   /**
