@@ -3,7 +3,7 @@ import type { MsTensorData } from '@lite/binding';
 import { bytesOf, dtypeName, fromBytes } from './dtype.js';
 import type { DataType, Format } from './enums.js';
 import { invalid, show } from './errors.js';
-import { Tensor } from './tensor.js';
+import { Tensor, tensorData, tensorFromModel } from './tensor.js';
 
 /** Tensors from engine descriptions; `declared` gives the template dims of inputs (-1: free). */
 export function toTensors(list: MsTensorData[], declared?: MsTensorData[]): Tensor[] {
@@ -11,7 +11,7 @@ export function toTensors(list: MsTensorData[], declared?: MsTensorData[]): Tens
     const dtype = t.dtype as DataType;
     const data = t.data ? fromBytes(dtype, t.data) : null;
     const template = declared?.[i]?.shape ?? t.shape;
-    return Tensor._fromModel(t.name, dtype, t.format as Format, t.shape, template, data);
+    return tensorFromModel(t.name, dtype, t.format as Format, t.shape, template, data);
   });
 }
 
@@ -40,7 +40,7 @@ export function feedOf(inputs: unknown, declared: MsTensorData[], copy: boolean)
   (inputs as unknown[]).forEach((t, i) => {
     const want = declared[i] as MsTensorData;
     if (!(t instanceof Tensor)) invalid(`predict: input ${i} must be a Tensor, got ${show(t)}`);
-    const held = t._data;
+    const held = tensorData(t);
     if (held === null || t.elementNum === 0) invalid(`predict: input ${i} (${JSON.stringify(want.name)}) has no data yet: call setData first`);
     if (t.dtype !== want.dtype) {
       invalid(`predict: input ${i} (${JSON.stringify(want.name)}) must be ${dtypeName(want.dtype as DataType)}, got ${dtypeName(t.dtype)}`);

@@ -74,6 +74,20 @@ function gather(nd: NdArrayLike, shape: number[]): TensorData {
   return out;
 }
 
+// Internal access for the model layer, set up by Tensor's static block (kept out of the public type).
+let heldData: (t: Tensor) => TensorData | null;
+let modelTensor: (name: string, dtype: DataType, format: Format, shape: number[], template: number[], data: TensorData | null) => Tensor;
+
+/** Internal: the data a tensor holds (no copy), or null. */
+export function tensorData(t: Tensor): TensorData | null {
+  return heldData(t);
+}
+
+/** Internal: a tensor described by the engine (shape may hold -1 dims; `template` = declared dims). */
+export function tensorFromModel(name: string, dtype: DataType, format: Format, shape: number[], template: number[], data: TensorData | null): Tensor {
+  return modelTensor(name, dtype, format, shape, template, data);
+}
+
 /**
  * A tensor: name, shape, dtype, format and (a copy of) its data, held in JS. Tensors handed out by
  * a {@link Model} are snapshots; `predict` copies the inputs' data at the call, so changing a
@@ -93,6 +107,20 @@ export class Tensor {
   #template: number[];
   #data: TensorData | null;
 
+  static {
+    heldData = (t) => t.#data;
+    modelTensor = (name, dtype, format, shape, template, data) => {
+      const t = new Tensor(null, { dtype: DataType.UINT8 });
+      t.#name = name;
+      t.#dtype = dtype;
+      t.#format = format;
+      t.#shape = [...shape];
+      t.#template = [...template];
+      t.#data = data;
+      return t;
+    };
+  }
+
   constructor(data?: TensorData | NdArrayLike | null, options: TensorOptions = {}) {
     if (typeof options !== 'object' || options === null) invalid(`Tensor: options must be an object, got ${show(options)}`);
     const src = data ?? null;
@@ -111,18 +139,6 @@ export class Tensor {
     this.#data = null;
     if (src === null) this.#data = zeros(this.#dtype, this.elementNum);
     else this.setData(src);
-  }
-
-  /** Internal: a tensor described by the engine (shape may hold -1 dims; data is a copy or null). */
-  static _fromModel(name: string, dtype: DataType, format: Format, shape: number[], template: number[], data: TensorData | null): Tensor {
-    const t = new Tensor(null, { dtype: DataType.UINT8 });
-    t.#name = name;
-    t.#dtype = dtype;
-    t.#format = format;
-    t.#shape = [...shape];
-    t.#template = [...template];
-    t.#data = data;
-    return t;
   }
 
   /** Name in the model ("" for tensors made here without a name). */
@@ -170,11 +186,6 @@ export class Tensor {
   /** Bytes of data (`elementNum` × element size). */
   get dataSize(): number {
     return this.elementNum * dtypeInfo(this.#dtype).array.BYTES_PER_ELEMENT;
-  }
-
-  /** Internal: the data as held (no copy), or null. */
-  get _data(): TensorData | null {
-    return this.#data;
   }
 
   #checkTemplate(shape: number[], what: string): void {
