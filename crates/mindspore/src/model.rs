@@ -2,8 +2,7 @@
 
 use crate::options::{BuildOptions, ModelType};
 use crate::tensor::{
-    check_fits, check_model_file, check_shape, checked_bytes, Input, TensorData, TensorInfo,
-    TensorList,
+    check_fits, check_model_file, checked_bytes, Input, TensorData, TensorInfo, TensorList,
 };
 use crate::{api, check, LiteError, Result};
 use mindspore_sys::{Api, LmsModel};
@@ -20,6 +19,9 @@ pub struct Model {
     built: bool,
     /// Input shapes right after the build (-1: a dim the model declares dynamic).
     declared: Vec<TensorInfo>,
+    /// Set when resize or predict failed inside the engine: its state is unknown from then on
+    /// (a predict after a failed one crashed 2.0.0), so every later engine call is refused.
+    broken: Option<String>,
 }
 
 // SAFETY: the engine's Model has no thread affinity; it is only used through `&mut self` or
@@ -41,6 +43,7 @@ impl Model {
             raw,
             built: false,
             declared: Vec::new(),
+            broken: None,
         })
     }
 
@@ -64,7 +67,25 @@ impl Model {
                 "the model is not built yet: call buildFromFile or buildFromBuffer first",
             ));
         }
+        if let Some(reason) = &self.broken {
+            return Err(LiteError::new(
+                lite::ErrorCode::LiteError,
+                format!(
+                    "the model is unusable after an engine failure ({reason}); build a new Model"
+                ),
+            ));
+        }
         Ok(())
+    }
+
+    /// Marks the model broken when a call failed inside the engine (not on our own checks).
+    fn note<T>(&mut self, result: Result<T>) -> Result<T> {
+        if let Err(e) = &result {
+            if e.code == lite::ErrorCode::LiteError {
+                self.broken = Some(e.message.clone());
+            }
+        }
+        result
     }
 
     /// Builds from a MindIR file (checked to be a readable, non-empty file first).
@@ -161,8 +182,10 @@ impl Model {
                 shapes.len()
             )));
         }
-        for (info, shape) in infos.iter().zip(shapes) {
-            check_shape(&info.name, shape)?;
+        // Only dims the model declares dynamic may change: the engine accepts other resizes that
+        // its graph cannot run, and 2.0.0 crashed on the predict after such a failure.
+        for (declared, shape) in self.declared.iter().zip(shapes) {
+            check_fits(declared, shape)?;
         }
         let mut offsets = vec![0usize];
         let mut dims = Vec::new();
@@ -171,14 +194,16 @@ impl Model {
             offsets.push(dims.len());
         }
         // SAFETY: `dims` and `offsets` (n + 1 entries) outlive the call.
-        check(self.api, unsafe {
+        let rc = unsafe {
             (self.api.lms_model_resize)(
                 self.raw.as_ptr(),
                 shapes.len(),
                 dims.as_ptr(),
                 offsets.as_ptr(),
             )
-        })
+        };
+        let result = check(self.api, rc);
+        self.note(result)
     }
 
     /// Copies the inputs in (resizing first when their shapes differ from the model's), runs,
@@ -228,8 +253,8 @@ impl Model {
                 sizes.as_ptr(),
                 out,
             )
-        })?;
-        list.read(true)
+        });
+        self.note(list)?.read(true)
     }
 }
 

@@ -145,7 +145,7 @@ impl Drop for TensorList {
     }
 }
 
-/// Checks a requested shape: rank and positive dims.
+/// Checks a requested shape: rank, and dims in `1..=i32::MAX` (the runtime refuses larger dims).
 pub(crate) fn check_shape(name: &str, shape: &[i64]) -> Result<()> {
     if shape.len() > 8 {
         return Err(LiteError::invalid(format!(
@@ -153,9 +153,10 @@ pub(crate) fn check_shape(name: &str, shape: &[i64]) -> Result<()> {
             shape.len()
         )));
     }
-    if let Some(d) = shape.iter().find(|d| **d < 1) {
+    if let Some(d) = shape.iter().find(|d| **d < 1 || **d > i64::from(i32::MAX)) {
         return Err(LiteError::invalid(format!(
-            "input {name}: dims must be >= 1, got {d} in {shape:?}"
+            "input {name}: dims must be in 1..={}, got {d} in {shape:?}",
+            i32::MAX
         )));
     }
     Ok(())

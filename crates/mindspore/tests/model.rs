@@ -151,3 +151,30 @@ fn runner_matches_python() {
         Some(npy_bytes("lenet_output_logits_b2.npy").as_slice())
     );
 }
+
+#[test]
+fn resize_is_limited_to_dynamic_dims_and_runtime_sizes() {
+    let mut m = lenet();
+    for bad in [
+        vec![1, 3, 28, 28],
+        vec![1 << 31, 1, 28, 28],
+        vec![0, 1, 28, 28],
+        vec![2, 1, 28],
+    ] {
+        let e = m.resize(&[bad.clone()]).unwrap_err();
+        assert_eq!(e.code, ErrorCode::InvalidArgument, "{bad:?}: {e}");
+    }
+    // Nothing changed, and the model still runs.
+    assert_eq!(m.inputs(false).unwrap()[0].info.shape, [-1, 1, 28, 28]);
+    let x = npy_bytes("lenet_input_b1.npy");
+    let out = m
+        .predict(&[Input {
+            shape: &[1, 1, 28, 28],
+            data: &x,
+        }])
+        .unwrap();
+    assert_eq!(
+        out[0].data.as_deref(),
+        Some(npy_bytes("lenet_output_logits_b1.npy").as_slice())
+    );
+}

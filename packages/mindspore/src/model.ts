@@ -4,7 +4,7 @@ import { byName, feedOf, toTensors } from './convert.js';
 import { ModelType } from './enums.js';
 import { invalid, LiteError, native, nativeAsync, show } from './errors.js';
 import { lib } from './native.js';
-import { checkShape, Tensor } from './tensor.js';
+import { checkShape, Tensor, tensorResized } from './tensor.js';
 
 function checkModelType(modelType: unknown): ModelType {
   if (modelType !== ModelType.MINDIR && modelType !== ModelType.MINDIR_LITE) {
@@ -166,8 +166,10 @@ export class Model {
 
   /**
    * Resizes inputs (Python: `resize(inputs, dims)`): `inputs` are tensors of this model (by
-   * name), `dims` one shape for each; other inputs keep their shape. The given tensors take the
-   * new shapes (their data is replaced by zeros when the size changes).
+   * name), `dims` one shape for each; other inputs keep their shape. Only the dims the model
+   * declares dynamic (-1) may change: the 2.0.0 engine accepts other resizes that its graph cannot
+   * run, and crashed on the predict after such a failure. The given tensors take the new shapes
+   * (their data is replaced by zeros when the size changes).
    */
   resize(inputs: Tensor[], dims: number[][]): void {
     const m = this.#built();
@@ -183,9 +185,7 @@ export class Model {
       shapes[at] = checkShape(dims[i], `resize: dims[${i}]`);
     });
     native(() => m.resize(shapes));
-    inputs.forEach((t, i) => {
-      t.shape = dims[i] as number[];
-    });
+    inputs.forEach((t, i) => tensorResized(t, dims[i] as number[]));
   }
 
   /**

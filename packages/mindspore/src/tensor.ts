@@ -76,11 +76,17 @@ function gather(nd: NdArrayLike, shape: number[]): TensorData {
 
 // Internal access for the model layer, set up by Tensor's static block (kept out of the public type).
 let heldData: (t: Tensor) => TensorData | null;
+let resized: (t: Tensor, shape: number[]) => void;
 let modelTensor: (name: string, dtype: DataType, format: Format, shape: number[], template: number[], data: TensorData | null) => Tensor;
 
 /** Internal: the data a tensor holds (no copy), or null. */
 export function tensorData(t: Tensor): TensorData | null {
   return heldData(t);
+}
+
+/** Internal: the model was resized to `shape` (checked to fit the declared dims); data is zeroed when the size changes. */
+export function tensorResized(t: Tensor, shape: number[]): void {
+  resized(t, shape);
 }
 
 /** Internal: a tensor described by the engine (shape may hold -1 dims; `template` = declared dims). */
@@ -109,6 +115,10 @@ export class Tensor {
 
   static {
     heldData = (t) => t.#data;
+    resized = (t, shape) => {
+      if (t.#data === null || t.#data.length !== product(shape)) t.#data = zeros(t.#dtype, product(shape));
+      t.#shape = [...shape];
+    };
     modelTensor = (name, dtype, format, shape, template, data) => {
       const t = new Tensor(null, { dtype: DataType.UINT8 });
       t.#name = name;

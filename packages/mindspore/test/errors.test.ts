@@ -143,6 +143,20 @@ describe('wrong inputs', () => {
     works(m);
   });
 
+  it('explicit resize may change only dynamic dims (the engine crashed after running a shape its graph cannot take); nothing changes', () => {
+    const m = built();
+    const inputs = m.getInputs();
+    expect(codeOf(() => m.resize(inputs, [[1, 3, 28, 28]]))).toBe('LITE_INVALID_ARGUMENT');
+    expect(codeOf(() => m.resize(inputs, [[2, 1, 28]]))).toBe('LITE_INVALID_ARGUMENT');
+    expect(inputs[0]?.shape).toEqual([-1, 1, 28, 28]);
+    expect(m.getInputs()[0]?.shape).toEqual([-1, 1, 28, 28]);
+    const two = new Model();
+    two.buildFromFile(path(twoIo.file), ModelType.MINDIR, context());
+    expect(codeOf(() => two.resize(two.getInputs(), [[3, 3], [3, 3]]))).toBe('LITE_INVALID_ARGUMENT');
+    expect(two.getInputs().map((t) => t.shape)).toEqual([[2, 3], [2, 3]]);
+    works(m);
+  });
+
   it('a fixed-shape model refuses another batch in predict', () => {
     const m = new Model();
     m.buildFromFile(path(twoIo.file), ModelType.MINDIR, context());
