@@ -161,7 +161,7 @@ fn resize_is_limited_to_dynamic_dims_and_runtime_sizes() {
         vec![0, 1, 28, 28],
         vec![2, 1, 28],
     ] {
-        let e = m.resize(&[bad.clone()]).unwrap_err();
+        let e = m.resize(std::slice::from_ref(&bad)).unwrap_err();
         assert_eq!(e.code, ErrorCode::InvalidArgument, "{bad:?}: {e}");
     }
     // Nothing changed, and the model still runs.
