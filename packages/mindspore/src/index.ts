@@ -3,6 +3,7 @@
  * TypedArrays, Promises and TypeScript types, on the real MindSpore Lite runtime.
  *
  * @packageDocumentation
+ * @module @lite/mindspore
  */
 export { Context, type AscendOptions, type ConfigDict, type CpuOptions, type GpuOptions, type ParallelOptions, type Target } from './context.js';
 export { dtypeName, type TensorData } from './dtype.js';
