@@ -1,5 +1,5 @@
-import { LiteBackend, LiteDeviceType, type LiteLogLevel } from './enums.js';
-import { LiteError, invalid, isEnumValue, native } from './errors.js';
+import { LiteBackend, LiteDeviceType, LiteLogLevel } from './enums.js';
+import { LiteError, invalid, isEnumValue, native, show } from './errors.js';
 import { lib } from './native.js';
 
 /** Version of the loaded MegEngine Lite runtime, "major.minor.patch" (loads the runtime). */
@@ -8,8 +8,12 @@ export function getVersion(): string {
   return native(() => b.version());
 }
 
-/** Sets the engine's log level. */
+/**
+ * Sets the log level: the engine's `DEBUG`..`ERROR`, or `OFF` (nothing is printed). Failures you
+ * receive as a `LiteError` are not echoed to stderr below `DEBUG` (see the README, "Logs").
+ */
 export function setLogLevel(level: LiteLogLevel): void {
+  if (!isEnumValue(LiteLogLevel, level)) invalid(`setLogLevel: level must be a LiteLogLevel (0..4), got ${show(level)}`);
   const b = lib();
   native(() => b.setLogLevel(level));
 }

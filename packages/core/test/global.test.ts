@@ -48,10 +48,16 @@ describe('test_global.py ports', () => {
     expect(() => LiteGlobal.tryCoalesceAllFreeMemory()).not.toThrow();
   });
 
-  it('log level round trip', () => {
+  it('log level round trip, OFF included; anything else is refused', () => {
     const before = getLogLevel();
     setLogLevel(LiteLogLevel.ERROR);
     expect(getLogLevel()).toBe(LiteLogLevel.ERROR);
+    setLogLevel(LiteLogLevel.OFF);
+    expect(getLogLevel()).toBe(LiteLogLevel.OFF);
+    for (const bad of [5, -1, 1.5, '3', null]) {
+      expect(() => setLogLevel(bad as unknown as LiteLogLevel)).toThrow(expect.objectContaining({ code: 'LITE_INVALID_ARGUMENT' }));
+    }
+    expect(getLogLevel()).toBe(LiteLogLevel.OFF);
     setLogLevel(before);
   });
 });
