@@ -18,6 +18,35 @@ export function setLogLevel(level: LiteLogLevel): void {
   native(() => b.setLogLevel(level));
 }
 
+/** Receives the engine's log lines: see {@link setLogHandler}. */
+export type LogHandler = (level: LiteLogLevel, line: string) => void;
+
+/**
+ * Beyond megenginelite: routes the engine's log lines (those {@link setLogLevel} lets through)
+ * to `handler` instead of stderr; `null` sends them to stderr again. The handler runs on the
+ * JS thread, after the line was logged (never inside an engine call); a throw from it is
+ * ignored. Linux x86-64 only: elsewhere the engine keeps writing to stderr.
+ *
+ * @example
+ * setLogLevel(LiteLogLevel.DEBUG);
+ * setLogHandler((level, line) => logger.debug({ level: LiteLogLevel[level] }, line));
+ */
+export function setLogHandler(handler: LogHandler | null): void {
+  if (handler !== null && typeof handler !== 'function') invalid(`setLogHandler expects a function or null, got ${show(handler)}`);
+  const b = lib();
+  const wrapped =
+    handler === null
+      ? null
+      : (level: number, line: string): void => {
+          try {
+            handler(level as LiteLogLevel, line);
+          } catch {
+            // A log handler must not take the process down; the line is lost.
+          }
+        };
+  native(() => b.setLogHandler(wrapped));
+}
+
 /** The engine's log level. */
 export function getLogLevel(): LiteLogLevel {
   const b = lib();

@@ -10,7 +10,7 @@ export { LiteLayout, MAX_NDIM } from './layout.js';
 export { LiteTensor, registerDataConverter, type BinaryLike, type DataConverter, type LiteTensorOptions, type NdArrayLike, type SetDataOptions } from './tensor.js';
 export { LiteConfig, LiteExtraConfig, LiteIO, LiteNetworkIO, LiteOptions, type LiteIOArgs } from './config.js';
 export { LiteNetwork, getModelIoInfo, readModel, type Feed, type IoCallback, type ModelSource } from './network.js';
-export { LiteGlobal, getLogLevel, getVersion, setLogLevel } from './global.js';
+export { LiteGlobal, getLogLevel, getVersion, setLogHandler, setLogLevel, type LogHandler } from './global.js';
 
 import { getVersion } from './global.js';
 
