@@ -1,6 +1,7 @@
 //! Module-level functions: runtime loading, version, log level, global settings.
 
 use crate::error::{invalid, IntoJs, Result};
+use napi::bindgen_prelude::FnArgs;
 use napi_derive::napi;
 use std::path::PathBuf;
 
@@ -38,6 +39,27 @@ pub fn set_log_level(level: i32) -> Result<()> {
     };
     lite::set_log_level(engine).js()?;
     crate::engine_log::set_level(level);
+    Ok(())
+}
+
+/// Routes the engine's log lines that the level lets through to `handler(level, line)`
+/// (called asynchronously on the JS thread) instead of stderr; `null` restores stderr. Linux
+/// x86-64 only (elsewhere the runtime keeps writing to stderr).
+#[napi(ts_args_type = "handler: ((level: number, line: string) => void) | null")]
+pub fn set_log_handler(
+    handler: Option<napi::bindgen_prelude::Function<FnArgs<(i32, String)>, ()>>,
+) -> Result<()> {
+    let tsfn = match handler {
+        None => None,
+        Some(f) => Some(
+            f.build_threadsafe_function::<(i32, String)>()
+                .callee_handled::<false>()
+                .weak::<true>()
+                .build_callback(|ctx| Ok(FnArgs::from(ctx.value)))
+                .map_err(crate::error::from_napi)?,
+        ),
+    };
+    crate::engine_log::set_handler(tsfn);
     Ok(())
 }
 

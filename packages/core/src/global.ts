@@ -1,5 +1,5 @@
-import { LiteBackend, LiteDeviceType, type LiteLogLevel } from './enums.js';
-import { LiteError, invalid, isEnumValue, native } from './errors.js';
+import { LiteBackend, LiteDeviceType, LiteLogLevel } from './enums.js';
+import { LiteError, invalid, isEnumValue, native, show } from './errors.js';
 import { lib } from './native.js';
 
 /** Version of the loaded MegEngine Lite runtime, "major.minor.patch" (loads the runtime). */
@@ -8,10 +8,43 @@ export function getVersion(): string {
   return native(() => b.version());
 }
 
-/** Sets the engine's log level. */
+/**
+ * Sets the log level: the engine's `DEBUG`..`ERROR`, or `OFF` (nothing is printed). Failures you
+ * receive as a `LiteError` are not echoed to stderr below `DEBUG` (see the README, "Logs").
+ */
 export function setLogLevel(level: LiteLogLevel): void {
+  if (!isEnumValue(LiteLogLevel, level)) invalid(`setLogLevel: level must be a LiteLogLevel (0..4), got ${show(level)}`);
   const b = lib();
   native(() => b.setLogLevel(level));
+}
+
+/** Receives the engine's log lines: see {@link setLogHandler}. */
+export type LogHandler = (level: LiteLogLevel, line: string) => void;
+
+/**
+ * Beyond megenginelite: routes the engine's log lines (those {@link setLogLevel} lets through)
+ * to `handler` instead of stderr; `null` sends them to stderr again. The handler runs on the
+ * JS thread, after the line was logged (never inside an engine call); a throw from it is
+ * ignored. Linux x86-64 only: elsewhere the engine keeps writing to stderr.
+ *
+ * @example
+ * setLogLevel(LiteLogLevel.DEBUG);
+ * setLogHandler((level, line) => logger.debug({ level: LiteLogLevel[level] }, line));
+ */
+export function setLogHandler(handler: LogHandler | null): void {
+  if (handler !== null && typeof handler !== 'function') invalid(`setLogHandler expects a function or null, got ${show(handler)}`);
+  const b = lib();
+  const wrapped =
+    handler === null
+      ? null
+      : (level: number, line: string): void => {
+          try {
+            handler(level as LiteLogLevel, line);
+          } catch {
+            // A log handler must not take the process down; the line is lost.
+          }
+        };
+  native(() => b.setLogHandler(wrapped));
 }
 
 /** The engine's log level. */

@@ -13,7 +13,7 @@ export { LiteConfig, LiteExtraConfig, LiteIO, LiteNetworkIO, LiteOptions, type L
 export { LiteNetwork, getModelIoInfo, readModel, type IoCallback, type ModelSource, type PredictOutputs } from './network.js';
 export type { Feed, ShapedFeed } from './feeds.js';
 export { LiteNetworkPool, type LiteNetworkPoolOptions, type PoolPredictOptions } from './pool.js';
-export { LiteGlobal, getLogLevel, getVersion, setLogLevel } from './global.js';
+export { LiteGlobal, getLogLevel, getVersion, setLogHandler, setLogLevel, type LogHandler } from './global.js';
 
 import { getVersion } from './global.js';
 

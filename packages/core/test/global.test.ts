@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { fixture, manifest, maxAbsDiff, readNpy } from '@lite/testing';
-import { LiteAlgoSelectStrategy, LiteBackend, LiteDeviceType, LiteError, LiteGlobal, LiteLogLevel, LiteNetwork, getLogLevel, setLogLevel } from '../src/index.js';
+import { LiteAlgoSelectStrategy, LiteBackend, LiteDeviceType, LiteError, LiteGlobal, LiteLogLevel, LiteNetwork, getLogLevel, setLogHandler, setLogLevel } from '../src/index.js';
 
 const m = manifest().models.shufflenet!;
 const modelPath = fixture(m.file);
@@ -48,11 +48,25 @@ describe('test_global.py ports', () => {
     expect(() => LiteGlobal.tryCoalesceAllFreeMemory()).not.toThrow();
   });
 
-  it('log level round trip', () => {
+  it('log level round trip, OFF included; anything else is refused', () => {
     const before = getLogLevel();
     setLogLevel(LiteLogLevel.ERROR);
     expect(getLogLevel()).toBe(LiteLogLevel.ERROR);
+    setLogLevel(LiteLogLevel.OFF);
+    expect(getLogLevel()).toBe(LiteLogLevel.OFF);
+    for (const bad of [5, -1, 1.5, '3', null]) {
+      expect(() => setLogLevel(bad as unknown as LiteLogLevel)).toThrow(expect.objectContaining({ code: 'LITE_INVALID_ARGUMENT' }));
+    }
+    expect(getLogLevel()).toBe(LiteLogLevel.OFF);
     setLogLevel(before);
+  });
+
+  it('setLogHandler takes a function or null only', () => {
+    for (const bad of [42, 'log', {}, undefined]) {
+      expect(() => setLogHandler(bad as unknown as null)).toThrow(expect.objectContaining({ code: 'LITE_INVALID_ARGUMENT' }));
+    }
+    setLogHandler(() => undefined);
+    setLogHandler(null);
   });
 });
 

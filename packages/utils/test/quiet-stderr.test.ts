@@ -104,6 +104,24 @@ console.log(JSON.stringify(outcome(() => new core.LiteNetwork().load(new Uint8Ar
     expect(r.stderr).toMatch(/LITE\[ERR\] .*Lite exception: Error: invalid model format/);
   });
 
+  it('setLogHandler routes the engine lines (formatted) to JS instead of stderr; null restores stderr', () => {
+    const r = run(`core.setLogLevel(core.LiteLogLevel.DEBUG);
+const lines = [];
+core.setLogHandler((level, line) => lines.push([level, line]));
+outcome(() => new core.LiteNetwork().load(new Uint8Array(1000)));
+await new Promise((res) => setTimeout(res, 100));
+core.setLogHandler(null);
+process.stderr.write('--after--\\n');
+outcome(() => new core.LiteNetwork().load(new Uint8Array(999)));
+console.log(JSON.stringify(lines));`);
+    expect(r.status).toBe(0);
+    const lines = JSON.parse(r.stdout.trim()) as [number, string][];
+    expect(lines).toContainEqual([3, 'Lite exception: Error: invalid model format.']);
+    const [before, after] = r.stderr.split('--after--\n');
+    expect(before).not.toContain('LITE[ERR]');
+    expect(after).toMatch(/LITE\[ERR\] .*Lite exception: Error: invalid model format/);
+  });
+
   it('LiteLogLevel.OFF: set, read back, and silent even at DEBUG-worthy failures', () => {
     const r = run(`core.setLogLevel(core.LiteLogLevel.OFF);
 console.log(JSON.stringify({ level: core.getLogLevel(), ...outcome(() => new core.LiteNetwork().load(new Uint8Array(1000))) }));`);
