@@ -7,6 +7,9 @@ started=$(date +%s)
 
 bash tools/setup.sh --no-demo
 
+printf '\n==> megenginelite reference outputs on this machine (Python 3.10 venv, cached per CPU)\n'
+node tools/models/lite-refs.mjs
+
 printf '\n==> lint (clippy -D warnings, rustfmt, tsc)\n'
 pnpm run lint
 

@@ -9,7 +9,9 @@ export * from './dtype.js';
 export { LiteLayout, MAX_NDIM } from './layout.js';
 export { LiteTensor, registerDataConverter, type BinaryLike, type DataConverter, type LiteTensorOptions, type SetDataOptions } from './tensor.js';
 export { LiteConfig, LiteIO, LiteNetworkIO, LiteOptions, type LiteIOArgs } from './config.js';
-export { LiteNetwork, getModelIoInfo, readModel, type Feed, type IoCallback, type ModelSource } from './network.js';
+export { LiteNetwork, getModelIoInfo, readModel, type IoCallback, type ModelSource, type PredictOutputs } from './network.js';
+export type { Feed, NdArrayLike, ShapedFeed } from './feeds.js';
+export { LiteNetworkPool, type LiteNetworkPoolOptions, type PoolPredictOptions } from './pool.js';
 export { LiteGlobal, getLogLevel, getVersion, setLogLevel, liveObjects as _liveObjects } from './global.js';
 
 import { getVersion } from './global.js';

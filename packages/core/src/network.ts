@@ -3,9 +3,11 @@ import type { NativeNetwork, PendingCallback } from '@lite/binding';
 import { LiteConfig, LiteIO, LiteNetworkIO } from './config.js';
 import { LiteAlgoSelectStrategy, LiteDeviceType, LiteTensorPhase } from './enums.js';
 import { LiteError, invalid, isEnumValue, native, nativeAsync, show } from './errors.js';
+import { type Feed, type PreparedInput, prepareFeeds } from './feeds.js';
+import { LiteLayout } from './layout.js';
 import { lib } from './native.js';
 import { PACKED_MODEL_TAG, isPackedModel, readPackedModel } from './packed.js';
-import { type BinaryLike, LiteTensor } from './tensor.js';
+import { BUSY_OWNER, LiteTensor } from './tensor.js';
 
 /** A model to load: a file path, or the model's bytes. */
 export type ModelSource = string | Uint8Array | ArrayBuffer;
@@ -13,8 +15,12 @@ export type ModelSource = string | Uint8Array | ArrayBuffer;
 /** The start/finish callback: IO description → a copy of its tensor, taken during the callback. */
 export type IoCallback = (ios: Map<LiteIO, LiteTensor>) => void;
 
-/** What `predict` accepts per input: data for `setDataByCopy`, or a tensor to copy from. */
-export type Feed = BinaryLike | readonly number[] | LiteTensor | object;
+/** `predict`'s result: a tensor per output name (copies owned by the caller). */
+export type PredictOutputs<Out extends string = string> = Record<Out, LiteTensor>;
+
+function busyError(): LiteError {
+  return new LiteError('LITE_BUSY', 'the network has an asynchronous call (predict, forwardAsync or loadAsync) queued or running; await it first');
+}
 
 function modelBytes(model: Uint8Array | ArrayBuffer): Uint8Array {
   const bytes = model instanceof ArrayBuffer ? new Uint8Array(model) : model;
@@ -81,7 +87,14 @@ export class LiteNetwork implements Disposable {
   #io: LiteNetworkIO;
   #loaded = false;
   #queue: Promise<unknown> = Promise.resolve();
+  // Async calls queued or running. While > 0, sync calls throw LITE_BUSY (except inside #job).
   #pending = 0;
+  // True while a queued job's synchronous part runs (it may use the network).
+  #inJob = false;
+  // Input/output names and the model's declared input layouts, read once per load.
+  #inputNames: string[] = [];
+  #outputNames: string[] = [];
+  #declared = new Map<string, LiteLayout>();
   // IO tensor wrappers by phase/name, so memory shared into an input stays reachable as long as
   // the network is.
   #ioTensors = new Map<string, LiteTensor>();
@@ -114,12 +127,26 @@ export class LiteNetwork implements Disposable {
     this.#native = native(() => new b.NativeNetwork(cfg, nio));
   }
 
-  /** @internal */
+  /** @internal the native network for a synchronous call: throws `LITE_BUSY` while an async call is queued or running. */
   get native(): NativeNetwork {
     if (!this.#native) throw new LiteError('LITE_DISPOSED', 'the LiteNetwork was disposed');
+    if (this.#pending > 0 && !this.#inJob) throw busyError();
     return this.#native;
   }
 
+  /** @internal whether a tensor owned by this network must refuse synchronous calls now. */
+  [BUSY_OWNER](): boolean {
+    return this.#pending > 0 && !this.#inJob;
+  }
+
+  // After every (re)load: the engine replaced its IO tensors; read names and declared layouts.
+  #afterLoad(n: NativeNetwork): void {
+    this.#ioTensors.clear();
+    this.#inputNames = native(() => n.inputNames());
+    this.#outputNames = native(() => n.outputNames());
+    this.#declared = new Map(this.#inputNames.map((name) => [name, LiteLayout.fromNative(native(() => n.getIoTensor(name, LiteTensorPhase.LITE_INPUT)).layout())]));
+    this.#loaded = true;
+  }
   /** The configuration the network was created with. */
   get config(): LiteConfig {
     return this.#config;
@@ -145,12 +172,13 @@ export class LiteNetwork implements Disposable {
     const n = this.native;
     // The engine replaces its IO tensors on every load; tensors from before become disposed.
     this.#ioTensors.clear();
+    this.#loaded = false;
     if (typeof model === 'string') native(() => n.loadPath(model));
     else {
       const bytes = modelBytes(model);
       native(() => n.loadBytes(bytes));
     }
-    this.#loaded = true;
+    this.#afterLoad(n);
   }
 
   /** Loads a model off the JS thread (libuv pool). */
@@ -161,11 +189,12 @@ export class LiteNetwork implements Disposable {
       return Promise.reject(e);
     }
     return this.#enqueue(async () => {
-      const n = this.native;
+      const n = this.#live();
       this.#ioTensors.clear();
+      this.#loaded = false;
       if (typeof model === 'string') await nativeAsync(n.loadPathAsync(model));
       else await nativeAsync(n.loadBytesAsync(modelBytes(model)));
-      this.#loaded = true;
+      this.#job(() => this.#afterLoad(n));
     });
   }
 
@@ -302,8 +331,25 @@ export class LiteNetwork implements Disposable {
 
   async #forwardAsyncNow(): Promise<void> {
     this.#takeCallbackError();
-    await nativeAsync(this.native.forwardAsync());
+    await nativeAsync(this.#live().forwardAsync());
     this.#throwCallbackError();
+  }
+
+  // The native network inside a queued job (no busy check: the job is the one making the network busy).
+  #live(): NativeNetwork {
+    if (!this.#native) throw new LiteError('LITE_DISPOSED', 'the LiteNetwork was disposed');
+    return this.#native;
+  }
+
+  // Runs the synchronous part of a queued job, during which the network's own methods work.
+  #job<T>(fn: () => T): T {
+    const was = this.#inJob;
+    this.#inJob = true;
+    try {
+      return fn();
+    } finally {
+      this.#inJob = was;
+    }
   }
 
   #enqueue<T>(job: () => Promise<T>): Promise<T> {
@@ -319,34 +365,84 @@ export class LiteNetwork implements Disposable {
   }
 
   /**
-   * Beyond megenginelite: sets named inputs, runs off the JS thread and returns the outputs by name.
-   * Feeds may be TypedArrays/Buffers (copied), number arrays, LiteTensors (copied) or ndarrays
-   * (with `@lite/ndarray`). Returned tensors are copies of the outputs, taken before the next queued
-   * run starts, so overlapping `predict` calls each get their own results.
+   * Beyond megenginelite: sets the named inputs, runs off the JS thread and resolves with a copy
+   * of every output, by name. Guarantees:
+   *
+   * - Every model input must be given; missing or unknown names reject with
+   *   `LITE_INVALID_ARGUMENT` naming them (nothing is queued).
+   * - The feeds are checked and copied synchronously, inside this call: the caller may change or
+   *   reuse its buffers as soon as `predict` returns its promise.
+   * - A TypedArray (of the input's dtype, or raw bytes) or a number array must hold exactly the
+   *   model's declared input layout. A feed that carries a shape (`{ data, shape }`, a
+   *   {@link LiteTensor}, an ndarray) sets the input's shape for this call only.
+   * - Outputs are copies that belong to the caller; overlapping calls each get their own.
+   * - Calls are queued and run one at a time. While one is queued or running, synchronous calls
+   *   on the network and its IO tensors throw `LITE_BUSY` (in the same tick too).
+   *
+   * Name the outputs for typed access under `noUncheckedIndexedAccess`:
+   *
+   * @example
+   * const { prob } = await net.predict<'prob'>({ data: new Float32Array(3 * 224 * 224) });
+   * prob.toFloat32Array();
    */
-  predict(feeds: Record<string, Feed>): Promise<Record<string, LiteTensor>> {
+  predict<Out extends string = string>(feeds: Readonly<Record<string, Feed>>): Promise<PredictOutputs<Out>> {
+    let inputs: PreparedInput[];
+    try {
+      inputs = this.prepareFeeds(feeds, 'predict');
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    return this.predictPrepared<Out>(inputs);
+  }
+
+  /** @internal checks and copies feeds against this network's declared inputs (see {@link predict}). */
+  prepareFeeds(feeds: unknown, what: string): PreparedInput[] {
+    if (!this.#native) throw new LiteError('LITE_DISPOSED', 'the LiteNetwork was disposed');
+    this.#checkLoaded(what);
+    return prepareFeeds(feeds, this.#declared, what);
+  }
+
+  /** @internal the declared input layouts of the loaded model. */
+  get declaredInputs(): ReadonlyMap<string, LiteLayout> {
+    return this.#declared;
+  }
+
+  /** @internal queues a run on inputs from {@link prepareFeeds}. */
+  predictPrepared<Out extends string = string>(inputs: readonly PreparedInput[]): Promise<PredictOutputs<Out>> {
     return this.#enqueue(async () => {
-      this.#checkLoaded('predict');
-      if (feeds === null || typeof feeds !== 'object') invalid('predict expects an object of input name → data');
-      const inputs = this.getAllInputName();
-      for (const name of Object.keys(feeds)) {
-        if (!inputs.includes(name)) invalid(`predict: unknown input "${name}" (inputs: ${inputs.join(', ')})`);
+      this.#job(() => {
+        for (const input of inputs) {
+          const t = this.getIoTensor(input.name, LiteTensorPhase.LITE_INPUT).native;
+          // The copy taken by prepareFeeds is private to this call: the tensor uses it in place.
+          if (t.deviceType() === LiteDeviceType.LITE_CPU) native(() => t.shareBytes(input.bytes, input.layout.toNative()));
+          else {
+            native(() => t.setLayout(input.layout.toNative()));
+            native(() => t.writeBytes(input.bytes));
+          }
+        }
+      });
+      try {
+        await this.#forwardAsyncNow();
+      } catch (e) {
+        throw withFeedShapes(e, inputs, this.#declared);
       }
-      for (const [name, data] of Object.entries(feeds)) {
-        const t = this.getIoTensor(name, LiteTensorPhase.LITE_INPUT);
-        if (data instanceof LiteTensor) t.copyFrom(data);
-        else t.setDataByCopy(data as BinaryLike);
-      }
-      await this.#forwardAsyncNow();
-      const out: Record<string, LiteTensor> = {};
-      for (const name of this.getAllOutputName()) {
-        // A copy, taken inside the queue: the next queued run may start before the caller reads.
-        const t = this.getIoTensor(name, LiteTensorPhase.LITE_OUTPUT);
-        const copy = new LiteTensor(t.layout);
-        copy.copyFrom(t);
-        out[name] = copy;
-      }
-      return out;
+      return this.#job(() => {
+        const out = {} as Record<string, LiteTensor>;
+        for (const name of this.#outputNames) {
+          const t = this.getIoTensor(name, LiteTensorPhase.LITE_OUTPUT);
+          const copy = new LiteTensor(t.layout);
+          copy.copyFrom(t);
+          out[name] = copy;
+        }
+        // A shape given with a feed holds for this call only: the input returns to the declared layout.
+        for (const input of inputs) {
+          const declared = this.#declared.get(input.name);
+          if (!input.shaped || !declared || sameShape(declared, input.layout)) continue;
+          const t = this.getIoTensor(input.name, LiteTensorPhase.LITE_INPUT).native;
+          native(() => t.setLayout(declared.toNative()));
+        }
+        return out as PredictOutputs<Out>;
+      });
     });
   }
 
@@ -354,15 +450,16 @@ export class LiteNetwork implements Disposable {
   getIoTensor(name: string, phase: LiteTensorPhase = LiteTensorPhase.LITE_IO): LiteTensor {
     if (typeof name !== 'string') invalid(`tensor name must be a string, got ${typeof name}`);
     if (!isEnumValue(LiteTensorPhase, phase)) invalid(`phase ${show(phase)} is not a LiteTensorPhase`);
-    this.#checkLoaded('getIoTensor');
     const n = this.native;
-    const names = phase === LiteTensorPhase.LITE_OUTPUT ? this.getAllOutputName() : phase === LiteTensorPhase.LITE_INPUT ? this.getAllInputName() : [...this.getAllInputName(), ...this.getAllOutputName()];
-    if (!names.includes(name)) {
-      invalid(`no ${phase === LiteTensorPhase.LITE_IO ? 'input or output' : LiteTensorPhase[phase] === 'LITE_INPUT' ? 'input' : 'output'} named "${name}" (have: ${names.join(', ')})`);
-    }
-    const key = `${this.getAllInputName().includes(name) && phase !== LiteTensorPhase.LITE_OUTPUT ? 'in' : 'out'}:${name}`;
+    this.#checkLoaded('getIoTensor');
+    const isInput = phase !== LiteTensorPhase.LITE_OUTPUT && this.#inputNames.includes(name);
+    const key = `${isInput ? 'in' : 'out'}:${name}`;
     const cached = this.#ioTensors.get(key);
     if (cached && !cached.disposed) return cached;
+    if (!isInput && (phase === LiteTensorPhase.LITE_INPUT || !this.#outputNames.includes(name))) {
+      const names = phase === LiteTensorPhase.LITE_OUTPUT ? this.#outputNames : phase === LiteTensorPhase.LITE_INPUT ? this.#inputNames : [...this.#inputNames, ...this.#outputNames];
+      invalid(`no ${phase === LiteTensorPhase.LITE_IO ? 'input or output' : phase === LiteTensorPhase.LITE_INPUT ? 'input' : 'output'} named "${name}" (have: ${names.join(', ')})`);
+    }
     const t = new LiteTensor({ native: native(() => n.getIoTensor(name, phase)), owner: this });
     this.#ioTensors.set(key, t);
     return t;
@@ -394,16 +491,16 @@ export class LiteNetwork implements Disposable {
 
   /** All input names. */
   getAllInputName(): string[] {
+    void this.native;
     this.#checkLoaded('getAllInputName');
-    const n = this.native;
-    return native(() => n.inputNames());
+    return [...this.#inputNames];
   }
 
   /** All output names. */
   getAllOutputName(): string[] {
+    void this.native;
     this.#checkLoaded('getAllOutputName');
-    const n = this.native;
-    return native(() => n.outputNames());
+    return [...this.#outputNames];
   }
 
   #beforeLoad(what: string): void {
@@ -484,7 +581,7 @@ export class LiteNetwork implements Disposable {
     const s = src.native;
     this.#ioTensors.clear();
     native(() => n.shareWeightsWith(s));
-    this.#loaded = true;
+    this.#afterLoad(n);
   }
 
   /** Shares runtime memory with `src` (Python: `share_runtime_memroy`; before load). */
@@ -605,4 +702,17 @@ export function getModelIoInfo(model: ModelSource, config?: LiteConfig): LiteNet
 /** Reads a model file into memory (helper for `load(bytes)`). */
 export function readModel(path: string): Uint8Array {
   return readFileSync(path);
+}
+
+function sameShape(a: LiteLayout, b: LiteLayout): boolean {
+  return a.shapes.length === b.shapes.length && a.shapes.every((d, i) => d === b.shapes[i]);
+}
+
+// An engine failure after a feed changed an input's shape: say which shapes were given.
+function withFeedShapes(err: unknown, inputs: readonly PreparedInput[], declared: ReadonlyMap<string, LiteLayout>): unknown {
+  if (!(err instanceof LiteError) || err.code !== 'LITE_ERROR') return err;
+  const shaped = inputs.filter((i) => { const d = declared.get(i.name); return i.shaped && d !== undefined && !sameShape(d, i.layout); });
+  if (shaped.length === 0) return err;
+  const what = shaped.map((i) => `"${i.name}" was given [${i.layout.shapes.join(', ')}], the model declares [${declared.get(i.name)?.shapes.join(', ')}]`).join('; ');
+  return new LiteError(err.code, `${err.message} (input ${what})`, { cause: err });
 }

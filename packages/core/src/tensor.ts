@@ -26,6 +26,25 @@ export function registerDataConverter(converter: DataConverter): void {
   if (!converters.includes(converter)) converters.push(converter);
 }
 
+/**
+ * @internal A tensor's owner (its network) may implement this method: while it returns true, the
+ * tensor's synchronous calls throw `LITE_BUSY` (an async call on the network is queued or running).
+ */
+export const BUSY_OWNER: unique symbol = Symbol('lite.busyOwner');
+
+interface Owner {
+  [BUSY_OWNER]?(): boolean;
+}
+
+/** @internal what the registered converters make of `data` (`undefined`: none recognised it). */
+export function convertData(data: unknown): { data: BinaryLike; layout: LiteLayout } | undefined {
+  for (const c of converters) {
+    const r = c(data);
+    if (r !== undefined) return r;
+  }
+  return undefined;
+}
+
 /** Options of {@link LiteTensor.setDataByCopy} and {@link LiteTensor.setDataByShare}. */
 export interface SetDataOptions {
   /** Relayout the tensor to this layout (or shape, keeping the dtype) before taking the data. */
@@ -176,6 +195,9 @@ export class LiteTensor implements Disposable {
   /** @internal the live native tensor; throws `LITE_DISPOSED` after dispose. */
   get native(): NativeTensor {
     if (!this.#native) throw new LiteError('LITE_DISPOSED', 'the LiteTensor was disposed');
+    if ((this.#owner as Owner | undefined)?.[BUSY_OWNER]?.()) {
+      throw new LiteError('LITE_BUSY', 'the network owning this tensor has an asynchronous call queued or running; await it first');
+    }
     return this.#native;
   }
 
@@ -386,7 +408,7 @@ export class LiteTensor implements Disposable {
     if (data instanceof ArrayBuffer || ArrayBuffer.isView(data)) {
       source = data;
     } else {
-      const converted = converters.map((c) => c(data)).find((r) => r !== undefined);
+      const converted = convertData(data);
       if (!converted) {
         return invalid(`${what} expects a number array, a TypedArray, Buffer, ArrayBuffer, DataView or an ndarray (with @lite/ndarray), got ${show(data)}`);
       }

@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { fixture, manifest, maxAbsDiff, readNpy } from '@lite/testing';
+import { fixture, manifest, maxAbsDiff, readNpy, liteReference } from '@lite/testing';
 import { LiteNetwork, LiteTensorPhase, version } from '../src/index.js';
 
 describe('end to end through @lite/core', () => {
@@ -19,7 +19,7 @@ describe('end to end through @lite/core', () => {
     net.wait();
     const out = net.getIoTensor('prob', LiteTensorPhase.LITE_OUTPUT).toTypedArray() as Float32Array;
     const reference = readNpy(fixture(m.outputs[0]!.reference_npy!)).data as Float32Array;
-    const lite = readNpy(fixture(m.outputs[0]!.lite_npy!)).data as Float32Array;
+    const lite = readNpy(liteReference(m.outputs[0]!.lite_npy!)).data as Float32Array;
     // Same runtime, same options, same input as Python megenginelite: bit-identical.
     expect(maxAbsDiff(out, lite)).toBe(0);
     // megengine's own (imperative) reference differs by float rounding only.
@@ -33,7 +33,7 @@ describe('end to end through @lite/core', () => {
     await net.loadAsync(readFileSync(fixture(m.file)));
     const input = readNpy(fixture(m.inputs[0]!.npy!));
     const { prob } = await net.predict({ data: input.data as Float32Array });
-    const lite = readNpy(fixture(m.outputs[0]!.lite_npy!)).data as Float32Array;
+    const lite = readNpy(liteReference(m.outputs[0]!.lite_npy!)).data as Float32Array;
     expect(maxAbsDiff(prob!.toTypedArray() as Float32Array, lite)).toBe(0);
   });
 

@@ -3,7 +3,7 @@
 // runtime, same default options, same inputs, so we require bit-identity (tolerance 0).
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { fixture, manifest, readNpy, type FixtureIO } from '@lite/testing';
+import { fixture, manifest, readNpy, type FixtureIO, liteReference } from '@lite/testing';
 import { LiteConfig, LiteNetwork, LiteTensorPhase } from '../src/index.js';
 
 interface Case {
@@ -42,7 +42,7 @@ describe('outputs equal recorded megenginelite outputs, bit for bit', () => {
             await net.forwardAsync();
           }
           for (const io of c.outputs) {
-            const want = readNpy(fixture(io.lite_npy!));
+            const want = readNpy(liteReference(io.lite_npy!));
             const t = net.getIoTensor(io.name, LiteTensorPhase.LITE_OUTPUT);
             expect(t.layout.shapes).toEqual(want.shape);
             const got = bytesOf(t.toTypedArray());

@@ -4,13 +4,13 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { fixture, manifest, maxAbsDiff, readNpy } from '@lite/testing';
+import { fixture, manifest, maxAbsDiff, readNpy, liteReference } from '@lite/testing';
 import { LiteError, LiteNetwork, LiteTensorPhase, getModelIoInfo } from '../src/index.js';
 
 const m = manifest().models.shufflenet!;
 const modelPath = fixture(m.file);
 const input = readNpy(fixture(m.inputs[0]!.npy!)).data as Float32Array;
-const lite = readNpy(fixture(m.outputs[0]!.lite_npy!)).data as Float32Array;
+const lite = readNpy(liteReference(m.outputs[0]!.lite_npy!)).data as Float32Array;
 const dir = mkdtempSync(join(tmpdir(), 'lite-bad-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 

@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { fixture, manifest, maxAbsDiff, readNpy } from '@lite/testing';
+import { fixture, manifest, maxAbsDiff, readNpy, liteReference } from '@lite/testing';
 import {
   LiteAlgoSelectStrategy,
   LiteConfig,
@@ -31,7 +31,7 @@ const m = manifest().models.shufflenet!;
 const modelPath = fixture(m.file);
 const inputData = readNpy(fixture(m.inputs[0]!.npy!)).data as Float32Array;
 const correctData = readNpy(fixture(m.outputs[0]!.reference_npy!)).data as Float32Array;
-const liteData = readNpy(fixture(m.outputs[0]!.lite_npy!)).data as Float32Array;
+const liteData = readNpy(liteReference(m.outputs[0]!.lite_npy!)).data as Float32Array;
 const work = mkdtempSync(join(tmpdir(), 'lite-net-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 

@@ -1,7 +1,9 @@
 // Helpers for the tests that run the real runtime: fixture bytes, the reference output, one
 // ShuffleNet inference.
 import { readFileSync } from 'node:fs';
+import { isAbsolute } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { liteRefsDir } from '../../../tools/models/machine-key.mjs';
 
 import { LiteConfig, LiteNetwork, type ModelSource } from '@lite/core';
 
@@ -18,9 +20,9 @@ interface Manifest {
 
 export const manifest = JSON.parse(readFileSync(`${FIXTURES}manifest.json`, 'utf8')) as Manifest;
 
-/** float32 data of a little-endian `<f4` .npy file (format 1.x/2.x). */
+/** float32 data of a little-endian `<f4` .npy file (format 1.x/2.x): a fixture name or an absolute path. */
 export function readNpyF32(file: string): Float32Array {
-  const buf = readFileSync(`${FIXTURES}${file}`);
+  const buf = readFileSync(isAbsolute(file) ? file : `${FIXTURES}${file}`);
   const major = buf[6];
   const headerLen = major === 1 ? buf.readUInt16LE(8) : buf.readUInt32LE(8);
   const start = (major === 1 ? 10 : 12) + headerLen;
@@ -35,10 +37,13 @@ const shuffle = manifest.models.shufflenet!;
 export const PLAIN_MODEL = new Uint8Array(readFileSync(`${FIXTURES}${shuffle.file}`));
 export const AES_FIXTURE = new Uint8Array(readFileSync(`${FIXTURES}${manifest.models.shufflenet_aes!.file}`));
 export const INPUT = readNpyF32(shuffle.inputs[0]!.npy!);
-/** What megenginelite itself computed for the plain model (lite_npy). */
-export const REFERENCE = readNpyF32(shuffle.outputs[0]!.lite_npy!);
+// megenginelite's outputs on this machine (kernels, hence last bits, depend on the CPU; made by
+// tools/models/lite-refs.mjs, which tools/test.sh runs).
+const liteRef = (name: string): string => `${liteRefsDir()}/${name}`;
+/** What megenginelite itself computed for the plain model (lite_npy), on this machine. */
+export const REFERENCE = readNpyF32(liteRef(shuffle.outputs[0]!.lite_npy!));
 /** The same for the AES fixture (it decrypts to the same model). */
-export const AES_REFERENCE = readNpyF32(manifest.models.shufflenet_aes!.outputs[0]!.lite_npy!);
+export const AES_REFERENCE = readNpyF32(liteRef(manifest.models.shufflenet_aes!.outputs[0]!.lite_npy!));
 
 export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   if (a.length !== b.length) return Infinity;

@@ -1,7 +1,7 @@
 import ndarray from 'ndarray';
 import ops from 'ndarray-ops';
 import { describe, expect, it } from 'vitest';
-import { fixture, manifest, readNpy } from '@lite/testing';
+import { fixture, manifest, readNpy, liteReference } from '@lite/testing';
 import { LiteDataType, LiteError, LiteLayout, LiteNetwork, LiteTensor, LiteTensorPhase, floatToHalf } from '@lite/core';
 import { fromNdarray, isFloat16, markFloat16, setFromNdarray, toNdarray, type NdArrayLike } from '../src/index.js';
 
@@ -209,7 +209,7 @@ describe('with a network', () => {
     net.wait();
     const out = toNdarray(net.getIoTensor(b4.outputs[0]!.name, LiteTensorPhase.LITE_OUTPUT));
     expect(out.shape).toEqual([4, 10]);
-    const lite = readNpy(fixture(b4.outputs[0]!.lite_npy)).data as Float32Array;
+    const lite = readNpy(liteReference(b4.outputs[0]!.lite_npy)).data as Float32Array;
     // Same runtime, same options, same input values as Python megenginelite: identical.
     expect(nums(out.data)).toEqual(nums(lite));
     net.dispose();

@@ -2,6 +2,8 @@
 import { readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { existsSync } from 'node:fs';
+import { liteRefsDir } from '../../../tools/models/machine-key.mjs';
 
 /** Absolute path of the repo's `fixtures/` folder. */
 export const FIXTURES = resolve(dirname(fileURLToPath(import.meta.url)), '../../../fixtures');
@@ -9,6 +11,21 @@ export const FIXTURES = resolve(dirname(fileURLToPath(import.meta.url)), '../../
 /** Absolute path of a fixture file. */
 export function fixture(name: string): string {
   return join(FIXTURES, name);
+}
+
+/**
+ * Absolute path of megenginelite's output for a fixture (a manifest `lite_npy` name), computed on
+ * THIS machine: the engine picks kernels by CPU, so outputs differ in the last bits between CPUs
+ * and bit-identity holds only against megenginelite on the same machine. The files are made once
+ * per machine by `node tools/models/lite-refs.mjs` (tools/test.sh runs it). The committed
+ * `fixtures/*_lite_output*.npy` are those of the machine that generated the fixtures.
+ */
+export function liteReference(name: string): string {
+  const dir = liteRefsDir();
+  if (!existsSync(join(dir, '.done'))) {
+    throw new Error(`this machine's megenginelite reference outputs are missing (${dir}); run: node tools/models/lite-refs.mjs`);
+  }
+  return join(dir, name);
 }
 
 /** One IO entry of `fixtures/manifest.json`. */

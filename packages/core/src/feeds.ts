@@ -1,0 +1,175 @@
+// What `predict` (of a network or a pool) does with its feeds, synchronously inside the call:
+// check every input is given, check each feed against the model's declared input, and take a
+// private copy of the data. Nothing the caller does afterwards can reach a queued or running call.
+import { type LiteTypedArray, dataTypeOfArray, dtypeArray, dtypeName, dtypeSize, floatToHalf } from './dtype.js';
+import { LiteDataType } from './enums.js';
+import { LiteError, invalid, show } from './errors.js';
+import { LiteLayout, checkShape } from './layout.js';
+import { type BinaryLike, LiteTensor, convertData } from './tensor.js';
+
+/**
+ * An ndarray-like value (any scijs `ndarray`): accepted as a feed once `@lite/ndarray` is
+ * imported, which teaches `@lite/core` to read it.
+ */
+export interface NdArrayLike {
+  /** Backing storage. */
+  readonly data: ArrayLike<number | bigint> | { get(i: number): number | bigint; readonly length: number };
+  /** Dimensions. */
+  readonly shape: readonly number[];
+  /** Element step per dimension. */
+  readonly stride: readonly number[];
+  /** Index in `data` of the first element. */
+  readonly offset: number;
+}
+
+/**
+ * Data with an explicit shape: the input takes this shape (with the model's dtype) for this call
+ * only, e.g. a batch of 4 for a model declared with batch 1.
+ *
+ * @example
+ * await net.predict({ data: { data: fourImages, shape: [4, 3, 224, 224] } });
+ */
+export interface ShapedFeed {
+  /** The values: a TypedArray of the input's dtype, raw bytes, or a number array. */
+  readonly data: BinaryLike | readonly number[];
+  /** The shape for this call. */
+  readonly shape: readonly number[];
+}
+
+/**
+ * What `predict` accepts per input. Every kind is copied during the `predict` call.
+ *
+ * - a TypedArray of the input's dtype (float16: raw halves in a `Uint16Array`), or raw bytes
+ *   (`Uint8Array`, `Buffer`, `ArrayBuffer`, `DataView`): exactly the model's declared layout;
+ * - a number array with exactly the declared element count;
+ * - {@link ShapedFeed} `{ data, shape }`, a {@link LiteTensor} or an ndarray: their own shape,
+ *   for this call only.
+ */
+export type Feed = BinaryLike | readonly number[] | ShapedFeed | LiteTensor | NdArrayLike;
+
+/** One input of a prepared call: a private copy of the data and the layout it is read in. */
+export interface PreparedInput {
+  readonly name: string;
+  readonly bytes: Uint8Array;
+  readonly layout: LiteLayout;
+  /** Whether the layout came from the feed (not the model's declared one). */
+  readonly shaped: boolean;
+}
+
+function fmt(layout: LiteLayout): string {
+  return `[${layout.shapes.join(', ')}] ${layout.dtype}`;
+}
+
+function isShapedFeed(value: object): value is ShapedFeed {
+  return 'data' in value && 'shape' in value && !('stride' in value) && Array.isArray((value as { shape: unknown }).shape);
+}
+
+function copyBytes(view: ArrayBufferView | ArrayBuffer): Uint8Array {
+  const src = view instanceof ArrayBuffer ? new Uint8Array(view) : new Uint8Array(view.buffer, view.byteOffset, view.byteLength);
+  return src.slice();
+}
+
+// A TypedArray whose elements are not the input's dtype would be reinterpreted byte for byte;
+// raw-byte kinds are taken as they are.
+function checkElementType(what: string, data: ArrayBufferView | ArrayBuffer, dtype: LiteDataType): void {
+  if (data instanceof ArrayBuffer || data instanceof DataView || data instanceof Uint8Array) return;
+  const arrayType = dataTypeOfArray(data);
+  const ok = arrayType === dtype || (arrayType === LiteDataType.LITE_UINT16 && dtype === LiteDataType.LITE_HALF);
+  if (!ok) {
+    const want = dtypeArray(dtype).name;
+    invalid(`${what}: a ${data.constructor.name} cannot feed a ${dtypeName(dtype)} input; pass a ${want}${dtype === LiteDataType.LITE_HALF ? ' of raw halves' : ''} or raw bytes`);
+  }
+}
+
+/** Converts exactly `layout.count` numbers into the layout's dtype. */
+export function numbersToArray(what: string, values: readonly unknown[], layout: LiteLayout): LiteTypedArray {
+  if (values.length !== layout.count) invalid(`${what}: got ${values.length} numbers, ${fmt(layout)} holds ${layout.count}`);
+  const dtype = layout.dataType;
+  const out = new (dtypeArray(dtype))(layout.count);
+  if (dtype === LiteDataType.LITE_INT64) {
+    const o = out as BigInt64Array;
+    values.forEach((v, i) => {
+      if (typeof v !== 'bigint' && (typeof v !== 'number' || !Number.isSafeInteger(v))) invalid(`${what}: value ${i} (${show(v)}) is not an integer`);
+      o[i] = BigInt(v);
+    });
+    return out;
+  }
+  const o = out as Exclude<LiteTypedArray, BigInt64Array>;
+  const float = dtype === LiteDataType.LITE_FLOAT || dtype === LiteDataType.LITE_HALF;
+  values.forEach((v, i) => {
+    const n = typeof v === 'bigint' ? Number(v) : v;
+    if (typeof n !== 'number' || (Number.isNaN(n) && !float)) invalid(`${what}: value ${i} (${show(v)}) is not a number`);
+    o[i] = dtype === LiteDataType.LITE_HALF ? floatToHalf(n) : n;
+  });
+  return out;
+}
+
+function fromBinary(what: string, data: BinaryLike, layout: LiteLayout, shaped: boolean): Uint8Array {
+  checkElementType(what, data, layout.dataType);
+  if (data.byteLength !== layout.nbytes) {
+    const size = dtypeSize(layout.dataType);
+    const got = data instanceof ArrayBuffer || data instanceof DataView || data instanceof Uint8Array ? `${data.byteLength} bytes` : `${data.byteLength / size} values`;
+    const hint = shaped ? '' : '; give { data, shape } to use another shape for this call';
+    invalid(`${what}: got ${got}, ${fmt(layout)} holds ${layout.count} values (${layout.nbytes} bytes)${hint}`);
+  }
+  return copyBytes(data);
+}
+
+function prepareOne(name: string, feed: unknown, declared: LiteLayout, what: string): PreparedInput {
+  const w = `${what}: input "${name}"`;
+  if (feed instanceof LiteTensor) {
+    const layout = feed.layout;
+    if (layout.dataType !== declared.dataType) invalid(`${w}: the LiteTensor is ${layout.dtype}, the model's input is ${declared.dtype}`);
+    const data = feed.toTypedArray();
+    return { name, bytes: new Uint8Array(data.buffer, data.byteOffset, data.byteLength), layout, shaped: true };
+  }
+  if (feed instanceof ArrayBuffer || ArrayBuffer.isView(feed)) {
+    return { name, bytes: fromBinary(w, feed, declared, false), layout: declared, shaped: false };
+  }
+  if (Array.isArray(feed)) {
+    const data = numbersToArray(w, feed, declared);
+    return { name, bytes: new Uint8Array(data.buffer), layout: declared, shaped: false };
+  }
+  if (feed !== null && typeof feed === 'object') {
+    const converted = convertData(feed);
+    if (converted) {
+      const layout = converted.layout;
+      if (layout.dataType !== declared.dataType) invalid(`${w}: the ndarray holds ${layout.dtype}, the model's input is ${declared.dtype}`);
+      return { name, bytes: fromBinary(w, converted.data, layout, true), layout, shaped: true };
+    }
+    if (isShapedFeed(feed)) {
+      const shape = [...feed.shape];
+      checkShape(shape);
+      const layout = new LiteLayout(shape, declared.dataType);
+      if (Array.isArray(feed.data)) {
+        const data = numbersToArray(w, feed.data, layout);
+        return { name, bytes: new Uint8Array(data.buffer), layout, shaped: true };
+      }
+      if (feed.data instanceof ArrayBuffer || ArrayBuffer.isView(feed.data)) {
+        return { name, bytes: fromBinary(w, feed.data, layout, true), layout, shaped: true };
+      }
+      invalid(`${w}: { data, shape } needs data as a TypedArray, raw bytes or a number array, got ${show(feed.data)}`);
+    }
+  }
+  return invalid(`${w}: expected a TypedArray, raw bytes, a number array, { data, shape }, a LiteTensor or an ndarray (with @lite/ndarray), got ${show(feed)}`);
+}
+
+/**
+ * Checks `feeds` against the model's declared inputs and copies every feed. Throws
+ * `LITE_INVALID_ARGUMENT` naming missing or unknown inputs, wrong element types or sizes.
+ */
+export function prepareFeeds(feeds: unknown, declared: ReadonlyMap<string, LiteLayout>, what = 'predict'): PreparedInput[] {
+  if (feeds === null || typeof feeds !== 'object' || Array.isArray(feeds) || feeds instanceof LiteTensor || ArrayBuffer.isView(feeds)) {
+    invalid(`${what} expects an object of input name → data (inputs: ${[...declared.keys()].join(', ')}), got ${show(feeds)}`);
+  }
+  const given = Object.keys(feeds);
+  const unknown = given.filter((k) => !declared.has(k));
+  const missing = [...declared.keys()].filter((k) => !Object.hasOwn(feeds, k) || (feeds as Record<string, unknown>)[k] === undefined);
+  if (unknown.length > 0 || missing.length > 0) {
+    const parts = [];
+    if (missing.length > 0) parts.push(`missing input${missing.length > 1 ? 's' : ''} ${missing.map((n) => `"${n}"`).join(', ')}`);
+    if (unknown.length > 0) parts.push(`unknown input${unknown.length > 1 ? 's' : ''} ${unknown.map((n) => `"${n}"`).join(', ')}`);
+    throw new LiteError('LITE_INVALID_ARGUMENT', `${what}: ${parts.join('; ')} (the model's inputs: ${[...declared.keys()].join(', ')})`);
+  }
+  return [...declared].map(([name, layout]) => prepareOne(name, (feeds as Record<string, unknown>)[name], layout, what));
+}

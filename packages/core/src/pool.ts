@@ -1,0 +1,233 @@
+import { availableParallelism } from 'node:os';
+import { LiteConfig, type LiteNetworkIO } from './config.js';
+import { LiteDeviceType } from './enums.js';
+import { LiteError, invalid, show } from './errors.js';
+import type { Feed, PreparedInput } from './feeds.js';
+import type { LiteLayout } from './layout.js';
+import { LiteNetwork, type ModelSource, type PredictOutputs } from './network.js';
+
+/** Options of {@link LiteNetworkPool.create}. */
+export interface LiteNetworkPoolOptions {
+  /** Number of networks, i.e. of requests run at once. Default: `os.availableParallelism()`. */
+  size?: number;
+  /** Configuration of every network (default: CPU, C defaults, like `new LiteNetwork()`). */
+  config?: LiteConfig;
+  /** IO description of every network (default: as in the model). */
+  io?: LiteNetworkIO;
+  /**
+   * Run each CPU network's kernels on the thread that calls it (`enableCpuInplaceMode`).
+   * Default `true`: measured fastest for a pool (the engine's default mode adds a dispatch thread
+   * per network that spin-waits, so networks compete for cores). Outputs are the same in both
+   * modes. Ignored for non-CPU devices.
+   */
+  cpuInplaceMode?: boolean;
+  /** CPU threads per network (`threadsNumber`; default 1: the pool gets its parallelism from `size`). */
+  threadsNumber?: number;
+  /**
+   * Warm every network with one run before `create` resolves, so no request pays for the first,
+   * slow run. `true` (default) runs zeros in the model's declared input layouts; feeds run those
+   * instead (e.g. a real sample, for models whose zeros are not representative); `false` skips it.
+   */
+  warmup?: boolean | Readonly<Record<string, Feed>>;
+}
+
+/** Options of {@link LiteNetworkPool.predict}. */
+export interface PoolPredictOptions {
+  /**
+   * Abort the request: a queued request leaves the queue; a running one is rejected at once (its
+   * network finishes the run in the background and takes the next request). The promise rejects
+   * with `signal.reason`.
+   */
+  signal?: AbortSignal;
+}
+
+interface Request {
+  readonly inputs: readonly PreparedInput[];
+  readonly resolve: (out: PredictOutputs<string>) => void;
+  readonly reject: (err: unknown) => void;
+  readonly signal: AbortSignal | undefined;
+  onAbort: (() => void) | undefined;
+  settled: boolean;
+}
+
+function settle(req: Request): boolean {
+  if (req.settled) return false;
+  req.settled = true;
+  if (req.onAbort) req.signal?.removeEventListener('abort', req.onAbort);
+  return true;
+}
+
+function disposeOutputs(out: PredictOutputs<string>): void {
+  for (const t of Object.values(out)) t.dispose();
+}
+
+function zeros(declared: ReadonlyMap<string, LiteLayout>): Record<string, Feed> {
+  const feeds: Record<string, Feed> = {};
+  for (const [name, layout] of declared) feeds[name] = new Uint8Array(layout.nbytes);
+  return feeds;
+}
+
+/**
+ * Beyond megenginelite: the serving path. `size` networks share one copy of the weights and each
+ * runs one request at a time off the JS thread; further requests wait in a FIFO queue. `predict`
+ * has exactly the guarantees of {@link LiteNetwork.predict} (every input given, feeds copied
+ * during the call, declared layouts, outputs owned by the caller).
+ *
+ * @example
+ * const pool = await LiteNetworkPool.create('model.mge');
+ * const { prob } = await pool.predict<'prob'>({ data: image }, { signal: AbortSignal.timeout(1000) });
+ * await pool.dispose();
+ */
+export class LiteNetworkPool implements AsyncDisposable {
+  readonly #networks: readonly LiteNetwork[];
+  #idle: LiteNetwork[];
+  readonly #queue: Request[] = [];
+  readonly #running = new Set<Promise<unknown>>();
+  #disposing: Promise<void> | null = null;
+
+  private constructor(networks: readonly LiteNetwork[]) {
+    this.#networks = networks;
+    this.#idle = [...networks];
+  }
+
+  /**
+   * Loads `model` (a path or its bytes) into `size` weight-sharing networks and warms them.
+   * Rejects (and releases everything) if the model cannot be loaded or the warm-up fails.
+   */
+  static async create(model: ModelSource, options: LiteNetworkPoolOptions = {}): Promise<LiteNetworkPool> {
+    if (options === null || typeof options !== 'object') invalid(`LiteNetworkPool.create: options must be an object, got ${show(options)}`);
+    const size = options.size ?? availableParallelism();
+    if (!Number.isInteger(size) || size < 1 || size > 256) invalid(`LiteNetworkPool.create: size must be an integer in [1, 256], got ${show(size)}`);
+    const threads = options.threadsNumber ?? 1;
+    if (!Number.isInteger(threads) || threads < 1 || threads > 1024) invalid(`LiteNetworkPool.create: threadsNumber must be an integer in [1, 1024], got ${show(threads)}`);
+    const warmup = options.warmup ?? true;
+    if (typeof warmup !== 'boolean' && (warmup === null || typeof warmup !== 'object')) invalid(`LiteNetworkPool.create: warmup must be a boolean or feeds, got ${show(warmup)}`);
+    const config = options.config ?? new LiteConfig();
+    const cpu = config.deviceType === LiteDeviceType.LITE_CPU;
+    const inplace = (options.cpuInplaceMode ?? true) && cpu;
+    const networks: LiteNetwork[] = [];
+    const make = (): LiteNetwork => {
+      const net = new LiteNetwork(config, options.io);
+      networks.push(net);
+      if (inplace) net.enableCpuInplaceMode();
+      if (cpu) net.threadsNumber = threads;
+      return net;
+    };
+    try {
+      const first = make();
+      await first.loadAsync(model);
+      for (let i = 1; i < size; i++) make().shareWeightsWith(first);
+      if (warmup !== false) {
+        const inputs = first.prepareFeeds(warmup === true ? zeros(first.declaredInputs) : warmup, 'LiteNetworkPool warmup');
+        const outs = await Promise.all(networks.map((n) => n.predictPrepared(inputs)));
+        outs.forEach(disposeOutputs);
+      }
+    } catch (e) {
+      for (const n of networks) {
+        try {
+          n.dispose();
+        } catch {
+          // a network still busy with a failed warm-up is released by its finalizer
+        }
+      }
+      throw e;
+    }
+    return new LiteNetworkPool(networks);
+  }
+
+  /** Number of networks (requests run at once). */
+  get size(): number {
+    return this.#networks.length;
+  }
+
+  /** Requests accepted and not yet settled: waiting in the queue or running. */
+  get pending(): number {
+    return this.#queue.length + this.#running.size;
+  }
+
+  /** Requests waiting for a network (not yet running). */
+  get queued(): number {
+    return this.#queue.length;
+  }
+
+  /** Whether {@link dispose} was called. */
+  get disposed(): boolean {
+    return this.#disposing !== null;
+  }
+
+  /**
+   * Runs one request on an idle network, or queues it (FIFO). Same feeds and guarantees as
+   * {@link LiteNetwork.predict}; a bad feed rejects at once and affects no other request.
+   */
+  predict<Out extends string = string>(feeds: Readonly<Record<string, Feed>>, options: PoolPredictOptions = {}): Promise<PredictOutputs<Out>> {
+    if (this.#disposing) return Promise.reject(new LiteError('LITE_DISPOSED', 'the LiteNetworkPool was disposed'));
+    let inputs: PreparedInput[];
+    let signal: AbortSignal | undefined;
+    try {
+      if (options === null || typeof options !== 'object') invalid(`pool.predict: options must be an object, got ${show(options)}`);
+      signal = options.signal;
+      if (signal !== undefined && !(signal instanceof AbortSignal)) invalid(`pool.predict: signal must be an AbortSignal, got ${show(signal)}`);
+      if (signal?.aborted) return Promise.reject(signal.reason);
+      inputs = (this.#networks[0] as LiteNetwork).prepareFeeds(feeds, 'pool.predict');
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    return new Promise<PredictOutputs<Out>>((resolve, reject) => {
+      const req: Request = { inputs, resolve: resolve as (out: PredictOutputs<string>) => void, reject, signal, onAbort: undefined, settled: false };
+      if (signal) {
+        req.onAbort = () => {
+          const i = this.#queue.indexOf(req);
+          if (i >= 0) this.#queue.splice(i, 1);
+          if (settle(req)) reject(signal.reason);
+        };
+        signal.addEventListener('abort', req.onAbort, { once: true });
+      }
+      this.#queue.push(req);
+      this.#dispatch();
+    });
+  }
+
+  #dispatch(): void {
+    while (this.#idle.length > 0 && this.#queue.length > 0) {
+      const net = this.#idle.pop() as LiteNetwork;
+      const req = this.#queue.shift() as Request;
+      const run = net.predictPrepared(req.inputs).then(
+        (out) => {
+          if (settle(req)) req.resolve(out);
+          else disposeOutputs(out);
+        },
+        (err: unknown) => {
+          if (settle(req)) req.reject(err);
+        },
+      );
+      this.#running.add(run);
+      void run.finally(() => {
+        this.#running.delete(run);
+        if (this.#disposing) return;
+        this.#idle.push(net);
+        this.#dispatch();
+      });
+    }
+  }
+
+  /**
+   * Rejects queued requests with `LITE_DISPOSED`, waits for the running ones to settle, then
+   * releases the networks. Idempotent; later `predict` calls reject with `LITE_DISPOSED`.
+   */
+  dispose(): Promise<void> {
+    if (this.#disposing) return this.#disposing;
+    const queued = this.#queue.splice(0);
+    for (const req of queued) if (settle(req)) req.reject(new LiteError('LITE_DISPOSED', 'the LiteNetworkPool was disposed before this request ran'));
+    this.#disposing = (async () => {
+      while (this.#running.size > 0) await Promise.allSettled([...this.#running]);
+      for (const n of this.#networks) n.dispose();
+      this.#idle = [];
+    })();
+    return this.#disposing;
+  }
+
+  /** Same as {@link dispose}, for `await using`. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.dispose();
+  }
+}
