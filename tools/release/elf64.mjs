@@ -249,3 +249,45 @@ export function memoryPieces(phdrs, vaddr, length) {
   }
   return pieces;
 }
+
+const SHT_DYNAMIC = 6;
+const DT_NEEDED = 1;
+const DT_SONAME = 14;
+
+/** Null-terminated string at `offset` of a string table buffer. */
+function cString(buf, offset) {
+  const end = buf.indexOf(0, offset);
+  return buf.toString('latin1', offset, end < 0 ? buf.length : end);
+}
+
+/**
+ * The dynamic symbols of an open ELF64 file ({ name, defined, type }) and its DT_NEEDED and
+ * DT_SONAME entries.
+ */
+export function dynamicInfo(fd, elf = readElf(fd)) {
+  const dynsym = elf.shdrs.find((s) => s.type === SHT_DYNSYM);
+  const symbols = [];
+  if (dynsym) {
+    const strtab = elf.shdrs[dynsym.link];
+    const names = readAt(fd, strtab.offset, strtab.size);
+    const table = readAt(fd, dynsym.offset, dynsym.size);
+    for (let o = 24; o + 24 <= table.length; o += 24) {
+      symbols.push({ name: cString(names, table.readUInt32LE(o)), type: table[o + 4] & 0xf, defined: table.readUInt16LE(o + 6) !== 0 });
+    }
+  }
+  const needed = [];
+  let soname = null;
+  const dynamic = elf.shdrs.find((s) => s.type === SHT_DYNAMIC);
+  if (dynamic) {
+    const strtab = readAt(fd, elf.shdrs[dynamic.link].offset, elf.shdrs[dynamic.link].size);
+    const table = readAt(fd, dynamic.offset, dynamic.size);
+    for (let o = 0; o + 16 <= table.length; o += 16) {
+      const tag = Number(table.readBigInt64LE(o));
+      const value = Number(table.readBigUInt64LE(o + 8));
+      if (tag === 0) break;
+      if (tag === DT_NEEDED) needed.push(cString(strtab, value));
+      if (tag === DT_SONAME) soname = cString(strtab, value);
+    }
+  }
+  return { symbols, needed, soname };
+}

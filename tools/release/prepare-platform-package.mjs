@@ -21,10 +21,12 @@
 //   node tools/release/prepare-platform-package.mjs --target linux-x64-gnu [--out <dir>] [--runtime-out <dir>]
 //        [--node <path to lite.<triple>.node>] [--runtime <runtime dir>] [--full-runtime]
 import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { copyFileSync, existsSync, linkSync, lstatSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { NVRTC_SONAME, NVRTC_STUB_SOURCES, buildNvrtcStub, compilerIdentity } from './nvrtc-stub.mjs';
 import { slimElf } from './slim-elf.mjs';
 
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -135,12 +137,18 @@ if (args['runtime-out']) {
   const slim = !args['full-runtime'] && runtimeKey === 'linux-x64';
   for (const member of manifest.files) {
     const src = join(runtimeDir, member.path);
-    place(slim && member.path.endsWith('libmegengine_shared.so') ? slimCopy(src, runtimeDir, manifest) : src, join(out, 'runtime', member.path));
+    let shipped = src;
+    if (slim && member.path.endsWith('/libmegengine_shared.so')) shipped = slimCopy(src, runtimeDir, manifest);
+    if (slim && member.path.endsWith(`/${NVRTC_SONAME}`)) shipped = nvrtcStub(runtimeDir);
+    place(shipped, join(out, 'runtime', member.path));
   }
   const slimNote = slim
-    ? '\nChange: `megengine/core/lib/libmegengine_shared.so` has its CUDA device-code sections (`.nv_fatbin`, ' +
-      '`__nv_relfatbin`, 1.22 GB) cut out of the file (they are zero-filled when loaded), so this copy runs on the CPU ' +
-      'only. For CUDA run `npx lite-runtime fetch --cuda`, which puts the unmodified library into the per-user cache.\n'
+    ? '\nChanges (CPU-only package):\n\n' +
+      '- `megengine/core/lib/libmegengine_shared.so`: the CUDA device-code sections (`.nv_fatbin`, `__nv_relfatbin`, ' +
+      '1.22 GB) are cut out of the file (they are zero-filled when loaded).\n' +
+      `- \`megengine/core/lib/${NVRTC_SONAME}\`: not NVIDIA's library but a stand-in built from this project's ` +
+      '`tools/release/nvrtc-stub/` (same soname and symbol version; every function returns an error). A CPU run ' +
+      'never calls it.\n\nFor CUDA run `npx lite-runtime fetch --cuda`, which puts the unmodified libraries into the per-user cache.\n'
     : '';
   writeFileSync(
     join(out, 'runtime', 'NOTICE.md'),
@@ -182,5 +190,32 @@ function slimCopy(src, runtimeDir, manifest) {
     `[prepare-platform-package] slimmed ${src}: ${(r.inputSize / 1e6).toFixed(0)} MB -> ${(r.outputSize / 1e6).toFixed(0)} MB ` +
       `in ${((Date.now() - started) / 1000).toFixed(1)} s (cached in ${cacheDir})`,
   );
+  return dst;
+}
+
+/** The stand-in libnvrtc, built once per source + compiler into the per-user cache. */
+function nvrtcStub(runtimeDir) {
+  const cacheDir = `${runtimeDir}-slim`;
+  const dst = join(cacheDir, NVRTC_SONAME);
+  const stampPath = join(cacheDir, 'nvrtc-stub.json');
+  let compiler;
+  try {
+    compiler = compilerIdentity();
+  } catch (err) {
+    fail(err instanceof Error ? err.message : String(err));
+  }
+  const sources = createHash('sha256');
+  for (const f of NVRTC_STUB_SOURCES) sources.update(readFileSync(f));
+  const stamp = JSON.stringify({ sources: sources.digest('hex'), compiler: compiler.version });
+  if (existsSync(dst) && existsSync(stampPath) && readFileSync(stampPath, 'utf8') === stamp) return dst;
+  mkdirSync(cacheDir, { recursive: true });
+  rmSync(stampPath, { force: true });
+  try {
+    buildNvrtcStub(dst);
+  } catch (err) {
+    fail(err instanceof Error ? err.message : String(err));
+  }
+  writeFileSync(stampPath, stamp);
+  console.log(`[prepare-platform-package] built the ${NVRTC_SONAME} stand-in (${statSync(dst).size} bytes, ${compiler.version})`);
   return dst;
 }

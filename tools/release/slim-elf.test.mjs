@@ -1,5 +1,6 @@
-// Tests of tools/release/slim-elf.mjs on the real runtime: the pinned wheel's
-// libmegengine_shared.so from the per-user cache (`pnpm run setup` fetches it).
+// Tests of the CPU-only runtime package on the real runtime (the pinned wheel's libraries from the
+// per-user cache; `pnpm run setup` fetches them): tools/release/slim-elf.mjs, the libnvrtc
+// stand-in (tools/release/nvrtc-stub.mjs) and the package staged by prepare-platform-package.mjs.
 //
 //   node --test tools/release/slim-elf.test.mjs
 //
@@ -7,17 +8,20 @@
 //   no warning;
 // - the memory image the loader builds from the rewritten file equals the original's with the
 //   CUDA sections zeroed, byte for byte, for every allocated section;
-// - the rewritten library loads, and every fixture model gives bit-identical outputs with it
-//   and with the original library (sha256 of each output, tools/pack-test/fixture-digest.cjs);
+// - the staged runtime package (slimmed library + libnvrtc stand-in) loads, and every fixture
+//   model gives bit-identical outputs with it and with the original wheel's libraries (sha256 of
+//   each output, tools/pack-test/fixture-digest.cjs);
+// - the libnvrtc stand-in builds reproducibly and exports what libmegengine_shared.so imports;
 // - inputs the rewrite cannot handle are refused with the reason, and nothing is written.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { closeSync, existsSync, linkSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { SHF_ALLOC, SHT_NOBITS, checkElf, memoryPieces, readAt, readElf, readElfFile } from './elf64.mjs';
+import { SHF_ALLOC, SHT_NOBITS, checkElf, dynamicInfo, memoryPieces, readAt, readElf, readElfFile } from './elf64.mjs';
+import { NVRTC_SONAME, buildNvrtcStub } from './nvrtc-stub.mjs';
 import { CUDA_SECTIONS, slimElf } from './slim-elf.mjs';
 
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -37,25 +41,20 @@ let tmp;
 let slim;
 let summary;
 
+let pkg;
+
 before(() => {
   assert.ok(existsSync(original), `${original} is missing: run \`pnpm run setup\` first`);
   tmp = mkdtempSync(join(tmpdir(), 'lite-slim-elf-test-'));
-  // A runtime folder with the wheel's layout whose engine library is the slimmed one (the other
-  // files are hard links to the cache, or copies across file systems).
-  const lib = join(tmp, 'megengine/core/lib');
-  mkdirSync(lib, { recursive: true });
-  mkdirSync(join(tmp, 'megenginelite/libs'), { recursive: true });
-  const place = (src, dst) => {
-    try {
-      linkSync(src, dst);
-    } catch {
-      spawnSync('cp', [src, dst]);
-    }
-  };
-  place(liteLib, join(tmp, 'megenginelite/libs/liblite_shared_whl.so'));
-  for (const f of ['libatomic.so.1', 'libnvrtc.so.10.1', 'libnvToolsExt.so.1']) place(join(runtimeDir, 'megengine/core/lib', f), join(lib, f));
-  slim = join(lib, 'libmegengine_shared.so');
+  slim = join(tmp, 'libmegengine_shared.so');
   summary = slimElf(original, slim);
+  // The runtime package exactly as a release stages it (the slim copy and the stand-in are hard
+  // links into the per-user cache).
+  pkg = join(tmp, 'runtime-package');
+  const r = spawnSync(process.execPath, [join(repo, 'tools/release/prepare-platform-package.mjs'), '--target', 'linux-x64-gnu', '--runtime-out', pkg], {
+    encoding: 'utf8',
+  });
+  assert.equal(r.status, 0, r.stderr);
 });
 
 after(() => {
@@ -140,9 +139,11 @@ describe('slim-elf on libmegengine_shared.so 1.13.0 (linux-x64)', () => {
     }
   });
 
-  it('loads, and every fixture gives bit-identical outputs with the original and the slimmed library', () => {
+  it('the staged package loads, and every fixture gives bit-identical outputs with it and with the wheel', () => {
     const core = join(repo, 'packages/core/dist/index.cjs');
     assert.ok(existsSync(core), `${core} is missing: build first (pnpm run build)`);
+    const packaged = join(pkg, 'runtime/megenginelite/libs/liblite_shared_whl.so');
+    assert.equal(statSync(join(pkg, 'runtime/megengine/core/lib/libmegengine_shared.so')).size, SLIM_SIZE);
     const digest = (lib) => {
       const r = spawnSync(process.execPath, [join(repo, 'tools/pack-test/fixture-digest.cjs'), core, join(repo, 'fixtures')], {
         encoding: 'utf8',
@@ -152,12 +153,40 @@ describe('slim-elf on libmegengine_shared.so 1.13.0 (linux-x64)', () => {
       return JSON.parse(r.stdout);
     };
     const { _runtime: fromOriginal, ...want } = digest(liteLib);
-    const { _runtime: fromSlim, ...got } = digest(join(tmp, 'megenginelite/libs/liblite_shared_whl.so'));
+    const { _runtime: fromPackage, ...got } = digest(packaged);
     assert.equal(fromOriginal, liteLib);
-    assert.equal(fromSlim, join(tmp, 'megenginelite/libs/liblite_shared_whl.so'));
+    assert.equal(fromPackage, packaged);
     const manifest = JSON.parse(readFileSync(join(repo, 'fixtures/manifest.json'), 'utf8'));
     assert.ok(Object.keys(want).length >= Object.keys(manifest.models).length, 'every fixture model produced an output');
     assert.deepEqual(got, want);
+  });
+
+  it('builds the libnvrtc stand-in reproducibly, with what libmegengine_shared.so imports from it', () => {
+    const a = join(tmp, 'nvrtc-a.so');
+    const b = join(tmp, 'nvrtc-b.so');
+    buildNvrtcStub(a);
+    buildNvrtcStub(b);
+    assert.ok(readFileSync(a).equals(readFileSync(b)), 'two builds differ');
+    const shipped = join(pkg, 'runtime/megengine/core/lib', NVRTC_SONAME);
+    assert.ok(readFileSync(shipped).equals(readFileSync(a)), 'the package carries another build');
+    assert.ok(statSync(a).size < 64 * 1024);
+    const info = (path) => {
+      const fd = openSync(path, 'r');
+      try {
+        return dynamicInfo(fd);
+      } finally {
+        closeSync(fd);
+      }
+    };
+    const stub = info(a);
+    assert.equal(stub.soname, NVRTC_SONAME);
+    assert.deepEqual(stub.needed, []); // no libc: loads on any glibc
+    const imported = info(original).symbols.filter((s) => !s.defined && s.name.startsWith('nvrtc')).map((s) => s.name);
+    assert.equal(imported.length, 10);
+    const exported = new Set(stub.symbols.filter((s) => s.defined).map((s) => s.name));
+    assert.deepEqual(imported.filter((n) => !exported.has(n)), []);
+    const versions = spawnSync('readelf', ['-V', a], { encoding: 'utf8' });
+    if (!versions.error) assert.match(versions.stdout, new RegExp(`Name: ${NVRTC_SONAME.replaceAll('.', '\\.')}`));
   });
 
   it('refuses an input whose sections were already cut, and writes nothing', () => {
