@@ -174,7 +174,7 @@ function slimCopy(src, runtimeDir, manifest) {
   const cacheDir = `${runtimeDir}-slim`;
   const dst = join(cacheDir, 'libmegengine_shared.so');
   const stampPath = join(cacheDir, 'stamp.json');
-  const stamp = JSON.stringify({ wheelSha256: manifest.sha256, size: statSync(src).size, tool: 'slim-elf 1' });
+  const stamp = JSON.stringify({ wheelSha256: manifest.sha256, size: statSync(src).size, tool: 'slim-elf 2' });
   if (existsSync(dst) && existsSync(stampPath) && readFileSync(stampPath, 'utf8') === stamp) return dst;
   mkdirSync(cacheDir, { recursive: true });
   rmSync(stampPath, { force: true });
