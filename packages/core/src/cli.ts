@@ -8,14 +8,15 @@
 //   npx lite-runtime use cuda|cpu      make the loader prefer the CUDA runtime (or not) by default
 //
 // Options: --index-url URL (a "simple" package index; default LITE_RUNTIME_INDEX_URL, then
-// PIP_INDEX_URL), --no-pip (never fall back to pip), --platform KEY (another platform's runtime).
+// PIP_INDEX_URL), --no-pip (never fall back to pip), --pip-only (download with pip only),
+// --platform KEY (another platform's runtime).
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { LiteError } from './errors.js';
 import { cacheRoot, fetchRuntime, platformKey, runtimeDir, runtimePin, writeConfiguredDevice } from './runtime/fetch.js';
 
-const USAGE = `usage: lite-runtime fetch [--cuda] [--index-url URL] [--no-pip] [--platform KEY]
+const USAGE = `usage: lite-runtime fetch [--cuda] [--index-url URL] [--no-pip | --pip-only] [--platform KEY]
        lite-runtime path [--cuda] [--platform KEY]
        lite-runtime use cuda|cpu`;
 
@@ -27,6 +28,7 @@ async function main(argv: string[]): Promise<number> {
       cuda: { type: 'boolean', default: false },
       'index-url': { type: 'string' },
       'no-pip': { type: 'boolean', default: false },
+      'pip-only': { type: 'boolean', default: false },
       platform: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -43,6 +45,7 @@ async function main(argv: string[]): Promise<number> {
       platform,
       cuda: values.cuda,
       pip: !values['no-pip'],
+      http: !values['pip-only'],
       log: (line) => console.log(`[lite-runtime] ${line}`),
       ...(values['index-url'] ? { indexUrl: values['index-url'] } : {}),
     });

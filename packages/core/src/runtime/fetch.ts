@@ -11,7 +11,7 @@
 // `pip download`. Its sha256 must equal the pin before anything is extracted; extraction is
 // plain Node (zip central directory + raw inflate, CRC-32 checked). A runtime folder appears
 // only complete (it is written beside and renamed into place).
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream, existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
@@ -114,7 +114,9 @@ export interface FetchOptions {
   cuda?: boolean;
   /** A "simple" index root; default: `LITE_RUNTIME_INDEX_URL`, then `PIP_INDEX_URL`. */
   indexUrl?: string;
-  /** Whether `pip download` may be used when the index cannot be reached (default true). */
+  /** Whether to download from the index over HTTP(S) first (default true). */
+  http?: boolean;
+  /** Whether `pip download` may be used when that fails or is off (default true). */
   pip?: boolean;
   env?: NodeJS.ProcessEnv;
   log?: (line: string) => void;
@@ -151,7 +153,7 @@ export async function fetchRuntime(options: FetchOptions = {}): Promise<FetchRes
     rmSync(wheel, { force: true });
     const indexUrl = options.indexUrl ?? (env[INDEX_URL_ENV] || env.PIP_INDEX_URL || undefined);
     const errors: string[] = [];
-    if (indexUrl) {
+    if (indexUrl && options.http !== false) {
       try {
         log(`downloading ${pin.wheel} (${(pin.size / 1e6).toFixed(0)} MB) from the package index ...`);
         await downloadFromIndex(indexUrl, pin, wheel);
@@ -159,12 +161,12 @@ export async function fetchRuntime(options: FetchOptions = {}): Promise<FetchRes
       } catch (err) {
         errors.push(`index ${indexUrl}: ${err instanceof Error ? err.message : String(err)}`);
       }
-    } else {
+    } else if (options.http !== false) {
       errors.push(`no package index URL is configured (${INDEX_URL_ENV} or PIP_INDEX_URL)`);
     }
     if (source === 'cache' && options.pip !== false) {
       log(`downloading ${pin.wheel} with pip ...`);
-      const why = pipDownload(pin, wheelDir, indexUrl);
+      const why = await pipDownload(pin, wheelDir, indexUrl);
       if (why) errors.push(why);
       else source = 'pip';
     }
@@ -253,15 +255,34 @@ function filesFromHtml(body: string): ListedFile[] {
   return out;
 }
 
+/** Runs a command to its end without blocking the event loop: exit code and the tail of stderr. */
+function run(command: string, args: string[]): Promise<{ code: number | null; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(command, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr = (stderr + chunk.toString('utf8')).slice(-4096);
+    });
+    child.on('error', (err) => resolve({ code: null, stderr: err.message }));
+    child.on('close', (code) => resolve({ code, stderr }));
+  });
+}
+
 /** `pip download` of the pinned wheel into `dir`; returns why it failed, or null. */
-function pipDownload(pin: WheelPin, dir: string, indexUrl: string | undefined): string | null {
-  const python = ['python3', 'python'].find((p) => spawnSync(p, ['-m', 'pip', '--version'], { stdio: 'ignore' }).status === 0);
+async function pipDownload(pin: WheelPin, dir: string, indexUrl: string | undefined): Promise<string | null> {
+  let python: string | undefined;
+  for (const candidate of ['python3', 'python']) {
+    if ((await run(candidate, ['-m', 'pip', '--version'])).code === 0) {
+      python = candidate;
+      break;
+    }
+  }
   if (!python) return 'no `python3 -m pip` was found';
   const args = ['-m', 'pip', 'download', `${pin.project}==${pin.version}`, '--no-deps', '--only-binary=:all:', '--no-cache-dir', '--quiet'];
   if (indexUrl) args.push('--index-url', indexUrl);
-  const r = spawnSync(python, [...args, ...pin.pip, '-d', dir], { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
-  if (r.status !== 0 || !existsSync(join(dir, pin.wheel))) {
-    return `pip download failed (exit ${r.status}): ${(r.stderr ?? '').trim().split('\n').slice(-1)[0] ?? ''}`;
+  const r = await run(python, [...args, ...pin.pip, '-d', dir]);
+  if (r.code !== 0 || !existsSync(join(dir, pin.wheel))) {
+    return `pip download failed (exit ${r.code}): ${r.stderr.trim().split('\n').slice(-1)[0] ?? ''}`;
   }
   return null;
 }
