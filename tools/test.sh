@@ -16,6 +16,9 @@ pnpm run lint
 printf '\n==> tests (cargo test via @lite/binding, then vitest per package)\n'
 pnpm run test
 
+printf '\n==> release tools (slim-elf, libnvrtc stand-in: headers, readelf, bit-identical fixtures)\n'
+node --test tools/release/
+
 printf '\n==> packaging test (pack, install with plain npm in a temp project, run ESM + CJS)\n'
 bash tools/pack-test/run.sh
 
