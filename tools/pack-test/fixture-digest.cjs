@@ -9,6 +9,7 @@ const { createHash } = require('node:crypto');
 const { existsSync, readFileSync } = require('node:fs');
 const { createRequire } = require('node:module');
 const { join, resolve } = require('node:path');
+const { readNpy } = require('./npy.cjs');
 
 const [coreEntry, dir] = process.argv.slice(2);
 if (!coreEntry || !dir) {
@@ -18,17 +19,6 @@ if (!coreEntry || !dir) {
 // A file path (relative to the working directory) or a package name resolved from the working directory.
 const coreId = existsSync(coreEntry) ? resolve(coreEntry) : require.resolve(coreEntry, { paths: [process.cwd()] });
 const lite = require(coreId);
-
-/** The raw bytes and shape of a little-endian .npy file (versions 1-3). */
-function readNpy(path) {
-  const file = readFileSync(path);
-  const major = file[6];
-  const headerLen = major === 1 ? file.readUInt16LE(8) : file.readUInt32LE(8);
-  const start = (major === 1 ? 10 : 12) + headerLen;
-  const header = file.toString('latin1', start - headerLen, start);
-  const shape = /'shape': \(([^)]*)\)/.exec(header)[1].split(',').filter((s) => s.trim()).map(Number);
-  return { shape, bytes: file.subarray(start) };
-}
 
 const manifest = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8'));
 const digests = {};

@@ -97,7 +97,7 @@ mkdir -p "$app/fixtures"
 cp "$repo"/fixtures/{shufflenet.mge,shufflenet_input.npy,shufflenet_output.npy} "$app/fixtures/"
 # megenginelite's output on this machine (the engine's kernels, hence the last bits, depend on the CPU)
 cp "$(node "$repo/tools/models/lite-refs.mjs")/shufflenet_lite_output.npy" "$app/fixtures/"
-cp "$here/check.mjs" "$here/check.cjs" "$here/check-shufflenet.cjs" "$app/"
+cp "$here/check.mjs" "$here/check.cjs" "$here/check-shufflenet.cjs" "$here/npy.cjs" "$app/"
 echo '{ "name": "lite-pack-test-app", "version": "0.0.0", "private": true }' > "$app/package.json"
 mapfile -t all_tgz < <(ls "$tmp"/tarballs/*.tgz)
 install_started=$(date +%s)
