@@ -13,7 +13,10 @@ node tools/models/lite-refs.mjs
 printf '\n==> lint (clippy -D warnings, rustfmt, tsc)\n'
 pnpm run lint
 
-printf '\n==> tests (cargo test via @lite/binding, then vitest per package)\n'
+printf '\n==> API reference (TypeDoc into docs/api/; fails on any warning: undocumented export, broken link)\n'
+pnpm run docs
+
+printf '\n==> tests (cargo test via @lite/binding, then vitest per package; doc examples included)\n'
 pnpm run test
 
 printf '\n==> release tools (slim-elf, libnvrtc stand-in: headers, readelf, bit-identical fixtures)\n'

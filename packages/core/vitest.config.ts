@@ -3,6 +3,8 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
+    // Type tests (`*.test-d.ts`): checked by tsc against the published declarations on every run.
+    typecheck: { enabled: true, include: ['test/**/*.test-d.ts'], tsconfig: './tsconfig.json' },
     testTimeout: 60_000,
     hookTimeout: 60_000,
     // One native runtime per process; forks keep a crash in one file from hiding others.

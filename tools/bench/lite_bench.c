@@ -18,9 +18,19 @@
  * share a buffer as the input (LITE_reset_tensor_memory) -- the same order as the other runners.
  *
  * Prints one JSON object on stdout; all times are in nanoseconds.
+ *
+ * Serving floor (the pool's C counterpart):
+ *
+ *   lite_bench serve LIB MODEL INPUT OUTPUT RAW_F32_INPUT THREADS NETS INPLACE SECONDS
+ *
+ * NETS pthreads, each with its own network (LITE_make_default_network; LITE_set_cpu_inplace_mode
+ * when INPLACE is 1; THREADS cpu threads; loaded from MODEL), warmed with 5 runs; then, all
+ * starting together, each loops {memcpy the input in, forward, wait, memcpy the output out} for
+ * SECONDS. Prints {"inferences": total, "seconds": wall, "per_net": [...]} on stdout.
  */
-#define _POSIX_C_SOURCE 199309L
+#define _POSIX_C_SOURCE 200112L
 #include <dlfcn.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -74,7 +84,121 @@ static void print_array(const char* key, const double* v, int n, int last) {
     printf("]%s", last ? "" : ",");
 }
 
+/* ------------------------------------------------------------------ serving floor */
+typedef struct {
+    void* lib;
+    const char *model, *in_name, *out_name;
+    const void* input;
+    size_t threads;
+    int inplace;
+    double seconds;
+    pthread_barrier_t* ready;
+    long count;
+    double wall;
+} serve_arg;
+
+static void* serve_thread(void* p) {
+    serve_arg* a = (serve_arg*)p;
+    make_default_network_t make_net = (make_default_network_t)sym(a->lib, "LITE_make_default_network");
+    net_call_t set_inplace = (net_call_t)sym(a->lib, "LITE_set_cpu_inplace_mode");
+    set_threads_t set_threads = (set_threads_t)sym(a->lib, "LITE_set_cpu_threads_number");
+    load_path_t load = (load_path_t)sym(a->lib, "LITE_load_model_from_path");
+    get_io_tensor_t get_io = (get_io_tensor_t)sym(a->lib, "LITE_get_io_tensor");
+    get_memory_t get_mem = (get_memory_t)sym(a->lib, "LITE_get_tensor_memory");
+    get_size_t get_size = (get_size_t)sym(a->lib, "LITE_get_tensor_total_size_in_byte");
+    net_call_t forward = (net_call_t)sym(a->lib, "LITE_forward");
+    net_call_t wait = (net_call_t)sym(a->lib, "LITE_wait");
+    net_call_t destroy = (net_call_t)sym(a->lib, "LITE_destroy_network");
+
+    LiteNetwork net = NULL;
+    CHECK(make_net(&net));
+    if (a->inplace) CHECK(set_inplace(net));
+    CHECK(set_threads(net, a->threads));
+    CHECK(load(net, a->model));
+    LiteTensor in = NULL, out = NULL;
+    CHECK(get_io(net, a->in_name, LITE_IO, &in));
+    CHECK(get_io(net, a->out_name, LITE_IO, &out));
+    size_t in_bytes = 0, out_bytes = 0;
+    CHECK(get_size(in, &in_bytes));
+    CHECK(get_size(out, &out_bytes));
+    void* out_host = malloc(out_bytes);
+    for (int i = 0; i < 5; i++) {
+        CHECK(forward(net));
+        CHECK(wait(net));
+    }
+    pthread_barrier_wait(a->ready);
+    int64_t t0 = now_ns(), end = t0 + (int64_t)(a->seconds * 1e9);
+    long n = 0;
+    while (now_ns() < end) {
+        void *pi = NULL, *po = NULL;
+        CHECK(get_mem(in, &pi));
+        memcpy(pi, a->input, in_bytes);
+        CHECK(forward(net));
+        CHECK(wait(net));
+        CHECK(get_mem(out, &po));
+        memcpy(out_host, po, out_bytes);
+        n++;
+    }
+    a->wall = (double)(now_ns() - t0) / 1e9;
+    a->count = n;
+    free(out_host);
+    CHECK(destroy(net));
+    return NULL;
+}
+
+static int serve_main(int argc, char** argv) {
+    if (argc != 11) {
+        fprintf(stderr, "usage: %s serve LIB MODEL INPUT OUTPUT RAW_F32_INPUT THREADS NETS INPLACE SECONDS\n", argv[0]);
+        return 2;
+    }
+    void* lib = dlopen(argv[2], RTLD_NOW | RTLD_LOCAL);
+    if (!lib) {
+        fprintf(stderr, "lite_bench: dlopen(%s) failed: %s\n", argv[2], dlerror());
+        return 1;
+    }
+    lite_last_error = (last_error_t)sym(lib, "LITE_get_last_error");
+    int nets = atoi(argv[8]);
+    if (nets < 1 || nets > 64) {
+        fprintf(stderr, "lite_bench: NETS must be 1..64\n");
+        return 2;
+    }
+    FILE* f = fopen(argv[6], "rb");
+    if (!f) {
+        fprintf(stderr, "lite_bench: cannot open %s\n", argv[6]);
+        return 1;
+    }
+    fseek(f, 0, SEEK_END);
+    long size = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    void* input = malloc((size_t)size);
+    if (fread(input, 1, (size_t)size, f) != (size_t)size) {
+        fprintf(stderr, "lite_bench: cannot read %s\n", argv[6]);
+        return 1;
+    }
+    fclose(f);
+    pthread_barrier_t ready;
+    pthread_barrier_init(&ready, NULL, (unsigned)nets);
+    serve_arg* args = calloc((size_t)nets, sizeof(serve_arg));
+    pthread_t* tids = calloc((size_t)nets, sizeof(pthread_t));
+    for (int i = 0; i < nets; i++) {
+        args[i] = (serve_arg){lib, argv[3], argv[4], argv[5], input, (size_t)atoi(argv[7]), atoi(argv[9]), atof(argv[10]), &ready, 0, 0};
+        pthread_create(&tids[i], NULL, serve_thread, &args[i]);
+    }
+    long total = 0;
+    double wall = 0;
+    for (int i = 0; i < nets; i++) {
+        pthread_join(tids[i], NULL);
+        total += args[i].count;
+        if (args[i].wall > wall) wall = args[i].wall;
+    }
+    printf("{\"inferences\":%ld,\"seconds\":%.4f,\"per_net\":[", total, wall);
+    for (int i = 0; i < nets; i++) printf("%s%ld", i ? "," : "", args[i].count);
+    printf("]}\n");
+    return 0;
+}
+
 int main(int argc, char** argv) {
+    if (argc > 1 && strcmp(argv[1], "serve") == 0) return serve_main(argc, argv);
     if (argc != 11) {
         fprintf(stderr,
                 "usage: %s LIB MODEL INPUT OUTPUT RAW_F32_INPUT THREADS WARMUP ITERS MAX_SECONDS "

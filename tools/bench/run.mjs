@@ -64,7 +64,7 @@ function buildC() {
   const cc = process.env.CC ?? 'cc';
   const exe = path.join(cacheDir, 'lite_bench');
   const src = path.join(here, 'lite_bench.c');
-  const args = ['-O2', '-std=c11', '-Wall', '-o', exe, src, '-ldl'];
+  const args = ['-O2', '-std=c11', '-Wall', '-Werror', '-pthread', '-o', exe, src, '-ldl'];
   const r = spawnSync(cc, args, { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`building the C floor failed (${cc} ${args.join(' ')}):\n${r.stderr}`);
   const version = spawnSync(cc, ['--version'], { encoding: 'utf8' }).stdout.split('\n')[0];
@@ -227,6 +227,55 @@ for (let round = 1; round <= rounds; round++) {
     }
   }
 }
+// ---------------------------------------------------------------------------- serving
+// Throughput with 8 requests in flight: the C floor (pthreads, one network each) and @lite/core
+// (one default network; LiteNetworkPool of 1 and 2), taking turns in rounds; then the fixed
+// overhead of the async paths on the small MNIST model.
+const serveSeconds = quick ? 1 : 3;
+const serveRounds = quick ? 1 : 2;
+const shuffle = models[0];
+const cServe = [
+  { name: 'C floor: 1 network, default mode', nets: 1, inplace: 0 },
+  { name: 'C floor: 1 network, inplace', nets: 1, inplace: 1 },
+  { name: 'C floor: 2 pthreads × 1 network, inplace', nets: 2, inplace: 1 },
+];
+const nodeSetups = [
+  { name: '1 LiteNetwork (megenginelite defaults)', kind: 'network' },
+  { name: 'LiteNetworkPool size 1', kind: 'pool', size: 1, inplace: true },
+  { name: 'LiteNetworkPool size 2', kind: 'pool', size: 2, inplace: true },
+  { name: 'LiteNetworkPool size 2, default mode', kind: 'pool', size: 2, inplace: false },
+];
+raw.serve = { seconds: serveSeconds, rounds: serveRounds, inflight: 8, c: [], node: [], overhead: null };
+const addUp = (into, r) => {
+  const have = into.find((x) => x.name === r.name);
+  if (!have) return into.push({ ...r, latency_p50_ns: r.latency_p50_ns === undefined ? undefined : [r.latency_p50_ns], latency_p99_ns: r.latency_p99_ns === undefined ? undefined : [r.latency_p99_ns], loop_delay_p99_ns: r.loop_delay_p99_ns === undefined ? undefined : [r.loop_delay_p99_ns] });
+  have.inferences += r.inferences;
+  have.seconds += r.seconds;
+  for (const k of ['latency_p50_ns', 'latency_p99_ns', 'loop_delay_p99_ns']) if (r[k] !== undefined) have[k].push(r[k]);
+  return undefined;
+};
+for (let round = 1; round <= serveRounds; round++) {
+  log(`serving round ${round}/${serveRounds}: C floor`);
+  for (const s of cServe) {
+    const r = runJson(exe, ['serve', lib, shuffle.path, shuffle.input, shuffle.output, shuffle.raw, '1', String(s.nets), String(s.inplace), String(serveSeconds)]);
+    addUp(raw.serve.c, { name: s.name, inferences: r.inferences, seconds: r.seconds });
+  }
+  if (!nodeFailed) {
+    log(`serving round ${round}/${serveRounds}: @lite/core`);
+    try {
+      const last = round === serveRounds;
+      const cfg = { model: shuffle.path, input: shuffle.input, npy: shuffle.npy, seconds: serveSeconds, inflight: 8, setups: nodeSetups, overhead: last ? { model: models[1].path, input: models[1].input, output: models[1].output, npy: models[1].npy, iters: quick ? 100 : 600 } : null };
+      const r = runJson(process.execPath, [path.join(here, 'bench_serve.mjs'), JSON.stringify(cfg)], { LITE_LIB_PATH: lib, LITE_DEMO_ROOT: demoRoot });
+      for (const x of r.results) addUp(raw.serve.node, x);
+      if (r.overhead) raw.serve.overhead = r.overhead;
+    } catch (e) {
+      nodeFailed = true;
+      raw.errors.push(`@lite/core serving: ${e.message}`);
+      log(`@lite/core serving runner failed: ${e.message}`);
+    }
+  }
+}
+
 raw.loadavg_end = os.loadavg();
 raw.seconds = (Date.now() - started) / 1000;
 
@@ -310,6 +359,51 @@ for (const m of models) {
     const p = median(pmic?.[op]);
     const n = median(nmic?.[op]);
     lines.push(`| ${m.model} | ${op} | ${us(a)} | ${us(p)} | ${us(n)} | ${ratio(n, p)} | ${ratio(n, a)} |`);
+  }
+}
+{
+  const rate = (r) => (r ? r.inferences / r.seconds : NaN);
+  const byName = (list, name) => list.find((r) => r.name === name);
+  const oneDefault = rate(byName(raw.serve.node, nodeSetups[0].name));
+  const c2 = rate(byName(raw.serve.c, cServe[2].name));
+  const c1 = rate(byName(raw.serve.c, cServe[1].name));
+  const cDefault = rate(byName(raw.serve.c, cServe[0].name));
+  lines.push('');
+  lines.push(`## Serving: ShuffleNet with ${raw.serve.inflight} requests in flight`);
+  lines.push('');
+  lines.push(`Each setup runs ${serveSeconds} s per round, ${serveRounds} round(s), C and @lite/core taking turns; rates pool the rounds, latencies and`);
+  lines.push('event-loop delays are the median over rounds of each round\'s percentile. @lite/core: `predict()` of the input (copied in) and');
+  lines.push('the output (copied out), 8 concurrent clients in a closed loop. C floor: memcpy in + forward + wait + memcpy out per run, one');
+  lines.push('network per pthread (1 engine thread each).');
+  lines.push('');
+  lines.push('| setup | inferences/s | request p50 (ms) | request p99 (ms) | event-loop delay p99 (ms) | vs 1 LiteNetwork | vs C floor, same networks and mode |');
+  lines.push('| --- | ---: | ---: | ---: | ---: | ---: | ---: |');
+  for (const r of raw.serve.c) lines.push(`| ${r.name} | ${rate(r).toFixed(0)} | — | — | — | ${ratio(rate(r), oneDefault)} | — |`);
+  const cFor = [cDefault, c1, c2, NaN];
+  nodeSetups.forEach((s, i) => {
+    const r = byName(raw.serve.node, s.name);
+    if (!r) return;
+    lines.push(`| ${s.name} | ${rate(r).toFixed(0)} | ${ms(median(r.latency_p50_ns))} | ${ms(median(r.latency_p99_ns))} | ${ms(median(r.loop_delay_p99_ns))} | ${ratio(rate(r), oneDefault)} | ${ratio(rate(r), cFor[i])} |`);
+  });
+  const pool2 = rate(byName(raw.serve.node, nodeSetups[2].name));
+  const loop2 = median(byName(raw.serve.node, nodeSetups[2].name)?.loop_delay_p99_ns);
+  lines.push('');
+  lines.push(`Goals: pool of 2 ≥ 1.8× one default network: ${ratio(pool2, oneDefault)} (${pool2 / oneDefault >= 1.8 ? 'met' : 'missed'}); ≥ 0.9× the 2-pthread C floor: ${ratio(pool2, c2)} (${pool2 / c2 >= 0.9 ? 'met' : 'missed'}); event-loop delay p99 ≤ 2 ms: ${ms(loop2)} ms (${loop2 <= 2e6 ? 'met' : 'missed'}).`);
+  const o = raw.serve.overhead;
+  if (o) {
+    const sync = median(o.sync);
+    const eq = median(o.predict_sync_equiv);
+    lines.push('');
+    lines.push(`## Fixed cost of the async paths (mnist, one default network, medians of ${o.sync.length} interleaved runs, µs)`);
+    lines.push('');
+    lines.push('| path | median (µs) | p10 (µs) | over its sync path (µs) |');
+    lines.push('| --- | ---: | ---: | ---: |');
+    lines.push(`| forward() + wait() (sync) | ${us(sync)} | ${us(pct(o.sync, 0.1))} | — |`);
+    lines.push(`| await forwardAsync() | ${us(median(o.forward_async))} | ${us(pct(o.forward_async, 0.1))} | ${us(median(o.forward_async) - sync)} |`);
+    lines.push(`| setDataByCopy + forward + wait + toTypedArray (sync) | ${us(eq)} | ${us(pct(o.predict_sync_equiv, 0.1))} | — |`);
+    lines.push(`| await predict() | ${us(median(o.predict))} | ${us(pct(o.predict, 0.1))} | ${us(median(o.predict) - eq)} |`);
+    lines.push('');
+    lines.push(`Goal: ≤ 15 µs over the sync path: forwardAsync ${us(median(o.forward_async) - sync)} µs, predict ${us(median(o.predict) - eq)} µs.`);
   }
 }
 if (raw.errors.length) {

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { DigitClassifier } from './engine.js';
+import { DigitClassifier, DigitPool } from './engine.js';
 import { loadHeldOut, loadModelMeta, PIXELS, sampleInput } from './heldout.js';
 import { decodePngToInk } from './image.js';
 import { parseNpy } from './npy.js';
@@ -21,7 +21,7 @@ usage:
   lite-demo eval [--threads N] [--limit N]
       accuracy on the held-out MNIST split through @lite/core, latency median/p95;
       exits 1 when the accuracy is below the model's minimum (97%).
-  lite-demo serve [--port 3000] [--host 127.0.0.1] [--threads N]
+  lite-demo serve [--port 3000] [--host 127.0.0.1] [--pool N]
       the web page: draw a digit, see the top-3 classes and the inference time.
   lite-demo bench [-- options of tools/bench/run.mjs]
       the benchmark suite (C floor, Python megenginelite, @lite/core).
@@ -175,19 +175,20 @@ function argmax(p: ArrayLike<number>): number {
 async function serveCommand(args: string[]): Promise<number> {
   const { values } = parseArgs({
     args,
-    options: { port: { type: 'string' }, host: { type: 'string' }, threads: { type: 'string' } },
+    options: { port: { type: 'string' }, host: { type: 'string' }, pool: { type: 'string' } },
   });
   const port = values.port === undefined ? 3000 : Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port must be 0..65535 (got ${values.port})`);
-  const threads = threadsOption(values.threads);
+  const size = values.pool === undefined ? undefined : Number(values.pool);
+  if (size !== undefined && (!Number.isInteger(size) || size < 1 || size > 256)) throw new Error(`--pool must be 1..256 (got ${values.pool})`);
   const core = await import('@lite/core');
   const meta = loadModelMeta();
-  const clf = await DigitClassifier.create({ threads });
+  const clf = await DigitPool.create(size === undefined ? {} : { size });
   const running = await startServer({
     classify: (x) => clf.classify(x),
     port,
     host: values.host ?? '127.0.0.1',
-    info: { runtime: String(core.version), heldoutAccuracy: meta.accuracy_megenginelite, threads, model: 'mnist.mge' },
+    info: { runtime: String(core.version), heldoutAccuracy: meta.accuracy_megenginelite, threads: 1, pool: clf.pool.size, model: 'mnist.mge' },
   });
   console.log(`lite-demo serve: ${running.url}/  (draw a digit; Ctrl+C stops)`);
   await new Promise<void>((resolve) => {
@@ -196,7 +197,7 @@ async function serveCommand(args: string[]): Promise<number> {
     process.once('SIGTERM', stop);
   });
   await running.close();
-  clf.dispose();
+  await clf.dispose();
   return 0;
 }
 

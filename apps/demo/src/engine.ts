@@ -1,4 +1,4 @@
-import { LiteNetwork, type LiteTensor } from '@lite/core';
+import { LiteNetwork, LiteNetworkPool } from '@lite/core';
 import { PIXELS } from './heldout.js';
 import { MODEL_PATH } from './paths.js';
 
@@ -48,11 +48,8 @@ export class DigitClassifier implements Disposable {
     checkInput(input);
     const run = async (): Promise<Inference> => {
       const t0 = performance.now();
-      const outputs: Record<string, LiteTensor> = await this.network.predict({ data: input });
-      const probTensor = outputs['prob'];
-      if (!probTensor) throw new Error(`model has no output "prob" (got ${Object.keys(outputs).join(', ')})`);
-      const prob = probTensor.toTypedArray() as Float32Array;
-      return { prob, ms: performance.now() - t0 };
+      const outputs = await this.network.predict<'prob'>({ data: input });
+      return { prob: probOf(outputs), ms: performance.now() - t0 };
     };
     const result = this.queue.then(run, run);
     this.queue = result.catch(() => undefined);
@@ -82,5 +79,52 @@ export class DigitClassifier implements Disposable {
 function checkInput(input: Float32Array): void {
   if (!(input instanceof Float32Array) || input.length !== PIXELS) {
     throw new RangeError(`expected a Float32Array of ${PIXELS} values (1x1x28x28)`);
+  }
+}
+
+function probOf(outputs: Partial<Record<'prob', { toFloat32Array(): Float32Array; dispose(): void }>>): Float32Array {
+  const t = outputs.prob;
+  if (!t) throw new Error(`model has no output "prob" (got ${Object.keys(outputs).join(', ')})`);
+  const prob = t.toFloat32Array();
+  t.dispose();
+  return prob;
+}
+
+export interface PoolOptions {
+  modelPath?: string;
+  /** Networks sharing the weights, i.e. requests classified at once. Default: the available parallelism. */
+  size?: number;
+}
+
+/**
+ * What the web server uses: a {@link LiteNetworkPool} (networks sharing one copy of the weights,
+ * warmed at start), so concurrent requests run on every core instead of queueing on one network.
+ */
+export class DigitPool implements AsyncDisposable {
+  readonly pool: LiteNetworkPool;
+
+  private constructor(pool: LiteNetworkPool) {
+    this.pool = pool;
+  }
+
+  static async create(opts: PoolOptions = {}): Promise<DigitPool> {
+    const pool = await LiteNetworkPool.create(opts.modelPath ?? MODEL_PATH, opts.size === undefined ? {} : { size: opts.size });
+    return new DigitPool(pool);
+  }
+
+  /** Classifies one input on an idle network (or after the requests queued before it). */
+  async classify(input: Float32Array): Promise<Inference> {
+    checkInput(input);
+    const t0 = performance.now();
+    const outputs = await this.pool.predict<'prob'>({ data: input });
+    return { prob: probOf(outputs), ms: performance.now() - t0 };
+  }
+
+  dispose(): Promise<void> {
+    return this.pool.dispose();
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.dispose();
   }
 }

@@ -1,4 +1,4 @@
-export { DigitClassifier, type ClassifyFn, type Inference, type ClassifierOptions } from './engine.js';
+export { DigitClassifier, DigitPool, type ClassifyFn, type Inference, type ClassifierOptions, type PoolOptions } from './engine.js';
 export { createDemoServer, startServer, parsePixelsJson, type ServerOptions, type ClassifyResponse, type RunningServer } from './server.js';
 export { mnistPreprocess, topK, asciiDigit, type InkImage, type Preprocessed } from './preprocess.js';
 export { decodePngToInk, inkToPng, pngDimensions, lumToInk, BadImageError } from './image.js';

@@ -4,7 +4,7 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DigitClassifier } from '../src/engine.js';
+import { DigitClassifier, DigitPool } from '../src/engine.js';
 import { loadModelMeta, PIXELS, sampleInput } from '../src/heldout.js';
 import { PACKAGE_ROOT } from '../src/paths.js';
 import { startServer, type ClassifyResponse, type RunningServer } from '../src/server.js';
@@ -14,15 +14,19 @@ const run = promisify(execFile);
 const CLI = path.join(PACKAGE_ROOT, 'bin', 'lite-demo.js');
 
 let clf: DigitClassifier;
+let pool: DigitPool;
 let srv: RunningServer;
 
 beforeAll(async () => {
   clf = await DigitClassifier.create();
-  srv = await startServer({ classify: (x) => clf.classify(x) });
+  // The server as `lite-demo serve` runs it: on a pool of weight-sharing networks.
+  pool = await DigitPool.create({ size: 2 });
+  srv = await startServer({ classify: (x) => pool.classify(x) });
 });
 afterAll(async () => {
   await srv?.close();
   clf?.dispose();
+  await pool?.dispose();
 });
 
 function argmax(p: ArrayLike<number>): number {
@@ -124,5 +128,22 @@ describe('server with the real engine', () => {
     const results = await Promise.all(ids.map((i) => postPng(samplePng(i))));
     expect(results).toHaveLength(16);
     for (const r of results) expect(r.input).toHaveLength(PIXELS);
+  });
+
+  it('24 concurrent JSON requests on the pool each get the probabilities of their own input', async () => {
+    const ids = Array.from({ length: 24 }, (_, k) => k * 5 + 1);
+    const bodies = await Promise.all(
+      ids.map(async (i) => {
+        const r = await fetch(`${srv.url}/api/classify`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ pixels: Array.from(sampleInput(held, i)) }) });
+        expect(r.status).toBe(200);
+        return (await r.json()) as ClassifyResponse;
+      }),
+    );
+    // Same engine, same input: the pool (CPU inplace mode) and the plain network agree; the server
+    // rounds probabilities to 6 decimals, so each may differ by at most 5e-7 (plus float32 rounding).
+    bodies.forEach((b, k) => {
+      const direct = clf.classifySync(sampleInput(held, ids[k] as number)).prob;
+      for (let d = 0; d < 10; d++) expect(Math.abs((b.prob[d] as number) - (direct[d] as number)), `sample ${ids[k]} digit ${d}`).toBeLessThanOrEqual(5.1e-7);
+    });
   });
 });

@@ -9,7 +9,10 @@ use std::path::PathBuf;
 #[napi]
 pub fn load_runtime(path: Option<String>) -> Result<String> {
     let p = path.map(PathBuf::from);
+    crate::engine_log::install();
     lite::init(p.as_deref()).js()?;
+    crate::engine_log::runtime_loaded();
+    crate::fork_quiet::install();
     Ok(lite::library_path()
         .map(|p| p.display().to_string())
         .unwrap_or_default())
@@ -22,16 +25,27 @@ pub fn version() -> Result<String> {
     Ok(format!("{a}.{b}.{c}"))
 }
 
-/// Sets the engine log level.
+/// `OFF`: beyond the runtime's levels (0 DEBUG .. 3 ERROR), nothing is printed.
+const LOG_OFF: i32 = 4;
+
+/// Sets the log level: 0 DEBUG, 1 INFO, 2 WARN, 3 ERROR (the engine's), 4 OFF.
 #[napi]
 pub fn set_log_level(level: i32) -> Result<()> {
-    lite::set_log_level(lite::LogLevel::from_c(level).js()?).js()
+    let engine = if level == LOG_OFF {
+        lite::LogLevel::Error
+    } else {
+        lite::LogLevel::from_c(level).js()?
+    };
+    lite::set_log_level(engine).js()?;
+    crate::engine_log::set_level(level);
+    Ok(())
 }
 
-/// The engine log level.
+/// The log level set by `set_log_level` (3, ERROR, until then).
 #[napi]
 pub fn get_log_level() -> Result<i32> {
-    Ok(lite::get_log_level().js()?.as_c())
+    lite::get_log_level().js()?;
+    Ok(crate::engine_log::level())
 }
 
 /// Number of devices of a type.

@@ -8,7 +8,9 @@
 #![cfg_attr(test, allow(dead_code))]
 
 mod crypto;
+mod engine_log;
 mod error;
+mod fork_quiet;
 mod global;
 mod network;
 mod tensor;

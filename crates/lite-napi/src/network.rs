@@ -232,6 +232,26 @@ type CbArgs = PendingCallback;
 /// The dispatcher (in `@lite/core`) never throws: it catches the user's error and keeps it.
 type Dispatcher = ThreadsafeFunction<CbArgs, (), CbArgs, Status, false, true>;
 
+/// The JS dispatcher: called directly on the JS thread, through the thread-safe function from
+/// any other thread.
+struct JsDispatch {
+    direct: FunctionRef<CbArgs, ()>,
+    tsfn: Dispatcher,
+}
+
+impl JsDispatch {
+    fn new(dispatch: Function<'_, CbArgs, ()>) -> Result<JsDispatch> {
+        let direct = dispatch.create_ref().map_err(crate::error::from_napi)?;
+        let tsfn = dispatch
+            .build_threadsafe_function::<CbArgs>()
+            .callee_handled::<false>()
+            .weak::<true>()
+            .build_callback(|ctx| Ok(ctx.value))
+            .map_err(crate::error::from_napi)?;
+        Ok(JsDispatch { direct, tsfn })
+    }
+}
+
 /// A callback that fired on the JS thread, waiting to be dispatched when the sync call returns.
 #[napi(object, object_from_js = false)]
 pub struct PendingCallback {
@@ -244,29 +264,56 @@ fn pending(kind: u32, ios: Vec<NativeIo>, tensors: Vec<NativeTensor>) -> Pending
     PendingCallback { kind, ios, tensors }
 }
 
+thread_local! {
+    // Set while a sync forward()/wait() called from JS runs on this thread: a start/finish
+    // callback firing inside it may call JS directly (the env is live, JS is on the stack).
+    static IN_SYNC_CALL: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Marks the current thread as inside a sync call from JS for its lifetime.
+struct SyncCall(bool);
+
+impl SyncCall {
+    fn enter() -> SyncCall {
+        SyncCall(IN_SYNC_CALL.with(|c| c.replace(true)))
+    }
+}
+
+impl Drop for SyncCall {
+    fn drop(&mut self) {
+        IN_SYNC_CALL.with(|c| c.set(self.0));
+    }
+}
+
 /// Callback delivery state shared by the engine-side closures and the `NativeNetwork`.
 struct CbState {
     /// The JS thread that owns the network (the main thread or a worker's thread).
     js_thread: ThreadId,
-    /// Calls that fired on the JS thread itself, inside a sync `forward`/`wait`: JS cannot be
-    /// re-entered from there, so they are queued and dispatched before the sync call returns.
+    /// The `napi_env` of `js_thread`, as an address (only used on that thread).
+    env: usize,
+    /// Calls that fired on the JS thread outside a sync call from JS (e.g. while a dropped
+    /// network waits for its run): JS cannot be called from there, so they are queued.
     pending: Mutex<Vec<PendingCallback>>,
 }
 
-/// Copies the lent callback tensors (valid only during the callback) into owned host tensors.
-fn copy_entries(entries: &[lite::CallbackIo]) -> (Vec<NativeIo>, Vec<NativeTensor>) {
+/// The callback's tensors for JS: the network's live IO tensors (another handle each). A
+/// tensor that is no network's (lent while the network is being destroyed) is copied.
+fn callback_entries(entries: &[lite::CallbackIo]) -> (Vec<NativeIo>, Vec<NativeTensor>) {
     let mut ios = Vec::with_capacity(entries.len());
     let mut tensors = Vec::with_capacity(entries.len());
     for e in entries {
         let Ok(io) = io_from_lite(&e.io) else {
             continue;
         };
-        let copy = e
-            .tensor
-            .layout()
-            .and_then(|l| Ok((l, e.tensor.to_host_bytes()?)))
-            .and_then(|(l, bytes)| lite::Tensor::from_host_bytes(&l, &bytes));
-        if let Ok(t) = copy {
+        let tensor = match e.tensor.network_handle() {
+            Some(live) => Ok(live),
+            None => e
+                .tensor
+                .layout()
+                .and_then(|l| Ok((l, e.tensor.to_host_bytes()?)))
+                .and_then(|(l, bytes)| lite::Tensor::from_host_bytes(&l, &bytes)),
+        };
+        if let Ok(t) = tensor {
             ios.push(io);
             tensors.push(NativeTensor::wrap(t));
         }
@@ -274,11 +321,19 @@ fn copy_entries(entries: &[lite::CallbackIo]) -> (Vec<NativeIo>, Vec<NativeTenso
     (ios, tensors)
 }
 
-/// Delivers one callback: queued when on the JS thread, else through the thread-safe function.
-/// `block` makes the engine thread wait until JS has run the callback (start/finish), so the
-/// forward does not complete before its callbacks did.
-fn deliver(state: &CbState, tsfn: &Dispatcher, args: CbArgs, block: bool) {
+/// Delivers one callback. On the JS thread inside a sync call from JS it calls JS directly;
+/// elsewhere on the JS thread it is queued; from other threads it goes through the
+/// thread-safe function. `block` makes the engine thread wait until JS has run the callback
+/// (start/finish), so the engine stays paused while JS uses the tensors.
+fn deliver(state: &CbState, js: &JsDispatch, args: CbArgs, block: bool) {
     if std::thread::current().id() == state.js_thread {
+        if block && IN_SYNC_CALL.with(|c| c.get()) {
+            // We are on the env's thread inside a native call made from JS, so the env is
+            // live; the dispatcher never throws (a failure to call is ignored like one).
+            let env = Env::from_raw(state.env as napi::sys::napi_env);
+            let _ = js.direct.borrow_back(&env).and_then(|f| f.call(args));
+            return;
+        }
         state
             .pending
             .lock()
@@ -287,11 +342,11 @@ fn deliver(state: &CbState, tsfn: &Dispatcher, args: CbArgs, block: bool) {
         return;
     }
     if !block {
-        tsfn.call(args, ThreadsafeFunctionCallMode::NonBlocking);
+        js.tsfn.call(args, ThreadsafeFunctionCallMode::NonBlocking);
         return;
     }
     let (tx, rx) = std::sync::mpsc::channel::<()>();
-    let status = tsfn.call_with_return_value(
+    let status = js.tsfn.call_with_return_value(
         args,
         ThreadsafeFunctionCallMode::Blocking,
         move |_r: napi::Result<()>, _env| {
@@ -317,7 +372,11 @@ pub struct NativeNetwork {
 impl NativeNetwork {
     /// Creates a network with a config and IO description.
     #[napi(constructor)]
-    pub fn new(config: Option<NativeConfig>, io: Option<NativeNetworkIo>) -> Result<Self> {
+    pub fn new(
+        env: Env,
+        config: Option<NativeConfig>,
+        io: Option<NativeNetworkIo>,
+    ) -> Result<Self> {
         let config = match config {
             Some(c) => c.to_lite()?,
             None => Config::default(),
@@ -331,6 +390,7 @@ impl NativeNetwork {
             shared: Arc::new(Mutex::new(Some(net))),
             cbs: Arc::new(CbState {
                 js_thread: std::thread::current().id(),
+                env: env.raw() as usize,
                 pending: Mutex::new(Vec::new()),
             }),
         })
@@ -339,8 +399,9 @@ impl NativeNetwork {
     /// Switches to async mode: `forward` returns at once and `dispatch({ kind: 0 })` is called
     /// on the JS thread when the work is done.
     #[napi(ts_args_type = "dispatch: (call: PendingCallback) => void")]
-    pub fn set_async_callback(&self, dispatch: Dispatcher) -> Result<()> {
+    pub fn set_async_callback(&self, dispatch: Function<CbArgs, ()>) -> Result<()> {
         let state = self.cbs.clone();
+        let dispatch = JsDispatch::new(dispatch)?;
         with_net(&self.shared, |n| {
             n.set_async_callback(move || {
                 deliver(
@@ -354,26 +415,30 @@ impl NativeNetwork {
         })
     }
 
-    /// Calls `dispatch({ kind: 1, ios, tensors })` (input copies) at the start of each forward.
+    /// Calls `dispatch({ kind: 1, ios, tensors })` (the live input tensors) at the start of
+    /// each forward, while the engine waits for it.
     #[napi(ts_args_type = "dispatch: (call: PendingCallback) => void")]
-    pub fn set_start_callback(&self, dispatch: Dispatcher) -> Result<()> {
+    pub fn set_start_callback(&self, dispatch: Function<CbArgs, ()>) -> Result<()> {
         let state = self.cbs.clone();
+        let dispatch = JsDispatch::new(dispatch)?;
         with_net(&self.shared, |n| {
             n.set_start_callback(move |entries| {
-                let (ios, tensors) = copy_entries(entries);
+                let (ios, tensors) = callback_entries(entries);
                 deliver(&state, &dispatch, pending(CB_START, ios, tensors), true)
             })
             .js()
         })
     }
 
-    /// Calls `dispatch({ kind: 2, ios, tensors })` (output copies) when each forward finished.
+    /// Calls `dispatch({ kind: 2, ios, tensors })` (the live output tensors) when each forward
+    /// finished, while the engine waits for it.
     #[napi(ts_args_type = "dispatch: (call: PendingCallback) => void")]
-    pub fn set_finish_callback(&self, dispatch: Dispatcher) -> Result<()> {
+    pub fn set_finish_callback(&self, dispatch: Function<CbArgs, ()>) -> Result<()> {
         let state = self.cbs.clone();
+        let dispatch = JsDispatch::new(dispatch)?;
         with_net(&self.shared, |n| {
             n.set_finish_callback(move |entries| {
-                let (ios, tensors) = copy_entries(entries);
+                let (ios, tensors) = callback_entries(entries);
                 deliver(&state, &dispatch, pending(CB_FINISH, ios, tensors), true)
             })
             .js()
@@ -421,12 +486,14 @@ impl NativeNetwork {
     /// Starts inference (blocking in sync mode).
     #[napi]
     pub fn forward(&self) -> Result<()> {
+        let _js = SyncCall::enter();
         with_net(&self.shared, |n| n.forward().js())
     }
 
     /// Waits for inference to finish.
     #[napi]
     pub fn wait(&self) -> Result<()> {
+        let _js = SyncCall::enter();
         with_net(&self.shared, |n| n.wait().js())
     }
 

@@ -213,6 +213,17 @@ impl NativeTensor {
         }
     }
 
+    /// A new contiguous CPU tensor holding a copy of this one (its layout, its data), in one call:
+    /// what `predict` hands back for every output.
+    #[napi]
+    pub fn clone_to_host(&self) -> Result<NativeTensor> {
+        let t = self.get()?;
+        let layout = t.layout().js()?;
+        let mut copy = Tensor::new(&layout, DeviceType::Cpu, 0, false).js()?;
+        copy.copy_from(t).js()?;
+        Ok(NativeTensor::wrap(copy))
+    }
+
     /// Shares `src`'s memory.
     #[napi]
     pub fn share_memory_with(&mut self, src: &NativeTensor) -> Result<()> {
@@ -286,16 +297,7 @@ impl NativeTensor {
         // SAFETY: `out` is a live typed array argument of this synchronous call; no other Rust
         // reference to its memory exists while we write, and JS cannot run meanwhile.
         let out: &mut [u8] = unsafe { out.as_mut() };
-        let bytes = self.get()?.to_host_bytes().js()?;
-        if bytes.len() != out.len() {
-            return Err(invalid(format!(
-                "the output has {} bytes, the tensor holds {}",
-                out.len(),
-                bytes.len()
-            )));
-        }
-        out.copy_from_slice(&bytes);
-        Ok(())
+        self.get()?.read_into_host(out).js()
     }
 
     /// Address of the tensor memory (allocating it), for locating it inside shared JS memory.

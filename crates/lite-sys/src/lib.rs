@@ -51,8 +51,12 @@ pub const REQUIRED_MAJOR: i32 = 1;
 /// Minimum minor version of the runtime (struct layouts of 1.13 are assumed).
 pub const MIN_MINOR: i32 = 13;
 
+/// What to do about a missing runtime, for package users first (`pnpm run setup` exists only in
+/// a clone of the repository, so it is named as such).
 const HOWTO: &str =
-    "run `pnpm run setup` (tools/runtime/fetch-runtime.mjs) or set LITE_LIB_PATH to liblite_shared_whl.so";
+    "reinstall @lite/core so that its platform package is installed, or set LITE_LIB_PATH \
+     to a MegEngine Lite 1.13 library (liblite_shared_whl.so); in a clone of the repository, \
+     `pnpm run setup` fetches it";
 
 struct Loaded {
     api: Api,
@@ -165,4 +169,60 @@ pub fn library_path() -> Option<&'static Path> {
 /// `(major, minor, patch)` of the loaded library, if [`load`] has succeeded.
 pub fn loaded_version() -> Option<(i32, i32, i32)> {
     LOADED.get().map(|l| l.version)
+}
+
+/// Candidate files of the CUDA driver library, in the order MegEngine's CUDA stub tries them
+/// (`LD_LIBRARY_PATH` and `CUDA_TK_PATH` directories, the loader's own search, then two fixed
+/// paths), so that "we can open one" means "the engine would find one".
+fn cuda_driver_candidates() -> Vec<PathBuf> {
+    #[cfg(target_os = "macos")]
+    const NAME: &str = "libcuda.dylib";
+    #[cfg(not(target_os = "macos"))]
+    const NAME: &str = "libcuda.so.1";
+    #[cfg(target_os = "macos")]
+    const FIXED: &[&str] = &["/usr/local/cuda/lib/libcuda.dylib"];
+    #[cfg(not(target_os = "macos"))]
+    const FIXED: &[&str] = &[
+        "/usr/lib/x86_64-linux-gnu/libcuda.so",
+        "/usr/local/nvidia/lib64/libcuda.so",
+    ];
+    let mut out = Vec::new();
+    for var in ["LD_LIBRARY_PATH", "CUDA_TK_PATH"] {
+        if let Some(dirs) = std::env::var_os(var) {
+            out.extend(
+                std::env::split_paths(&dirs)
+                    .filter(|d| !d.as_os_str().is_empty())
+                    .map(|d| d.join(NAME)),
+            );
+        }
+    }
+    out.push(PathBuf::from(NAME));
+    out.extend(FIXED.iter().map(PathBuf::from));
+    out
+}
+
+/// Whether the CUDA driver library can be opened (checked once per process).
+///
+/// MegEngine's CUDA stub prints an 8-line banner to stderr whenever anything asks the engine
+/// about CUDA on a machine without a driver, and no log level silences it. Asking this first
+/// lets callers answer "no CUDA device" without touching the engine.
+pub fn cuda_driver_available() -> bool {
+    static AVAILABLE: OnceLock<bool> = OnceLock::new();
+    *AVAILABLE.get_or_init(|| {
+        cuda_driver_candidates().iter().any(|p| {
+            // SAFETY: opening the NVIDIA driver library runs its initialisers, which have no
+            // preconditions; the engine opens the same file the same way when CUDA is used.
+            unsafe { libloading::Library::new(p) }.is_ok()
+        })
+    })
+}
+
+/// Address of `name` (NUL-terminated) as defined in the loaded runtime library itself (not an
+/// interposed definition elsewhere in the process), if the runtime is loaded and defines it.
+pub fn runtime_symbol_address(name: &[u8]) -> Option<usize> {
+    let loaded = LOADED.get()?;
+    // SAFETY: the symbol is only read as an address (never called here); the library stays
+    // loaded for the life of the process (`LOADED` is never dropped).
+    let sym = unsafe { loaded.api._lib.get::<*const std::ffi::c_void>(name) }.ok()?;
+    Some(*sym as usize)
 }

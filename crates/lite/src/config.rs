@@ -152,10 +152,11 @@ impl Config {
     pub(crate) fn to_c(&self) -> Result<CConfig> {
         let name = opt_cstring(&self.bare_model_cryption_name, "bare_model_cryption_name")?;
         let discrete = opt_cstring(&self.discrete_input_name, "discrete_input_name")?;
+        self.device_type.check_available()?;
         let raw = LiteConfig {
             has_compression: self.has_compression as i32,
             device_id: self.device_id,
-            device_type: self.device_type.as_c(),
+            device_type: self.device_type.resolved().as_c(),
             backend: self.backend.as_c(),
             bare_model_cryption_name: name.as_ref().map_or(std::ptr::null(), |c| c.as_ptr()),
             options: self.options.to_c(),

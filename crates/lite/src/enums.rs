@@ -120,6 +120,28 @@ c_enum!(
     }
 );
 
+impl DeviceType {
+    /// The device as handed to the engine. Without a CUDA driver, `DeviceDefault` (the
+    /// engine's "xpu": CUDA when present, else CPU) is CPU, so the engine never probes CUDA
+    /// (its probe prints a banner to stderr that no log level silences).
+    pub fn resolved(self) -> DeviceType {
+        match self {
+            DeviceType::DeviceDefault if !lite_sys::cuda_driver_available() => DeviceType::Cpu,
+            other => other,
+        }
+    }
+
+    /// `Unsupported` error for CUDA when no driver library can be opened; the engine is not asked.
+    pub fn check_available(self) -> Result<()> {
+        if self == DeviceType::Cuda && !lite_sys::cuda_driver_available() {
+            return Err(LiteError::unsupported(
+                "no CUDA driver (libcuda.so.1) on this machine: use LITE_CPU, or install the NVIDIA driver and a CUDA runtime",
+            ));
+        }
+        Ok(())
+    }
+}
+
 c_enum!(
     /// `LiteBackend`.
     Backend {

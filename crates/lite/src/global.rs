@@ -19,7 +19,13 @@ pub fn init(explicit: Option<&Path>) -> Result<()> {
         .map_err(|m| LiteError::new(ErrorCode::RuntimeNotFound, m))
 }
 
-/// Path of the loaded runtime library.
+/// Whether the CUDA driver library can be opened on this machine (checked once, without asking
+/// the engine, whose CUDA stub prints a banner to stderr when there is none).
+pub fn cuda_driver_available() -> bool {
+    lite_sys::cuda_driver_available()
+}
+
+/// Path of the loaded runtime library, once [`init`] succeeded.
 pub fn library_path() -> Option<&'static Path> {
     lite_sys::library_path()
 }
@@ -128,6 +134,11 @@ pub fn dump_tensorrt_cache() -> Result<()> {
 /// Number of devices of `device_type` (0 for CUDA without a GPU).
 pub fn device_count(device_type: DeviceType) -> Result<usize> {
     let api = api()?;
+    // Without a driver the answer is known, and the engine's own probe prints a banner.
+    let device_type = device_type.resolved();
+    if device_type == DeviceType::Cuda && !lite_sys::cuda_driver_available() {
+        return Ok(0);
+    }
     let mut n = 0usize;
     // SAFETY: valid out-pointer.
     let rc = unsafe { (api.LITE_get_device_count)(device_type.as_c(), &mut n) };
@@ -426,4 +437,9 @@ pub fn update_decryption(name: &str, f: Option<DecryptFn>, key: &[u8]) -> Result
     let rc =
         unsafe { (api.LITE_update_decryption_or_key)(c.as_ptr(), tramp, key.as_ptr(), key.len()) };
     check(api, rc, "LITE_update_decryption_or_key")
+}
+
+/// Address of `name` (NUL-terminated) as defined by the loaded runtime library itself.
+pub fn runtime_symbol_address(name: &[u8]) -> Option<usize> {
+    lite_sys::runtime_symbol_address(name)
 }

@@ -15,12 +15,15 @@ use std::os::raw::{c_char, c_int, c_void};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, Weak};
 
 /// One entry passed to a start/finish callback: the IO configuration and the tensor.
 ///
-/// The tensor is only lent for the duration of the callback (it is reachable only by
-/// reference) and bypasses the network gate, since the callback runs inside forward.
+/// The tensor is the network's own IO tensor (as in megenginelite): the run is lent to the
+/// callback, so the tensor (and [`Tensor::network_handle`]s of it) can be read and written
+/// while the callback runs, fail with `Busy` once the run resumes, and are ordinary IO
+/// tensors after it. Only when the network is being destroyed is it a bare handle lent for
+/// the duration of the call ([`Tensor::network_handle`] is then `None`).
 #[derive(Debug)]
 pub struct CallbackIo {
     /// The IO configuration as the network sees it.
@@ -42,6 +45,8 @@ unsafe impl Send for AsyncSlot {}
 
 struct IoSlot {
     f: Mutex<IoCallback>,
+    /// The network, to hand the callback its live IO tensors (weak: the slot is owned by it).
+    net: Weak<NetShared>,
 }
 
 /// State shared by a [`Network`] and the IO tensors it handed out.
@@ -194,6 +199,10 @@ unsafe extern "C" fn io_trampoline(
     }
     // SAFETY: user_data is the address of an IoSlot owned by NetShared (see above).
     let slot = unsafe { &*(user_data as *const IoSlot) };
+    // The network's own IO tensors (the runtime passes the same handles as
+    // LITE_get_io_tensor), gated like any other: the run is lent to the callback while it runs.
+    let net = slot.net.upgrade();
+    let lent = net.as_ref().is_some_and(|n| n.gate.lend());
     let _ = catch_unwind(AssertUnwindSafe(|| {
         let mut entries = Vec::with_capacity(size);
         if size > 0 && !ios.is_null() && !tensors.is_null() {
@@ -208,10 +217,11 @@ unsafe extern "C" fn io_trampoline(
             for (io, &t) in ios.iter().zip(tensors) {
                 // SAFETY: io.name is a valid C string owned by the runtime for this call.
                 if let Ok(io) = unsafe { Io::from_c(io) } {
-                    entries.push(CallbackIo {
-                        io,
-                        tensor: Tensor::lent(t),
-                    });
+                    let tensor = match &net {
+                        Some(n) if lent => Tensor::from_network(t, n.clone()),
+                        _ => Tensor::lent(t),
+                    };
+                    entries.push(CallbackIo { io, tensor });
                 }
             }
         }
@@ -219,6 +229,11 @@ unsafe extern "C" fn io_trampoline(
             f(&entries);
         }
     }));
+    if lent {
+        if let Some(n) = &net {
+            n.gate.unlend();
+        }
+    }
     0
 }
 
@@ -632,6 +647,7 @@ impl Network {
     pub fn set_start_callback(&self, f: impl FnMut(&[CallbackIo]) + Send + 'static) -> Result<()> {
         let ud = self.keep_slot(Box::new(IoSlot {
             f: Mutex::new(Box::new(f)),
+            net: Arc::downgrade(&self.shared),
         }));
         // SAFETY: live handle; `ud` points to a slot kept until the network is destroyed.
         self.call("LITE_set_start_callback_with_userdata", |api, n| unsafe {
@@ -643,6 +659,7 @@ impl Network {
     pub fn set_finish_callback(&self, f: impl FnMut(&[CallbackIo]) + Send + 'static) -> Result<()> {
         let ud = self.keep_slot(Box::new(IoSlot {
             f: Mutex::new(Box::new(f)),
+            net: Arc::downgrade(&self.shared),
         }));
         // SAFETY: live handle; `ud` points to a slot kept until the network is destroyed.
         self.call("LITE_set_finish_callback_with_userdata", |api, n| unsafe {

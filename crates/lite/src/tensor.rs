@@ -186,6 +186,20 @@ impl Tensor {
         }
     }
 
+    /// Another handle to the same network-owned tensor (it keeps the network alive and is
+    /// gated like this one); `None` for tensors that are not a network's (owned, or lent to a
+    /// callback, which must not outlive it).
+    pub fn network_handle(&self) -> Option<Tensor> {
+        match &self.kind {
+            Kind::Network(net, generation) => Some(Tensor {
+                raw: self.raw,
+                kind: Kind::Network(net.clone(), *generation),
+                poisoned: self.poisoned,
+            }),
+            _ => None,
+        }
+    }
+
     pub(crate) fn lent(raw: LiteTensor) -> Tensor {
         Tensor {
             raw,
@@ -281,10 +295,14 @@ impl Tensor {
     ) -> Result<Tensor> {
         let api = api()?;
         check_supported(layout)?;
+        device_type.check_available()?;
+        if is_pinned_host {
+            DeviceType::Cuda.check_available()?;
+        }
         let desc = LiteTensorDesc {
             is_pinned_host: is_pinned_host as c_int,
             layout: layout.to_c()?,
-            device_type: device_type.as_c(),
+            device_type: device_type.resolved().as_c(),
             device_id,
         };
         let mut raw: LiteTensor = std::ptr::null_mut();
@@ -753,10 +771,25 @@ impl Tensor {
     /// Copy the tensor's data into a new contiguous host buffer (works for sliced,
     /// non-contiguous and device tensors).
     pub fn to_host_bytes(&self) -> Result<Vec<u8>> {
+        let mut out = vec![0u8; self.layout()?.nbytes()];
+        self.read_into_host(&mut out)?;
+        Ok(out)
+    }
+
+    /// Copy the tensor's data, contiguously, into `out`, which must hold exactly
+    /// `layout().nbytes()` bytes (works for sliced, non-contiguous and device tensors; a
+    /// contiguous CPU tensor is copied straight from its memory, with no temporary).
+    pub fn read_into_host(&self, out: &mut [u8]) -> Result<()> {
         let layout = self.layout()?;
         let n = layout.nbytes();
+        if out.len() != n {
+            return Err(LiteError::invalid(format!(
+                "the output has {} bytes, the tensor holds {n}",
+                out.len()
+            )));
+        }
         if layout.ndim() == 0 || n == 0 {
-            return Ok(Vec::new());
+            return Ok(());
         }
         let direct = self.device_type()? == DeviceType::Cpu && self.is_continue()?;
         let tmp;
@@ -771,8 +804,12 @@ impl Tensor {
         let _g = src.gate()?;
         let p = src.data_addr()? as *const u8;
         // SAFETY: `src` is a contiguous CPU tensor of `layout`, so its memory holds `n`
-        // readable bytes; the gate (for IO tensors) prevents concurrent engine writes.
-        Ok(unsafe { std::slice::from_raw_parts(p, n) }.to_vec())
+        // readable bytes; the gate (for IO tensors) prevents concurrent engine writes; `out`
+        // holds `n` writable bytes. `out` may be caller memory shared into this very tensor
+        // (reset_with), so the ranges may overlap: `copy` (memmove) is used, not
+        // `copy_nonoverlapping`.
+        unsafe { std::ptr::copy(p, out.as_mut_ptr(), n) };
+        Ok(())
     }
 
     /// Overwrite the tensor's data from a host buffer of exactly `layout().nbytes()`
@@ -864,6 +901,8 @@ impl Tensor {
                 check_generation(n, *generation)?;
             }
         }
+        let target = device_type.unwrap_or(DeviceType::DeviceDefault);
+        target.check_available()?;
         let api = api()?;
         let mut raws: Vec<LiteTensor> = tensors.iter().map(|t| t.raw).collect();
         let mut out: LiteTensor = std::ptr::null_mut();
@@ -873,7 +912,7 @@ impl Tensor {
                 raws.as_mut_ptr(),
                 raws.len() as c_int,
                 dim as c_int,
-                device_type.unwrap_or(DeviceType::DeviceDefault).as_c(),
+                target.resolved().as_c(),
                 device_id.unwrap_or(-1),
                 &mut out,
             )

@@ -23,6 +23,19 @@ const BOOL_OPTIONS = [
 ] as const;
 const INT_OPTIONS = ['jitLevel', 'compNodeSeqRecordLevel', 'graphOptLevel', 'asyncExecLevel'] as const;
 
+const INSPECT = Symbol.for('nodejs.util.inspect.custom');
+
+/** `name: value` pairs as in Python's repr: strings quoted, enums by name, the rest as String(). */
+function fields(pairs: readonly (readonly [string, unknown])[]): string {
+  return pairs.map(([k, v]) => `${k}: ${typeof v === 'string' ? JSON.stringify(v) : String(v)}`).join(', ');
+}
+
+/** An enum member by name (shown unquoted by {@link fields}). */
+function enumName(e: Record<number, string>, v: number): { toString(): string } {
+  const name = e[v] ?? String(v);
+  return { toString: () => name };
+}
+
 /** Graph options (C `LiteOptions`), with the C defaults. */
 export class LiteOptions {
   /** Pre-process weights at load time (faster forward, more memory). */
@@ -84,6 +97,16 @@ export class LiteOptions {
     }
     return out as unknown as NativeOptions;
   }
+
+  /** Every option, e.g. `LiteOptions(weightPreprocess: false, ..., asyncExecLevel: 1)`. */
+  toString(): string {
+    return `LiteOptions(${fields([...BOOL_OPTIONS, ...INT_OPTIONS].map((k) => [k, this[k]] as const))})`;
+  }
+
+  /** `util.inspect` / `console.log` show {@link toString}. */
+  [INSPECT](): string {
+    return this.toString();
+  }
 }
 
 /** Network configuration (C `LiteConfig`), with the C defaults. */
@@ -133,6 +156,47 @@ export class LiteConfig {
       autoOptimizeInference: Boolean(this.autoOptimizeInference),
       discreteInputName: this.discreteInputName,
     };
+  }
+
+  /** Every field, enums by name, e.g. `LiteConfig(deviceType: LITE_CPU, ..., options: LiteOptions(...))`. */
+  toString(): string {
+    return `LiteConfig(${fields([
+      ['deviceType', enumName(LiteDeviceType, this.deviceType)],
+      ['deviceId', this.deviceId],
+      ['backend', enumName(LiteBackend, this.backend)],
+      ['hasCompression', this.hasCompression],
+      ['bareModelCryptionName', this.bareModelCryptionName],
+      ['autoOptimizeInference', this.autoOptimizeInference],
+      ['discreteInputName', this.discreteInputName],
+      ['options', this.options],
+    ])})`;
+  }
+
+  /** `util.inspect` / `console.log` show {@link toString}. */
+  [INSPECT](): string {
+    return this.toString();
+  }
+}
+
+/** Extra configuration applied before load (C `LiteExtraConfig`; `LiteNetwork.extraConfigure`). */
+export class LiteExtraConfig {
+  /** Ignore the configuration packed with the model (its info section). */
+  disableConfigureByModelInfo: boolean;
+
+  /** @param disableConfigureByModelInfo ignore the model's packed configuration (default false). */
+  constructor(disableConfigureByModelInfo = false) {
+    if (typeof disableConfigureByModelInfo !== 'boolean') invalid(`LiteExtraConfig: disableConfigureByModelInfo must be a boolean, got ${show(disableConfigureByModelInfo)}`);
+    this.disableConfigureByModelInfo = disableConfigureByModelInfo;
+  }
+
+  /** `LiteExtraConfig(disableConfigureByModelInfo: false)`. */
+  toString(): string {
+    return `LiteExtraConfig(${fields([['disableConfigureByModelInfo', this.disableConfigureByModelInfo]])})`;
+  }
+
+  /** `util.inspect` / `console.log` show {@link toString}. */
+  [INSPECT](): string {
+    return this.toString();
   }
 }
 
@@ -184,9 +248,19 @@ export class LiteIO {
     return new LiteIO(n.name, n.isHost, n.ioType as LiteIOType, LiteLayout.fromNative(n.configLayout));
   }
 
-  /** `LiteIO(data, host, LITE_IO_VALUE, LiteLayout([1, 3], float32))`. */
+  /** `LiteIO(name: "data", isHost: true, ioType: LITE_IO_VALUE, configLayout: LiteLayout([1, 3], float32))`. */
   toString(): string {
-    return `LiteIO(${this.name}, ${this.isHost ? 'host' : 'device'}, ${LiteIOType[this.ioType]}, ${this.configLayout})`;
+    return `LiteIO(${fields([
+      ['name', this.name],
+      ['isHost', this.isHost],
+      ['ioType', enumName(LiteIOType, this.ioType)],
+      ['configLayout', this.configLayout],
+    ])})`;
+  }
+
+  /** `util.inspect` / `console.log` show {@link toString}. */
+  [INSPECT](): string {
+    return this.toString();
   }
 }
 
@@ -231,5 +305,15 @@ export class LiteNetworkIO {
   /** @internal */
   static fromNative(n: { inputs: NativeIoInit[]; outputs: NativeIoInit[] }): LiteNetworkIO {
     return new LiteNetworkIO(n.inputs.map(LiteIO.fromNative), n.outputs.map(LiteIO.fromNative));
+  }
+
+  /** `LiteNetworkIO(inputs: [LiteIO(...)], outputs: [...])`. */
+  toString(): string {
+    return `LiteNetworkIO(inputs: [${this.inputs.join(', ')}], outputs: [${this.outputs.join(', ')}])`;
+  }
+
+  /** `util.inspect` / `console.log` show {@link toString}. */
+  [INSPECT](): string {
+    return this.toString();
   }
 }

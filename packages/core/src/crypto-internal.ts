@@ -1,6 +1,6 @@
 // Native decryption hooks for @lite/crypto (internal: exported from the package index under
 // underscore names; use @lite/crypto's public API instead).
-import { LiteError, native, setEngineErrorHook } from './errors.js';
+import { LiteError, clip, engineSummary, native, setEngineErrorHook } from './errors.js';
 import { lib } from './native.js';
 
 let hookInstalled = false;
@@ -15,8 +15,10 @@ function installHook(): void {
   setEngineErrorHook((err) => {
     const failure = lib().takeDecryptionFailure();
     if (failure === null) return err;
-    const engine = err.message.split('\n', 1)[0] ?? '';
-    return new LiteError(err.code, `model decryption failed: ${failure} (engine: ${engine})`, { cause: err });
+    return new LiteError('LITE_DECRYPTION_FAILED', clip(`model decryption failed: ${engineSummary(failure, 150)}; check the function and its key`), {
+      cause: err,
+      engineMessage: err.engineMessage,
+    });
   });
 }
 

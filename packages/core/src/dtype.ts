@@ -12,6 +12,13 @@ export type LiteTypedArray =
   | Uint32Array
   | BigInt64Array;
 
+/**
+ * The TypedArrays tensor data comes out in (`toTypedArray`, `getDataByShare`): every
+ * {@link LiteTypedArray} but `BigInt64Array`, since the 1.13 runtime has no int64 tensors. Its
+ * elements are numbers, so `toTypedArray()[0].toFixed(2)` type-checks (with a bounds check).
+ */
+export type LiteNumberArray = Exclude<LiteTypedArray, BigInt64Array>;
+
 /** A TypedArray constructor accepted where a dtype is expected. */
 export type TypedArrayConstructor =
   | Float32ArrayConstructor

@@ -57,4 +57,6 @@ export enum LiteLogLevel {
   INFO = 1,
   WARN = 2,
   ERROR = 3,
+  /** Beyond megenginelite: nothing is printed. */
+  OFF = 4,
 }

@@ -1,12 +1,16 @@
 /**
- * Stable error codes carried by {@link LiteError.code}.
+ * Stable error codes carried by {@link LiteError.code} (never renamed or removed; see the README
+ * for an example of each).
  *
- * - `LITE_ERROR` — the engine reported a failure (the message is the engine's own).
+ * - `LITE_ERROR` — the engine reported a failure not covered by a more precise code.
  * - `LITE_INVALID_ARGUMENT` — the call was rejected before reaching the engine.
  * - `LITE_DISPOSED` — the object was used after `dispose()`.
  * - `LITE_RUNTIME_NOT_FOUND` — the MegEngine Lite shared library could not be loaded.
  * - `LITE_UNSUPPORTED` — the feature is not available on this machine or runtime (e.g. CUDA).
  * - `LITE_BUSY` — the network is already running an asynchronous call.
+ * - `LITE_FILE_NOT_FOUND` — a model path does not exist, is a directory or cannot be read.
+ * - `LITE_INVALID_MODEL` — the data is not a model the engine can load (not a model, corrupt, truncated).
+ * - `LITE_DECRYPTION_FAILED` — an encrypted model could not be decrypted (wrong key or method).
  */
 export type LiteErrorCode =
   | 'LITE_ERROR'
@@ -14,33 +18,92 @@ export type LiteErrorCode =
   | 'LITE_DISPOSED'
   | 'LITE_RUNTIME_NOT_FOUND'
   | 'LITE_UNSUPPORTED'
-  | 'LITE_BUSY';
+  | 'LITE_BUSY'
+  | 'LITE_FILE_NOT_FOUND'
+  | 'LITE_INVALID_MODEL'
+  | 'LITE_DECRYPTION_FAILED';
 
-const KNOWN_CODES = new Set<string>([
+/** @internal every {@link LiteErrorCode}. */
+export const KNOWN_CODES: ReadonlySet<string> = new Set<LiteErrorCode>([
   'LITE_ERROR',
   'LITE_INVALID_ARGUMENT',
   'LITE_DISPOSED',
   'LITE_RUNTIME_NOT_FOUND',
   'LITE_UNSUPPORTED',
   'LITE_BUSY',
+  'LITE_FILE_NOT_FOUND',
+  'LITE_INVALID_MODEL',
+  'LITE_DECRYPTION_FAILED',
 ]);
 
+/** Options of the {@link LiteError} constructor. */
+export interface LiteErrorOptions {
+  /** The underlying error. */
+  cause?: unknown;
+  /** The engine's full text (see {@link LiteError.engineMessage}). */
+  engineMessage?: string;
+}
+
 /**
- * The error every `@lite/*` API throws (or rejects with). `code` is stable and safe to switch on;
- * `message` is human-readable and, for `LITE_ERROR`, includes the engine's own message.
+ * The error every `@lite/*` API throws (or rejects with). `code` is stable and safe to switch on.
+ * `message` is one line (at most about 200 characters) that names the file or argument and says
+ * what to do; it holds no native backtrace, build path or address, so it is safe to log and to
+ * return from a service. The engine's full text, when the engine was involved, is on
+ * {@link LiteError.engineMessage}.
  *
  * @example
- * try { net.load('missing.mge'); } catch (e) { if (e instanceof LiteError && e.code === 'LITE_ERROR') ... }
+ * try {
+ *   net.load('missing.mge');
+ * } catch (e) {
+ *   if (e instanceof LiteError && e.code === 'LITE_FILE_NOT_FOUND') console.log(e.message);
+ * }
  */
 export class LiteError extends Error {
   /** Stable machine-readable code. */
   readonly code: LiteErrorCode;
+  /**
+   * The engine's own message, unabridged (may span lines and hold a native backtrace); for
+   * debugging only. `undefined` when the error did not come from the engine.
+   */
+  readonly engineMessage: string | undefined;
 
-  constructor(code: LiteErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options);
+  constructor(code: LiteErrorCode, message: string, options?: LiteErrorOptions) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'LiteError';
     this.code = code;
+    this.engineMessage = options?.engineMessage;
   }
+}
+
+const MAX_MESSAGE = 200;
+
+/** Shortens `text` to at most `max` characters, ending in "…" when cut. */
+export function clip(text: string, max = MAX_MESSAGE): string {
+  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
+}
+
+/**
+ * Internal: the gist of an engine message on one line — no backtrace, source path, function
+ * signature or address; at most `max` characters.
+ */
+export function engineSummary(raw: string, max = 160): string {
+  let s = raw;
+  const bt = s.search(/\n\s*backtrace:/);
+  if (bt >= 0) s = s.slice(0, bt);
+  // lite's asserts: "Assert ' expr ' failed at file : PATH \nline N : FUNC,\nextra message: TEXT"
+  const lite = /Assert ' (.*?) ' failed at file[\s\S]*?extra message:\s*([\s\S]*)$/.exec(s);
+  if (lite) s = (lite[2] ?? '').replace(/, Error Code: -?\d+\s*$/, '').trim() || `assertion "${lite[1] ?? ''}" failed`;
+  // megbrain's asserts: "assertion `expr' failed at PATH:LINE: FUNC"
+  s = s.replace(/(assertion `.*?') failed at \S+:\d+: .*/g, '$1 failed');
+  s = s
+    .replace(/^(?:Error: )+/, '')
+    .replace(/, Error Code: -?\d+\s*$/, '')
+    .replace(/(?:\/[\w.+-]+)+\.(?:cpp|cc|cxx|h|hpp|inl)(?::\d+)?/g, '<engine source>')
+    .replace(/\b0x[0-9a-fA-F]{6,}\b/g, '<address>')
+    .replace(/\s+/g, ' ')
+    .trim()
+    .replace(/\.$/, '');
+  return clip(s || 'unknown engine error', max);
 }
 
 let engineErrorHook: ((err: LiteError) => LiteError) | undefined;
@@ -51,8 +114,10 @@ export function setEngineErrorHook(hook: (err: LiteError) => LiteError): void {
 }
 
 function engineError(code: LiteErrorCode, message: string): LiteError {
-  const e = new LiteError(code, message);
-  return code === 'LITE_ERROR' && engineErrorHook ? engineErrorHook(e) : e;
+  // Our own messages (from the binding): already actionable; only kept on one line.
+  if (code !== 'LITE_ERROR') return new LiteError(code, message.replace(/\s*\n\s*/g, ' '));
+  const e = new LiteError(code, engineSummary(message, MAX_MESSAGE), { engineMessage: message });
+  return engineErrorHook ? engineErrorHook(e) : e;
 }
 
 /** Turns whatever the native binding threw into a {@link LiteError} (other errors pass through). */

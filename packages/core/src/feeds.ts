@@ -5,22 +5,7 @@ import { type LiteTypedArray, dataTypeOfArray, dtypeArray, dtypeName, dtypeSize,
 import { LiteDataType } from './enums.js';
 import { LiteError, invalid, show } from './errors.js';
 import { LiteLayout, checkShape } from './layout.js';
-import { type BinaryLike, LiteTensor, convertData } from './tensor.js';
-
-/**
- * An ndarray-like value (any scijs `ndarray`): accepted as a feed once `@lite/ndarray` is
- * imported, which teaches `@lite/core` to read it.
- */
-export interface NdArrayLike {
-  /** Backing storage. */
-  readonly data: ArrayLike<number | bigint> | { get(i: number): number | bigint; readonly length: number };
-  /** Dimensions. */
-  readonly shape: readonly number[];
-  /** Element step per dimension. */
-  readonly stride: readonly number[];
-  /** Index in `data` of the first element. */
-  readonly offset: number;
-}
+import { type BinaryLike, LiteTensor, type NdArrayLike, convertData } from './tensor.js';
 
 /**
  * Data with an explicit shape: the input takes this shape (with the model's dtype) for this call

@@ -2,17 +2,18 @@
  * MegEngine Lite for Node.js.
  *
  * @packageDocumentation
+ * @module @lite/core
  */
 export * from './enums.js';
 export { LiteError, type LiteErrorCode } from './errors.js';
 export * from './dtype.js';
 export { LiteLayout, MAX_NDIM } from './layout.js';
-export { LiteTensor, registerDataConverter, type BinaryLike, type DataConverter, type LiteTensorOptions, type SetDataOptions } from './tensor.js';
-export { LiteConfig, LiteIO, LiteNetworkIO, LiteOptions, type LiteIOArgs } from './config.js';
+export { LiteTensor, registerDataConverter, type BinaryLike, type DataConverter, type LiteTensorOptions, type NdArrayLike, type SetDataOptions } from './tensor.js';
+export { LiteConfig, LiteExtraConfig, LiteIO, LiteNetworkIO, LiteOptions, type LiteIOArgs } from './config.js';
 export { LiteNetwork, getModelIoInfo, readModel, type IoCallback, type ModelSource, type PredictOutputs } from './network.js';
-export type { Feed, NdArrayLike, ShapedFeed } from './feeds.js';
+export type { Feed, ShapedFeed } from './feeds.js';
 export { LiteNetworkPool, type LiteNetworkPoolOptions, type PoolPredictOptions } from './pool.js';
-export { LiteGlobal, getLogLevel, getVersion, setLogLevel, liveObjects as _liveObjects } from './global.js';
+export { LiteGlobal, getLogLevel, getVersion, setLogLevel } from './global.js';
 
 import { getVersion } from './global.js';
 
@@ -30,5 +31,3 @@ function loadedVersion(): string {
  */
 export const version: string = loadedVersion();
 export { validateModel, type ValidateModelOptions, type ValidateModelResult } from './isolated.js';
-export { registerDecryption as _registerDecryption, updateDecryptionKey as _updateDecryptionKey, takeDecryptionFailure as _takeDecryptionFailure, maxDecryptionMethods as _maxDecryptionMethods, type DecryptionFunction as _DecryptionFunction } from './crypto-internal.js';
-export { PACKED_MODEL_TAG as _PACKED_MODEL_TAG, PACK_SLOTS as _PACK_SLOTS, isPackedModel as _isPackedModel, readPackedModel as _readPackedModel, type PackedModelParts as _PackedModelParts } from './packed.js';

@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { LiteConfig } from './config.js';
-import { LiteError, type LiteErrorCode, invalid } from './errors.js';
+import { KNOWN_CODES, LiteError, type LiteErrorCode, invalid } from './errors.js';
 import type { ModelSource } from './network.js';
 
 /** Options of {@link validateModel}. */
@@ -47,7 +47,6 @@ export type ValidateModelResult =
     };
 
 const MARK = '@@lite-validate@@';
-const CODES = new Set<string>(['LITE_ERROR', 'LITE_INVALID_ARGUMENT', 'LITE_DISPOSED', 'LITE_RUNTIME_NOT_FOUND', 'LITE_UNSUPPORTED', 'LITE_BUSY']);
 
 // The child: imports @lite/core from `argv[1]`, loads argv[2] (a path, or "-" = bytes on stdin),
 // optionally runs one forward with zeros, and prints one marked JSON line.
@@ -79,7 +78,7 @@ try {
   net.dispose();
   say({ ok: true, inputs, outputs });
 } catch (e) {
-  say({ ok: false, code: typeof e?.code === 'string' ? e.code : 'LITE_ERROR', message: String(e?.message ?? e) });
+  say({ ok: false, code: typeof e?.code === 'string' ? e.code : 'LITE_ERROR', message: String(e?.message ?? e), engineMessage: typeof e?.engineMessage === 'string' ? e.engineMessage : undefined });
 }
 `;
 
@@ -161,7 +160,7 @@ export async function validateModel(model: ModelSource, options: ValidateModelOp
     child.on('close', (code, signal) => {
       clearTimeout(timer);
       const line = out.split('\n').find((l) => l.startsWith(MARK));
-      let report: { ok: boolean; inputs?: string[]; outputs?: string[]; code?: string; message?: string } | null = null;
+      let report: { ok: boolean; inputs?: string[]; outputs?: string[]; code?: string; message?: string; engineMessage?: string } | null = null;
       if (line) {
         try {
           report = JSON.parse(line.slice(MARK.length));
@@ -173,11 +172,11 @@ export async function validateModel(model: ModelSource, options: ValidateModelOp
         fail(new LiteError('LITE_ERROR', `validateModel: loading the model did not finish within ${timeout} ms (the child was killed)`), false, signal, code);
       } else if (report && code === 0) {
         if (report.ok) resolve({ ok: true, inputs: report.inputs ?? [], outputs: report.outputs ?? [] });
-        else fail(new LiteError(CODES.has(report.code ?? '') ? (report.code as LiteErrorCode) : 'LITE_ERROR', report.message ?? 'unknown error'), false, null, code);
+        else fail(new LiteError(KNOWN_CODES.has(report.code ?? '') ? (report.code as LiteErrorCode) : 'LITE_ERROR', report.message ?? 'unknown error', { engineMessage: report.engineMessage }), false, null, code);
       } else {
         const how = signal ? `signal ${signal}` : `exit code ${String(code)}`;
         const tail = err.trim().split('\n').slice(-3).join(' | ');
-        fail(new LiteError('LITE_ERROR', `the native runtime crashed (${how}) while loading or running this model: the model is corrupt or malicious${tail ? ` (${tail})` : ''}`), true, signal, code);
+        fail(new LiteError('LITE_ERROR', `the native runtime crashed (${how}) while loading or running this model: the model is corrupt or malicious; do not load it`, { engineMessage: tail || undefined }), true, signal, code);
       }
     });
   });

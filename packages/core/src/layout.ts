@@ -28,6 +28,9 @@ export function checkShape(shape: readonly number[], what = 'shape'): number[] {
  * const layout = new LiteLayout([1, 3, 224, 224], 'float32');
  * layout.ndim; // 4
  */
+// Set while fromNative builds a layout from values the engine returned (already valid).
+let trusted: { shapes: number[]; dataType: LiteDataType } | null = null;
+
 export class LiteLayout {
   #shapes: number[];
   #dataType: LiteDataType;
@@ -37,6 +40,12 @@ export class LiteLayout {
    * @param dtype a {@link LiteDataType}, a dtype name or a TypedArray constructor; default float32.
    */
   constructor(shape: readonly number[] = [], dtype?: DTypeLike) {
+    if (trusted !== null) {
+      this.#shapes = trusted.shapes;
+      this.#dataType = trusted.dataType;
+      trusted = null;
+      return;
+    }
     this.#shapes = checkShape(shape);
     this.#dataType = toDataType(dtype);
   }
@@ -89,6 +98,11 @@ export class LiteLayout {
     return `LiteLayout([${this.#shapes.join(', ')}], ${this.dtype})`;
   }
 
+  /** `util.inspect` / `console.log` show {@link toString} (the fields are private). */
+  [Symbol.for('nodejs.util.inspect.custom')](): string {
+    return this.toString();
+  }
+
   /** @internal the plain form the native binding takes. */
   toNative(): { shapes: number[]; dataType: number } {
     return { shapes: [...this.#shapes], dataType: this.#dataType };
@@ -96,6 +110,9 @@ export class LiteLayout {
 
   /** @internal builds a layout from the native plain form. */
   static fromNative(n: { shapes: number[]; dataType: number }): LiteLayout {
-    return new LiteLayout(n.shapes, n.dataType as LiteDataType);
+    // The engine's layouts are valid by construction: skip the argument checks (a hot path:
+    // every `tensor.layout` read).
+    trusted = { shapes: n.shapes, dataType: n.dataType as LiteDataType };
+    return new LiteLayout();
   }
 }

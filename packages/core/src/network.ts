@@ -1,10 +1,11 @@
 import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
 import type { NativeNetwork, PendingCallback } from '@lite/binding';
-import { LiteConfig, LiteIO, LiteNetworkIO } from './config.js';
+import { LiteConfig, type LiteExtraConfig, LiteIO, LiteNetworkIO } from './config.js';
 import { LiteAlgoSelectStrategy, LiteDeviceType, LiteTensorPhase } from './enums.js';
 import { LiteError, invalid, isEnumValue, native, nativeAsync, show } from './errors.js';
 import { type Feed, type PreparedInput, prepareFeeds } from './feeds.js';
 import { LiteLayout } from './layout.js';
+import { checkModelFile, loading, loadingAsync } from './model-errors.js';
 import { lib } from './native.js';
 import { PACKED_MODEL_TAG, isPackedModel, readPackedModel } from './packed.js';
 import { BUSY_OWNER, LiteTensor } from './tensor.js';
@@ -12,11 +13,21 @@ import { BUSY_OWNER, LiteTensor } from './tensor.js';
 /** A model to load: a file path, or the model's bytes. */
 export type ModelSource = string | Uint8Array | ArrayBuffer;
 
-/** The start/finish callback: IO description → a copy of its tensor, taken during the callback. */
+/**
+ * The start/finish callback: IO description → the network's live IO tensor (as in
+ * megenginelite). The engine waits while the callback runs, so it can read and change them.
+ */
 export type IoCallback = (ios: Map<LiteIO, LiteTensor>) => void;
 
 /** `predict`'s result: a tensor per output name (copies owned by the caller). */
 export type PredictOutputs<Out extends string = string> = Record<Out, LiteTensor>;
+
+/** @internal what LiteNetworkPool needs of a network (filled in by LiteNetwork's static block). */
+export const networkInternals = {} as {
+  prepareFeeds(net: LiteNetwork, feeds: unknown, what: string): PreparedInput[];
+  declaredInputs(net: LiteNetwork): ReadonlyMap<string, LiteLayout>;
+  predictPrepared<Out extends string>(net: LiteNetwork, inputs: readonly PreparedInput[]): Promise<PredictOutputs<Out>>;
+};
 
 function busyError(): LiteError {
   return new LiteError('LITE_BUSY', 'the network has an asynchronous call (predict, forwardAsync or loadAsync) queued or running; await it first');
@@ -31,6 +42,7 @@ function modelBytes(model: Uint8Array | ArrayBuffer): Uint8Array {
 function checkModel(model: unknown): asserts model is ModelSource {
   if (typeof model === 'string') {
     if (model.length === 0 || model.includes('\0')) invalid('model path must be a non-empty string without NUL');
+    checkModelFile(model);
     checkPackedFile(model);
     return;
   }
@@ -173,11 +185,13 @@ export class LiteNetwork implements Disposable {
     // The engine replaces its IO tensors on every load; tensors from before become disposed.
     this.#ioTensors.clear();
     this.#loaded = false;
-    if (typeof model === 'string') native(() => n.loadPath(model));
-    else {
-      const bytes = modelBytes(model);
-      native(() => n.loadBytes(bytes));
-    }
+    loading(model, this.#config, () => {
+      if (typeof model === 'string') native(() => n.loadPath(model));
+      else {
+        const bytes = modelBytes(model);
+        native(() => n.loadBytes(bytes));
+      }
+    });
     this.#afterLoad(n);
   }
 
@@ -192,8 +206,7 @@ export class LiteNetwork implements Disposable {
       const n = this.#live();
       this.#ioTensors.clear();
       this.#loaded = false;
-      if (typeof model === 'string') await nativeAsync(n.loadPathAsync(model));
-      else await nativeAsync(n.loadBytesAsync(modelBytes(model)));
+      await loadingAsync(model, this.#config, () => (typeof model === 'string' ? nativeAsync(n.loadPathAsync(model)) : nativeAsync(n.loadBytesAsync(modelBytes(model)))));
       this.#job(() => this.#afterLoad(n));
     });
   }
@@ -295,10 +308,14 @@ export class LiteNetwork implements Disposable {
   }
 
   /**
-   * `cb` runs at the start of every forward with a `Map<LiteIO, LiteTensor>` of the inputs. The
-   * tensors are copies taken at that moment (the engine's own tensors are only valid inside the
-   * engine's callback). It runs on the JS thread: during `forward()` before it returns, or from
-   * `forwardAsync()` before the promise settles. A throw makes that forward fail.
+   * `cb` runs at the start of every forward with a `Map<LiteIO, LiteTensor>` of the inputs: the
+   * network's live input tensors, as in megenginelite, so the callback can fill or change them
+   * before the engine reads them. It runs on the JS thread while the engine waits for it: inside
+   * `forward()`, or, for `forwardAsync()`/async mode, while the pool (engine) thread is held until
+   * the callback returned. While it runs, the tensors can be used; calls on the network itself
+   * (`getIoTensor`, `forward`, ...) throw `LITE_BUSY`. Kept after the callback, the tensors are the
+   * network's IO tensors (`LITE_BUSY` while a later run is in progress). A throw makes that
+   * forward fail. (Only while a network is being destroyed does a callback get copies.)
    */
   setStartCallback(cb: IoCallback): void {
     if (typeof cb !== 'function') invalid('setStartCallback expects a function');
@@ -307,7 +324,10 @@ export class LiteNetwork implements Disposable {
     native(() => n.setStartCallback(this.#dispatch));
   }
 
-  /** Like {@link setStartCallback}, for the outputs when a forward finished (at `wait()`). */
+  /**
+   * Like {@link setStartCallback}, with the live output tensors when a forward finished (inside
+   * `wait()` for a sync forward).
+   */
   setFinishCallback(cb: IoCallback): void {
     if (typeof cb !== 'function') invalid('setFinishCallback expects a function');
     const n = this.native;
@@ -388,27 +408,28 @@ export class LiteNetwork implements Disposable {
   predict<Out extends string = string>(feeds: Readonly<Record<string, Feed>>): Promise<PredictOutputs<Out>> {
     let inputs: PreparedInput[];
     try {
-      inputs = this.prepareFeeds(feeds, 'predict');
+      inputs = this.#prepareFeeds(feeds, 'predict');
     } catch (e) {
       return Promise.reject(e);
     }
-    return this.predictPrepared<Out>(inputs);
+    return this.#predictPrepared<Out>(inputs);
   }
 
-  /** @internal checks and copies feeds against this network's declared inputs (see {@link predict}). */
-  prepareFeeds(feeds: unknown, what: string): PreparedInput[] {
+  // Reachable from the pool (same package) through `networkInternals`, not as methods: nothing
+  // outside @lite/core can call them with arbitrary arguments.
+  static {
+    networkInternals.prepareFeeds = (net, feeds, what) => net.#prepareFeeds(feeds, what);
+    networkInternals.declaredInputs = (net) => net.#declared;
+    networkInternals.predictPrepared = (net, inputs) => net.#predictPrepared(inputs);
+  }
+
+  #prepareFeeds(feeds: unknown, what: string): PreparedInput[] {
     if (!this.#native) throw new LiteError('LITE_DISPOSED', 'the LiteNetwork was disposed');
     this.#checkLoaded(what);
     return prepareFeeds(feeds, this.#declared, what);
   }
 
-  /** @internal the declared input layouts of the loaded model. */
-  get declaredInputs(): ReadonlyMap<string, LiteLayout> {
-    return this.#declared;
-  }
-
-  /** @internal queues a run on inputs from {@link prepareFeeds}. */
-  predictPrepared<Out extends string = string>(inputs: readonly PreparedInput[]): Promise<PredictOutputs<Out>> {
+  #predictPrepared<Out extends string = string>(inputs: readonly PreparedInput[]): Promise<PredictOutputs<Out>> {
     return this.#enqueue(async () => {
       this.#job(() => {
         for (const input of inputs) {
@@ -429,10 +450,8 @@ export class LiteNetwork implements Disposable {
       return this.#job(() => {
         const out = {} as Record<string, LiteTensor>;
         for (const name of this.#outputNames) {
-          const t = this.getIoTensor(name, LiteTensorPhase.LITE_OUTPUT);
-          const copy = new LiteTensor(t.layout);
-          copy.copyFrom(t);
-          out[name] = copy;
+          const t = this.getIoTensor(name, LiteTensorPhase.LITE_OUTPUT).native;
+          out[name] = new LiteTensor({ native: native(() => t.cloneToHost()) });
         }
         // A shape given with a feed holds for this call only: the input returns to the declared layout.
         for (const input of inputs) {
@@ -656,11 +675,14 @@ export class LiteNetwork implements Disposable {
     native(() => n.dumpLayoutTransformModel(pathArg(path, 'dumpLayoutTransformModel: path')));
   }
 
-  /** Extra configuration (before load). */
-  extraConfigure(cfg: { disableConfigureByModelInfo?: boolean }): void {
+  /** Extra configuration (before load): a {@link LiteExtraConfig}, or a plain object of its fields. */
+  extraConfigure(cfg: LiteExtraConfig | { disableConfigureByModelInfo?: boolean }): void {
+    if (cfg === null || typeof cfg !== 'object') invalid(`extraConfigure expects a LiteExtraConfig, got ${show(cfg)}`);
+    const disable = cfg.disableConfigureByModelInfo ?? false;
+    if (typeof disable !== 'boolean') invalid(`extraConfigure: disableConfigureByModelInfo must be a boolean, got ${show(disable)}`);
     this.#beforeLoad('extraConfigure');
     const n = this.native;
-    native(() => n.extraConfigure(Boolean(cfg?.disableConfigureByModelInfo)));
+    native(() => n.extraConfigure(disable));
   }
 
   /** Beyond megenginelite: the extra info string packed with the model ("" when none). */
@@ -694,9 +716,10 @@ export class LiteNetwork implements Disposable {
 export function getModelIoInfo(model: ModelSource, config?: LiteConfig): LiteNetworkIO {
   checkModel(model);
   const b = lib();
-  const cfg = (config ?? new LiteConfig()).toNative();
+  const chosen = config ?? new LiteConfig();
+  const cfg = chosen.toNative();
   const src = typeof model === 'string' ? model : modelBytes(model);
-  return LiteNetworkIO.fromNative(native(() => b.getModelIoInfo(src, cfg)));
+  return LiteNetworkIO.fromNative(loading(model, chosen, () => native(() => b.getModelIoInfo(src, cfg))));
 }
 
 /** Reads a model file into memory (helper for `load(bytes)`). */

@@ -4,7 +4,7 @@ import { LiteDeviceType } from './enums.js';
 import { LiteError, invalid, show } from './errors.js';
 import type { Feed, PreparedInput } from './feeds.js';
 import type { LiteLayout } from './layout.js';
-import { LiteNetwork, type ModelSource, type PredictOutputs } from './network.js';
+import { LiteNetwork, type ModelSource, type PredictOutputs, networkInternals } from './network.js';
 
 /** Options of {@link LiteNetworkPool.create}. */
 export interface LiteNetworkPoolOptions {
@@ -118,8 +118,8 @@ export class LiteNetworkPool implements AsyncDisposable {
       await first.loadAsync(model);
       for (let i = 1; i < size; i++) make().shareWeightsWith(first);
       if (warmup !== false) {
-        const inputs = first.prepareFeeds(warmup === true ? zeros(first.declaredInputs) : warmup, 'LiteNetworkPool warmup');
-        const outs = await Promise.all(networks.map((n) => n.predictPrepared(inputs)));
+        const inputs = networkInternals.prepareFeeds(first, warmup === true ? zeros(networkInternals.declaredInputs(first)) : warmup, 'LiteNetworkPool warmup');
+        const outs = await Promise.all(networks.map((n) => networkInternals.predictPrepared(n, inputs)));
         outs.forEach(disposeOutputs);
       }
     } catch (e) {
@@ -168,7 +168,7 @@ export class LiteNetworkPool implements AsyncDisposable {
       signal = options.signal;
       if (signal !== undefined && !(signal instanceof AbortSignal)) invalid(`pool.predict: signal must be an AbortSignal, got ${show(signal)}`);
       if (signal?.aborted) return Promise.reject(signal.reason);
-      inputs = (this.#networks[0] as LiteNetwork).prepareFeeds(feeds, 'pool.predict');
+      inputs = networkInternals.prepareFeeds(this.#networks[0] as LiteNetwork, feeds, 'pool.predict');
     } catch (e) {
       return Promise.reject(e);
     }
@@ -191,7 +191,7 @@ export class LiteNetworkPool implements AsyncDisposable {
     while (this.#idle.length > 0 && this.#queue.length > 0) {
       const net = this.#idle.pop() as LiteNetwork;
       const req = this.#queue.shift() as Request;
-      const run = net.predictPrepared(req.inputs).then(
+      const run = networkInternals.predictPrepared(net, req.inputs).then(
         (out) => {
           if (settle(req)) req.resolve(out);
           else disposeOutputs(out);

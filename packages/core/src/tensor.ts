@@ -1,5 +1,5 @@
 import type { NativeTensor } from '@lite/binding';
-import { type DTypeLike, type LiteTypedArray, dataTypeOfArray, dtypeArray, dtypeSize, floatToHalf, halfArrayToFloat32 } from './dtype.js';
+import { type DTypeLike, type LiteNumberArray, type LiteTypedArray, dataTypeOfArray, dtypeArray, dtypeName, dtypeSize, floatToHalf, halfArrayToFloat32 } from './dtype.js';
 import { LiteDataType, LiteDeviceType } from './enums.js';
 import { LiteError, invalid, isEnumValue, native, show } from './errors.js';
 import { LiteLayout, checkShape } from './layout.js';
@@ -13,11 +13,29 @@ const MAX_TYPED_ARRAY_BYTES = bufferConstants.MAX_LENGTH;
 export type BinaryLike = ArrayBufferView | ArrayBuffer;
 
 /**
+ * The structural shape of an n-dimensional array (what a scijs `ndarray` has), accepted by
+ * `setDataByCopy` / `setDataByShare` once `@lite/ndarray` is loaded. Only these four members are
+ * read; `{ foo: 1 }` does not match.
+ */
+export interface NdArrayLike {
+  /** Backing storage: a TypedArray, a plain array, or a `get`-style generic array. */
+  readonly data: ArrayLike<number | bigint> | { get(i: number): number | bigint; readonly length: number };
+  /** Dimensions. */
+  readonly shape: readonly number[];
+  /** Element step per dimension (may be negative). */
+  readonly stride: readonly number[];
+  /** Index in `data` of element `[0, 0, ...]`. */
+  readonly offset: number;
+}
+
+/**
  * Hook through which add-on packages (e.g. `@lite/ndarray`) teach `setDataByCopy` /
  * `setDataByShare` new input kinds without `@lite/core` depending on them. A converter returns
- * `undefined` when it does not recognise the value.
+ * `undefined` when it does not recognise the value; `shared: false` says that `data` is a packed
+ * copy of the input (a strided view, a dtype conversion), which `setDataByShare` then refuses
+ * (sharing the copy would silently decouple the caller's array from the tensor).
  */
-export type DataConverter = (data: unknown) => { data: BinaryLike; layout: LiteLayout } | undefined;
+export type DataConverter = (data: unknown) => { data: BinaryLike; layout: LiteLayout; shared?: boolean } | undefined;
 
 const converters: DataConverter[] = [];
 
@@ -37,7 +55,7 @@ interface Owner {
 }
 
 /** @internal what the registered converters make of `data` (`undefined`: none recognised it). */
-export function convertData(data: unknown): { data: BinaryLike; layout: LiteLayout } | undefined {
+export function convertData(data: unknown): ReturnType<DataConverter> {
   for (const c of converters) {
     const r = c(data);
     if (r !== undefined) return r;
@@ -367,7 +385,7 @@ export class LiteTensor implements Disposable {
    *   float16 travels as raw halves in a Uint16Array).
    * - an ndarray, when `@lite/ndarray` is loaded.
    */
-  setDataByCopy(data: readonly number[] | readonly bigint[] | BinaryLike | object, options: SetDataOptions = {}): void {
+  setDataByCopy(data: readonly number[] | readonly bigint[] | BinaryLike | NdArrayLike, options: SetDataOptions = {}): void {
     checkOptions(options, 'setDataByCopy');
     const t = this.native;
     this.#checkShared();
@@ -387,12 +405,12 @@ export class LiteTensor implements Disposable {
    * Size and dtype rules are those of {@link setDataByCopy}; with a different size the tensor
    * takes `options.layout` or, without one, a 1-D layout of the array's dtype.
    */
-  setDataByShare(data: BinaryLike | object, options: SetDataOptions = {}): void {
+  setDataByShare(data: BinaryLike | NdArrayLike, options: SetDataOptions = {}): void {
     checkOptions(options, 'setDataByShare');
     const t = this.native;
     if (Array.isArray(data)) invalid('setDataByShare needs a TypedArray, Buffer, ArrayBuffer or DataView (a number array cannot be shared)');
-    const { bytes, layout, source } = this.#prepare(data, options, 'setDataByShare', true);
-    const target = layout ?? this.layout;
+    const { bytes, layout, source, current } = this.#prepare(data, options, 'setDataByShare', true);
+    const target = layout ?? current;
     native(() => t.shareBytes(bytes, target.toNative()));
     this.#retained = [{ source, byteLength: bytes.byteLength }];
   }
@@ -402,7 +420,7 @@ export class LiteTensor implements Disposable {
     options: SetDataOptions,
     what: string,
     share = false,
-  ): { bytes: Uint8Array; layout: LiteLayout | undefined; source: BinaryLike } {
+  ): { bytes: Uint8Array; layout: LiteLayout | undefined; source: BinaryLike; current: LiteLayout } {
     let source: BinaryLike;
     let layoutFromData: LiteLayout | undefined;
     if (data instanceof ArrayBuffer || ArrayBuffer.isView(data)) {
@@ -412,8 +430,13 @@ export class LiteTensor implements Disposable {
       if (!converted) {
         return invalid(`${what} expects a number array, a TypedArray, Buffer, ArrayBuffer, DataView or an ndarray (with @lite/ndarray), got ${show(data)}`);
       }
+      if (share && converted.shared === false) {
+        return invalid(
+          `${what}: this ndarray is strided, transposed or of another dtype, so only a copy could be shared; use setDataByCopy, or share a C-contiguous ndarray of the tensor's dtype`,
+        );
+      }
       source = converted.data;
-      layoutFromData = converted.layout;
+      layoutFromData = options.layout === undefined ? checkDataLayout(converted.layout, this.layout, what) : converted.layout;
     }
     checkNotDetached(source, -1, `the data passed to ${what}`);
     const bytes = toBytes(source);
@@ -426,6 +449,15 @@ export class LiteTensor implements Disposable {
     else if (layoutFromData) layout = layoutFromData;
     const arrayType = ArrayBuffer.isView(source) && !(source instanceof DataView) ? dataTypeOfArray(source) : undefined;
     const raw = !ArrayBuffer.isView(source) || source instanceof DataView || source instanceof Uint8Array;
+    if (!raw && arrayType === undefined) {
+      // e.g. a Float64Array: no tensor dtype; never reinterpret its bytes.
+      const want = (layout ?? current).ndim === 0 ? undefined : (layout ?? current).dataType;
+      return invalid(
+        want === undefined
+          ? `${what}: a ${source.constructor.name} has no tensor dtype; convert it (e.g. Float32Array.from(data)) or pass raw bytes with options.layout`
+          : `${what}: a ${source.constructor.name} cannot hold ${dtypeName(want)} data; pass a ${dtypeArray(want).name} (or raw bytes: Uint8Array, Buffer, ArrayBuffer, DataView)`,
+      );
+    }
     const target = layout ?? current;
     if (!layout && bytes.byteLength !== target.nbytes) {
       if (current.ndim === 0 || share) {
@@ -452,7 +484,7 @@ export class LiteTensor implements Disposable {
     if (share && bytes.byteOffset % dtypeSize(finalLayout.dataType) !== 0) {
       return invalid(`${what}: the data is not aligned to its ${dtypeSize(finalLayout.dataType)}-byte elements`);
     }
-    return { bytes, layout, source };
+    return { bytes, layout, source, current };
   }
 
   #copyNumbers(values: readonly (number | bigint)[]): void {
@@ -462,7 +494,7 @@ export class LiteTensor implements Disposable {
     if (values.length > layout.count) invalid(`setDataByCopy: ${values.length} values do not fit in ${layout} (${layout.count} elements)`);
     // Start from the current contents (a contiguous copy, also for slices) so elements past
     // the end of `values` keep their values, as documented.
-    const full = this.toTypedArray();
+    const full = this.#readAll();
     values.forEach((v, i) => {
       if (layout.dataType === LiteDataType.LITE_INT64) {
         if (typeof v !== 'bigint' && (typeof v !== 'number' || !Number.isSafeInteger(v))) invalid(`setDataByCopy: value ${i} (${show(v)}) is not an integer`);
@@ -484,7 +516,11 @@ export class LiteTensor implements Disposable {
    * points at freed memory: it keeps the memory alive after the tensor is disposed, relaid out,
    * re-shared or collected (it then no longer reflects the tensor). Contiguous tensors only.
    */
-  getDataByShare(): LiteTypedArray {
+  getDataByShare(): LiteNumberArray {
+    return numbers(this.#shareAll());
+  }
+
+  #shareAll(): LiteTypedArray {
     const t = this.native;
     this.#checkShared();
     const layout = this.layout;
@@ -513,7 +549,11 @@ export class LiteTensor implements Disposable {
   }
 
   /** A contiguous copy of the data (works for slices and device tensors); float16 as raw halves. */
-  toTypedArray(): LiteTypedArray {
+  toTypedArray(): LiteNumberArray {
+    return numbers(this.#readAll());
+  }
+
+  #readAll(): LiteTypedArray {
     const t = this.native;
     this.#checkShared();
     const layout = this.layout;
@@ -526,7 +566,7 @@ export class LiteTensor implements Disposable {
 
   /** Beyond megenginelite: the data as float32 (converting float16 halves and integers). */
   toFloat32Array(): Float32Array {
-    const data = this.toTypedArray();
+    const data = this.#readAll();
     if (this.layout.dataType === LiteDataType.LITE_HALF) return halfArrayToFloat32(data as Uint16Array);
     if (data instanceof Float32Array) return data;
     if (data instanceof BigInt64Array) return Float32Array.from(data, (v) => Number(v));
@@ -576,6 +616,37 @@ export class LiteTensor implements Disposable {
     const b = lib();
     return new LiteTensor({ native: native(() => b.concatTensors(natives, dim, deviceType, deviceId)) });
   }
+}
+
+// The 1.13 runtime has no int64 tensors, so this never throws in practice; it keeps the public
+// return types free of BigInt64Array honestly.
+function numbers(data: LiteTypedArray): LiteNumberArray {
+  if (data instanceof BigInt64Array) throw new LiteError('LITE_UNSUPPORTED', 'int64 tensor data cannot be read as numbers (the 1.13 runtime has no int64 tensors)');
+  return data;
+}
+
+function shapeText(shape: readonly number[]): string {
+  return `[${shape.join(', ')}]`;
+}
+
+/**
+ * The layout to take from data that brings its own (an ndarray), checked against the tensor's
+ * current layout: a tensor with a layout keeps its dtype (another dtype is refused, naming both),
+ * and a different shape with the same element count (e.g. NHWC data for an NCHW tensor) is refused,
+ * naming both shapes. A different element count is taken (a new batch size, a dynamic shape).
+ */
+function checkDataLayout(fromData: LiteLayout, current: LiteLayout, what: string): LiteLayout {
+  if (current.ndim === 0) return fromData;
+  if (!compatible(fromData.dataType, current.dataType)) {
+    return invalid(`${what}: the data is ${fromData.dtype} ${shapeText(fromData.shapes)} but the tensor holds ${current.dtype} ${shapeText(current.shapes)}; convert it to ${current.dtype} first`);
+  }
+  const same = fromData.shapes.length === current.shapes.length && fromData.shapes.every((d, i) => d === current.shapes[i]);
+  if (!same && fromData.count === current.count) {
+    return invalid(
+      `${what}: the data has shape ${shapeText(fromData.shapes)} but the tensor has ${shapeText(current.shapes)} (same ${current.count} elements); transpose or reshape it, or pass options.layout to relayout`,
+    );
+  }
+  return new LiteLayout(fromData.shapes, current.dataType);
 }
 
 function compatible(arrayType: LiteDataType, dtype: LiteDataType): boolean {

@@ -8,6 +8,7 @@
  *   with a JS function, and keys of the built-in decryptors.
  *
  * @packageDocumentation
+ * @module @lite/crypto
  */
 
 export { LiteCryptoError, type LiteCryptoErrorCode } from './errors.js';

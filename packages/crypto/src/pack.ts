@@ -1,4 +1,5 @@
-import { LiteError, _PACK_SLOTS, _PACKED_MODEL_TAG, _isPackedModel, _readPackedModel, type _PackedModelParts } from '@lite/core';
+import { LiteError } from '@lite/core';
+import { PACK_SLOTS as _PACK_SLOTS, PACKED_MODEL_TAG as _PACKED_MODEL_TAG, isPackedModel as _isPackedModel, readPackedModel as _readPackedModel, type PackedModelParts as _PackedModelParts } from '@lite/core/internal';
 import { Builder } from 'flatbuffers';
 
 import { encryptModel } from './cipher.js';

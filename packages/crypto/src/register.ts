@@ -1,9 +1,5 @@
-import {
-  LiteError,
-  _maxDecryptionMethods,
-  _registerDecryption,
-  _updateDecryptionKey,
-} from '@lite/core';
+import { LiteError } from '@lite/core';
+import { maxDecryptionMethods as _maxDecryptionMethods, registerDecryption as _registerDecryption, updateDecryptionKey as _updateDecryptionKey } from '@lite/core/internal';
 
 import { AES_KEY_LENGTH, RC4_KEY_LENGTH, isBuiltinCryptionMethod, type KeyLike } from './keys.js';
 
@@ -54,7 +50,7 @@ function keyBytes(key: unknown, what: string): Uint8Array {
  * JS thread runs `fn`, so `fn` must be synchronous and must not wait for that load.
  *
  * If `fn` throws or returns anything but a non-empty `Uint8Array`, the load fails with a
- * `LiteError` (`LITE_ERROR`) whose message starts with `model decryption failed:` and gives the
+ * `LiteError` (`LITE_DECRYPTION_FAILED`) whose message starts with `model decryption failed:` and gives the
  * reason. A name can be registered once per process, and at most
  * {@link maxDecryptionMethods}() names can be registered; use {@link updateDecryptionKey} to
  * change the key later.

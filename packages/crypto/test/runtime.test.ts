@@ -149,9 +149,9 @@ describe('a real custom cipher: AES-256-GCM in JS', () => {
   it('a tampered model fails the GCM tag: the load fails with the decryptor’s reason, sync and async', async () => {
     const bad = new Uint8Array(sealed);
     bad[1000] = bad[1000]! ^ 1;
-    const e = expectLiteError(() => new LiteNetwork(config('js_aes_gcm')).load(bad), 'LITE_ERROR', /model decryption failed: .*"js_aes_gcm" threw: Unsupported state or unable to authenticate data/);
+    const e = expectLiteError(() => new LiteNetwork(config('js_aes_gcm')).load(bad), 'LITE_DECRYPTION_FAILED', /model decryption failed: .*"js_aes_gcm" threw: Unsupported state or unable to authenticate data/);
     expect(e.message).not.toContain(key.toString('hex'));
-    await expectLiteRejection(new LiteNetwork(config('js_aes_gcm')).loadAsync(bad), 'LITE_ERROR', /"js_aes_gcm" threw/);
+    await expectLiteRejection(new LiteNetwork(config('js_aes_gcm')).loadAsync(bad), 'LITE_DECRYPTION_FAILED', /"js_aes_gcm" threw/);
   });
 });
 
@@ -169,18 +169,19 @@ describe('decryptors that misbehave make the load fail cleanly', () => {
     registerDecryptionAndKey(name, (i, k) => { calls++; return fn(i, k); }, [7]);
     it(`${name}: LiteError sync and async, decryptor run once per load, the network is usable after`, async () => {
       calls = 0;
-      expectLiteError(() => new LiteNetwork(config(name)).load(PLAIN_MODEL), 'LITE_ERROR', re);
+      expectLiteError(() => new LiteNetwork(config(name)).load(PLAIN_MODEL), 'LITE_DECRYPTION_FAILED', re);
       expect(calls).toBe(1);
-      await expectLiteRejection(new LiteNetwork(config(name)).loadAsync(PLAIN_MODEL), 'LITE_ERROR', re);
+      await expectLiteRejection(new LiteNetwork(config(name)).loadAsync(PLAIN_MODEL), 'LITE_DECRYPTION_FAILED', re);
       expect(calls).toBe(2);
       // nothing left behind: a plain load afterwards is unaffected and reports no stale failure
       expect(maxAbsDiff(await loadAndRun(PLAIN_MODEL, config()), REFERENCE)).toBe(0);
     });
   }
 
-  it('a decryptor returning garbage gives the engine’s own error', () => {
+  it('a decryptor returning garbage: LITE_DECRYPTION_FAILED naming the method; the engine’s own text on engineMessage', () => {
     registerDecryptionAndKey('bad_garbage', (i) => i.map((b) => b ^ 0x5a), [1]);
-    expectLiteError(() => new LiteNetwork(config('bad_garbage')).load(PLAIN_MODEL), 'LITE_ERROR', /invalid model format/);
+    const e = expectLiteError(() => new LiteNetwork(config('bad_garbage')).load(PLAIN_MODEL), 'LITE_DECRYPTION_FAILED', /could not be decrypted with "bad_garbage"/);
+    expect(e.engineMessage).toMatch(/invalid model format/);
   });
 });
 
@@ -212,7 +213,7 @@ describe('registerDecryptionAndKey / updateDecryptionKey: bad arguments never re
   });
 
   it('loading with an unknown method name fails cleanly', () => {
-    expectLiteError(() => new LiteNetwork(config('no_such_method')).load(PLAIN_MODEL), 'LITE_ERROR', /not regist/);
+    expectLiteError(() => new LiteNetwork(config('no_such_method')).load(PLAIN_MODEL), 'LITE_INVALID_ARGUMENT', /"no_such_method" is not registered/);
   });
 
   it('reports the table size', () => {
@@ -230,8 +231,9 @@ describe('AES_default', () => {
     it(`${label}: the wrong key fails with a LiteError, the right key loads and matches`, async () => {
       updateDecryptionKey('AES_default', AES_WRONG);
       try {
-        expectLiteError(() => new LiteNetwork(config('AES_default')).load(model), 'LITE_ERROR');
-        await expectLiteRejection(new LiteNetwork(config('AES_default')).loadAsync(model), 'LITE_ERROR');
+        const e = expectLiteError(() => new LiteNetwork(config('AES_default')).load(model), 'LITE_DECRYPTION_FAILED', /could not be decrypted with "AES_default": the key or method is wrong/);
+        expect(e.message.length).toBeLessThanOrEqual(200);
+        await expectLiteRejection(new LiteNetwork(config('AES_default')).loadAsync(model), 'LITE_DECRYPTION_FAILED');
       } finally {
         updateDecryptionKey('AES_default', AES_RIGHT);
       }
@@ -254,9 +256,9 @@ describe('AES_default', () => {
   it('corrupted or truncated ciphertext fails with a LiteError', () => {
     const flipped = new Uint8Array(ours);
     flipped[20] = flipped[20]! ^ 1; // first CBC block of the model header
-    expectLiteError(() => new LiteNetwork(config('AES_default')).load(flipped), 'LITE_ERROR');
+    expectLiteError(() => new LiteNetwork(config('AES_default')).load(flipped), 'LITE_DECRYPTION_FAILED');
     for (const n of [1000, 1003]) {
-      expectLiteError(() => new LiteNetwork(config('AES_default')).load(ours.subarray(0, n)), 'LITE_ERROR');
+      expectLiteError(() => new LiteNetwork(config('AES_default')).load(ours.subarray(0, n)), 'LITE_DECRYPTION_FAILED');
     }
   });
 });
@@ -276,7 +278,7 @@ describe('RC4_default / SIMPLE_FAST_RC4_default', () => {
       updateDecryptionKey(method, key);
       try {
         expect(maxAbsDiff(await loadAndRun(enc, config(method)), REFERENCE)).toBe(0);
-        expectLiteError(() => new LiteNetwork(config(method)).load(stale), 'LITE_ERROR');
+        expectLiteError(() => new LiteNetwork(config(method)).load(stale), 'LITE_DECRYPTION_FAILED');
       } finally {
         updateDecryptionKey(method, defaultKey(method));
       }
@@ -287,8 +289,8 @@ describe('RC4_default / SIMPLE_FAST_RC4_default', () => {
       const enc = encryptModel(PLAIN_MODEL, { method });
       const flipped = new Uint8Array(enc);
       flipped[5000] = flipped[5000]! ^ 1;
-      expectLiteError(() => new LiteNetwork(config(method)).load(flipped), 'LITE_ERROR');
-      expectLiteError(() => new LiteNetwork(config(method)).load(enc.subarray(0, 1001)), 'LITE_ERROR');
+      expectLiteError(() => new LiteNetwork(config(method)).load(flipped), 'LITE_DECRYPTION_FAILED');
+      expectLiteError(() => new LiteNetwork(config(method)).load(enc.subarray(0, 1001)), 'LITE_DECRYPTION_FAILED');
     });
   }
 });

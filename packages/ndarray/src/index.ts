@@ -7,6 +7,7 @@
  * ndarrays (through `@lite/core`'s `registerDataConverter` hook).
  *
  * @packageDocumentation
+ * @module @lite/ndarray
  */
 import ndarray from 'ndarray';
 import {
@@ -16,8 +17,10 @@ import {
   LiteError,
   LiteLayout,
   LiteTensor,
+  type LiteNumberArray,
   type LiteTypedArray,
   MAX_NDIM,
+  type NdArrayLike as CoreNdArrayLike,
   dataTypeOfArray,
   dtypeArray,
   registerDataConverter,
@@ -27,24 +30,18 @@ import {
 /** A scijs ndarray whose data is a TypedArray a tensor's data travels in. */
 export type TensorNdArray = ndarray.NdArray<TensorNdData>;
 
-/** The TypedArrays a {@link TensorNdArray} holds (one per dtype; float16 as raw halves in a `Uint16Array`). */
-export type TensorNdData = Exclude<LiteTypedArray, BigInt64Array> | BigInt64Array<ArrayBuffer>;
+/**
+ * The TypedArrays a {@link TensorNdArray} holds (one per dtype; float16 as raw halves in a
+ * `Uint16Array`). All hold numbers (the 1.13 runtime has no int64 tensors), so `get()` is a number.
+ */
+export type TensorNdData = LiteNumberArray;
 
 /**
- * The structural part of an ndarray this package reads: any scijs `ndarray` matches it.
- * `data` may also be a plain array or a `get`-style generic array when `options.dtype` says
- * what to convert it to.
+ * The structural part of an ndarray this package reads (`@lite/core`'s interface): any scijs
+ * `ndarray` matches it. `data` may also be a plain array or a `get`-style generic array when
+ * `options.dtype` says what to convert it to.
  */
-export interface NdArrayLike {
-  /** Backing storage. */
-  readonly data: ArrayLike<number | bigint> | { get(i: number): number | bigint; length: number };
-  /** Dimensions. */
-  readonly shape: readonly number[];
-  /** Element step per dimension (may be negative). */
-  readonly stride: readonly number[];
-  /** Index in `data` of element `[0, 0, ...]`. */
-  readonly offset: number;
-}
+export type NdArrayLike = CoreNdArrayLike;
 
 /** Options of {@link toNdarray}. */
 export interface ToNdarrayOptions {
@@ -294,9 +291,10 @@ function invalid(message: string): never {
 }
 
 // Teach LiteTensor.setDataByCopy / setDataByShare about ndarrays. Non-contiguous views (and ones
-// needing a dtype conversion) arrive as a packed copy, so setDataByShare then shares that copy.
+// needing a dtype conversion) arrive as a packed copy marked `shared: false`, which
+// setDataByShare refuses (as megenginelite does for non-contiguous arrays).
 registerDataConverter((data) => {
   if (!isNdarray(data)) return undefined;
   const packed = pack(data, undefined, 'LiteTensor.setData');
-  return { data: packed.data, layout: packed.layout };
+  return { data: packed.data, layout: packed.layout, shared: packed.shared };
 });

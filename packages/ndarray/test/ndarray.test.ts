@@ -190,6 +190,59 @@ describe('fromNdarray', () => {
   });
 });
 
+describe('input checks against the tensor (before the engine)', () => {
+  it('setDataByShare refuses a strided or transposed view (only a copy could be shared), as megenginelite does', () => {
+    const t = new LiteTensor(new LiteLayout([3, 2], 'float32'));
+    t.setDataByCopy(new Float32Array(6).fill(9));
+    const base = ndarray(Float32Array.from([0, 1, 2, 3, 4, 5]), [2, 3]);
+    expectInvalid(() => t.setDataByShare(base.transpose(1, 0)), /strided, transposed or of another dtype, so only a copy could be shared; use setDataByCopy/);
+    expectInvalid(() => t.setDataByShare(ndarray(Float32Array.from([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]), [3, 2], [4, 1])), /only a copy could be shared/);
+    expect(nums(t.toTypedArray())).toEqual([9, 9, 9, 9, 9, 9]);
+    // A C-contiguous view of the tensor's dtype is shared: later writes reach the tensor.
+    const mine = ndarray(new Float32Array(6), [3, 2]);
+    t.setDataByShare(mine);
+    mine.set(2, 1, 42);
+    expect(nums(t.toTypedArray())).toEqual([0, 0, 0, 0, 0, 42]);
+  });
+
+  /** ShuffleNet's float32 [1, 3, 224, 224] input tensor, with its network (dispose it). */
+  function shufflenetInput(): { net: LiteNetwork; data: LiteTensor } {
+    const net = new LiteNetwork();
+    net.load(fixture('shufflenet.mge'));
+    return { net, data: net.getIoTensor('data', LiteTensorPhase.LITE_INPUT) };
+  }
+
+  it('a uint8 ndarray for a float32 network input is refused, naming both dtypes and shapes', () => {
+    const { net, data } = shufflenetInput();
+    expectInvalid(
+      () => data.setDataByCopy(ndarray(new Uint8Array(3 * 224 * 224), [1, 3, 224, 224])),
+      /the data is uint8 \[1, 3, 224, 224\] but the tensor holds float32 \[1, 3, 224, 224\]; convert it to float32 first/,
+    );
+    expect(data.layout.dataType).toBe(LiteDataType.LITE_FLOAT);
+    net.dispose();
+  });
+
+  it('an NHWC ndarray with the NCHW element count is refused with both shapes', () => {
+    const { net, data } = shufflenetInput();
+    expectInvalid(
+      () => data.setDataByCopy(ndarray(new Float32Array(3 * 224 * 224), [1, 224, 224, 3])),
+      /the data has shape \[1, 224, 224, 3\] but the tensor has \[1, 3, 224, 224\] \(same 150528 elements\); transpose or reshape it/,
+    );
+    expect(data.layout.shapes).toEqual([1, 3, 224, 224]);
+    // the same data, transposed to NCHW, is accepted
+    data.setDataByCopy(ndarray(new Float32Array(3 * 224 * 224), [1, 224, 224, 3]).transpose(0, 3, 1, 2));
+    expect(data.layout.shapes).toEqual([1, 3, 224, 224]);
+    net.dispose();
+  });
+
+  it('another batch size is taken (a dynamic batch), the dtype is kept', () => {
+    const t = new LiteTensor(new LiteLayout([1, 4], 'float32'));
+    t.setDataByCopy(ndarray(iota(12), [3, 4]));
+    expect(t.layout.shapes).toEqual([3, 4]);
+    expect(nums(t.toTypedArray())).toEqual(nums(iota(12)));
+  });
+});
+
 describe('with a network', () => {
   it('a batch stored batch-last, fed as a transposed view, gives megenginelite output bit-for-bit', () => {
     const b4 = (manifest().models.dynamic_batch!.cases as { tag: string; inputs: { npy: string }[]; outputs: { name: string; lite_npy: string }[] }[]).find((c) => c.tag === 'b4')!;

@@ -6,7 +6,8 @@
 //   node --expose-gc harness/soak.mjs --mode explicit|finalizer [--tensors 10000 --networks 1000 --forwards 10000 --rounds 2]
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { LiteLayout, LiteNetwork, LiteTensor, LiteTensorPhase, LiteLogLevel, _liveObjects, setLogLevel } from '@lite/core';
+import { LiteLayout, LiteNetwork, LiteTensor, LiteTensorPhase, LiteLogLevel, setLogLevel } from '@lite/core';
+import { liveObjects as _liveObjects } from '@lite/core/internal';
 
 setLogLevel(LiteLogLevel.ERROR);
 const arg = (name, def) => {

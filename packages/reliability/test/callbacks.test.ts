@@ -23,9 +23,9 @@ describe('network callbacks (child process)', () => {
       // Re-entering the running network is refused (busy), reported as the callback's error.
       're-enters forward from start (sync)': 'LITE_ERROR',
       're-enters forward from finish (forwardAsync)': 'LITE_ERROR',
-      // Disposing from the finish callback of a sync forward is allowed (the work is done); from a
-      // pending async forward it is refused.
-      'disposes its network from finish (sync)': 'ok',
+      // Disposing the network from its own callback is refused (busy): the callback runs while
+      // the engine waits inside that forward (the callbacks get the live IO tensors).
+      'disposes its network from finish (sync)': 'LITE_ERROR',
       'disposes its network from start (forwardAsync)': 'LITE_ERROR',
       'reads and disposes the tensors it gets, keeps the map': 'ok',
       'uses other API calls inside (getIoTensor, new network, load)': 'LITE_ERROR',

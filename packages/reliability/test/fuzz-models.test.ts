@@ -29,8 +29,8 @@ describe('model fuzzing', () => {
     for (const c of s.crashes) console.log(`[fuzz-models]   ${c.result} #${c.index} ${c.model} [${c.kinds.join('+')}] signal=${c.signal ?? '-'}`);
     expect(s.counts.ok + s.counts.error + s.counts.crash + s.counts.hang).toBe(60);
     expect(s.counts.hang).toBe(0);
-    // Every clean failure is a LiteError with the engine's code, never a foreign exception.
-    expect(Object.keys(s.errorCodes).every((c) => c === 'LITE_ERROR' || c === 'LITE_INVALID_ARGUMENT')).toBe(true);
+    // Every clean failure is a LiteError with a load code, never a foreign exception.
+    expect(Object.keys(s.errorCodes).every((c) => ['LITE_INVALID_MODEL', 'LITE_ERROR', 'LITE_INVALID_ARGUMENT'].includes(c))).toBe(true);
     expect(s.counts.error).toBeGreaterThan(0);
     // Crashes are the runtime's own (MegEngine's loader, see validateModel); any that occur must be
     // contained by validateModel — checked on each of them here.
@@ -66,10 +66,13 @@ describe('model fuzzing', () => {
     expect(v.ok).toBe(false);
     if (!v.ok) {
       expect(v.crashed).toBe(false);
-      expect(v.error.code).toBe('LITE_ERROR');
+      expect(v.error.code).toBe('LITE_INVALID_MODEL');
+      expect(v.error.message).toMatch(/is not a valid MegEngine model/);
+      expect(v.error.engineMessage).toMatch(/m_offset/);
     }
     const missing = await validateModel('/nonexistent/model.mge', { forward: false });
     expect(missing.ok).toBe(false);
+    if (!missing.ok) expect(missing.error.code).toBe('LITE_FILE_NOT_FOUND');
     await expect(validateModel(42 as unknown as string)).rejects.toMatchObject({ code: 'LITE_INVALID_ARGUMENT' });
     await expect(validateModel(new Uint8Array(0))).rejects.toMatchObject({ code: 'LITE_INVALID_ARGUMENT' });
     await expect(validateModel(fixture('mlp.mge'), { timeout: -1 })).rejects.toMatchObject({ code: 'LITE_INVALID_ARGUMENT' });

@@ -7,6 +7,7 @@ import {
   LiteLayout,
   LiteTensor,
   type LiteTypedArray,
+  type NdArrayLike,
   dataTypeOfArray,
   dtypeName,
   dtypeSize,
@@ -35,7 +36,7 @@ export interface TensorBatchCollectorOptions {
  * halves in a `Uint16Array`), a `LiteTensor` of the sample shape (copied with `copyFrom`, from
  * any device), or an ndarray of the sample shape when `@lite/ndarray` is loaded.
  */
-export type CollectData = LiteTypedArray | LiteTensor | object;
+export type CollectData = LiteTypedArray | LiteTensor | NdArrayLike;
 
 const WARNING_TYPE = 'LiteWarning';
 
@@ -281,14 +282,15 @@ export class TensorBatchCollector {
     if (data === null || typeof data !== 'object' || data instanceof ArrayBuffer || data instanceof DataView || Array.isArray(data)) {
       invalid(`collect expects a TypedArray, a LiteTensor or an ndarray (with @lite/ndarray loaded), got ${describe(data)}; use collectByPointer for raw bytes`);
     }
-    // Anything else (an ndarray) goes through @lite/core's data converters: share it into a
-    // scratch tensor (zero-copy when contiguous), check it, then copy it into the slot.
+    // Anything else (an ndarray) goes through @lite/core's data converters: copy it into a
+    // scratch tensor (which takes its layout; strided views are packed on the way), check it,
+    // then copy it into the slot. (setDataByShare refuses strided views, so it cannot be used.)
     const scratch = new LiteTensor();
     try {
-      scratch.setDataByShare(data);
+      scratch.setDataByCopy(data);
       const l = scratch.layout;
       this.#checkSample(l.shapes, l.dataType, `the ${describe(data)}`);
-      if (l.dataType !== this.#dataType) scratch.setDataByShare(data, { layout: new LiteLayout(l.shapes, this.#dataType) });
+      if (l.dataType !== this.#dataType) scratch.setDataByCopy(data, { layout: new LiteLayout(l.shapes, this.#dataType) });
       const slot = this.#slot(id);
       try {
         slot.copyFrom(scratch);

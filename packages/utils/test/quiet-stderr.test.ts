@@ -1,0 +1,113 @@
+// Nothing on stderr the user did not ask for: each trigger runs in a fresh Node.js process (the
+// runtime's banners and log lines go to the process's stderr, outside anything vitest captures)
+// and its stderr must be empty, while its stdout proves the call did what it should.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import { fixture } from '@lite/testing';
+
+const pkgDir = join(dirname(fileURLToPath(import.meta.url)), '..');
+const dir = mkdtempSync(join(tmpdir(), 'lite-quiet-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const truncated = join(dir, 'truncated.mge');
+writeFileSync(truncated, readFileSync(fixture('mlp.mge')).subarray(0, 200));
+
+/** Runs `body` (an async ES module body; `core` and `utils` are imported) and returns its output. */
+function run(body: string): { stdout: string; stderr: string; status: number | null } {
+  const script = `const core = await import('@lite/core'); const utils = await import('@lite/utils');
+const outcome = (f) => { try { const v = f(); return { ok: true, value: v === undefined ? null : String(v) }; } catch (e) { return { ok: false, code: e.code }; } };
+${body}`;
+  // cwd = this package, so `@lite/utils` (itself) and `@lite/core` (its dependency) resolve.
+  const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { cwd: pkgDir, encoding: 'utf8', timeout: 60_000 });
+  return { stdout: r.stdout, stderr: r.stderr, status: r.status };
+}
+
+const triggers: [string, string, unknown][] = [
+  [
+    'a default TensorBatchCollector (device LITE_CUDA)',
+    `console.log(JSON.stringify(outcome(() => new utils.TensorBatchCollector([2, 2]))));`,
+    { ok: false, code: 'LITE_UNSUPPORTED' },
+  ],
+  [
+    'new LiteConfig(LITE_CUDA) and a network on it',
+    `const cfg = new core.LiteConfig(core.LiteDeviceType.LITE_CUDA);
+console.log(JSON.stringify(outcome(() => new core.LiteNetwork(cfg))));`,
+    { ok: false, code: 'LITE_UNSUPPORTED' },
+  ],
+  [
+    'getDeviceCount(LITE_CUDA)',
+    `console.log(JSON.stringify(outcome(() => core.LiteGlobal.getDeviceCount(core.LiteDeviceType.LITE_CUDA))));`,
+    { ok: true, value: '0' },
+  ],
+  [
+    'a LITE_DEVICE_DEFAULT tensor (filled and read back)',
+    `console.log(JSON.stringify(outcome(() => { const t = new core.LiteTensor([3], core.LiteDeviceType.LITE_DEVICE_DEFAULT); t.setDataByCopy([1, 2, 3]); return Array.from(t.toTypedArray()).join(','); })));`,
+    { ok: true, value: '1,2,3' },
+  ],
+  [
+    'a CUDA tensor',
+    `console.log(JSON.stringify(outcome(() => new core.LiteTensor([3], core.LiteDeviceType.LITE_CUDA))));`,
+    { ok: false, code: 'LITE_UNSUPPORTED' },
+  ],
+  [
+    'a failed load (missing file)',
+    `console.log(JSON.stringify(outcome(() => new core.LiteNetwork().load(${JSON.stringify(join(dir, 'missing.mge'))}))));`,
+    { ok: false, code: 'LITE_FILE_NOT_FOUND' },
+  ],
+  [
+    'a failed load (truncated file)',
+    `console.log(JSON.stringify(outcome(() => new core.LiteNetwork().load(${JSON.stringify(truncated)}))));`,
+    { ok: false, code: 'LITE_INVALID_MODEL' },
+  ],
+  [
+    'a failed load (bytes that are not a model)',
+    `console.log(JSON.stringify(outcome(() => new core.LiteNetwork().load(new Uint8Array(1000)))));`,
+    { ok: false, code: 'LITE_INVALID_MODEL' },
+  ],
+  [
+    'a failed loadAsync',
+    `try { await new core.LiteNetwork().loadAsync(new Uint8Array(1000)); console.log('{}'); } catch (e) { console.log(JSON.stringify({ ok: false, code: e.code })); }`,
+    { ok: false, code: 'LITE_INVALID_MODEL' },
+  ],
+  [
+    'a child process spawned after the runtime loaded (the runtime has a fork handler)',
+    `new core.LiteNetwork().load(${JSON.stringify(fixture('mlp.mge'))});
+const { spawnSync } = await import('node:child_process');
+console.log(JSON.stringify({ ok: true, value: String(spawnSync('true').status) }));`,
+    { ok: true, value: '0' },
+  ],
+  [
+    'validateModel of bytes that are not a model',
+    `const r = await core.validateModel(new TextEncoder().encode('not a model'));
+console.log(JSON.stringify({ ok: r.ok, code: r.ok ? undefined : r.error.code }));`,
+    { ok: false, code: 'LITE_INVALID_MODEL' },
+  ],
+];
+
+describe('stderr stays empty', () => {
+  for (const [what, body, expected] of triggers) {
+    it(what, () => {
+      const r = run(body);
+      expect(r.stderr).toBe('');
+      expect(r.status).toBe(0);
+      expect(JSON.parse(r.stdout.trim())).toEqual(expected);
+    });
+  }
+
+  it('LiteLogLevel.DEBUG brings the engine exception echo back (the filter is a level, not a gag)', () => {
+    const r = run(`core.setLogLevel(core.LiteLogLevel.DEBUG);
+console.log(JSON.stringify(outcome(() => new core.LiteNetwork().load(new Uint8Array(1000)))));`);
+    expect(JSON.parse(r.stdout.trim())).toEqual({ ok: false, code: 'LITE_INVALID_MODEL' });
+    expect(r.stderr).toMatch(/LITE\[ERR\] .*Lite exception: Error: invalid model format/);
+  });
+
+  it('LiteLogLevel.OFF: set, read back, and silent even at DEBUG-worthy failures', () => {
+    const r = run(`core.setLogLevel(core.LiteLogLevel.OFF);
+console.log(JSON.stringify({ level: core.getLogLevel(), ...outcome(() => new core.LiteNetwork().load(new Uint8Array(1000))) }));`);
+    expect(r.stderr).toBe('');
+    expect(JSON.parse(r.stdout.trim())).toEqual({ level: 4, ok: false, code: 'LITE_INVALID_MODEL' });
+  });
+});
