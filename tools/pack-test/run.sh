@@ -166,6 +166,18 @@ mv "$app/node_modules/@lite/runtime-megengine-linux-x64-gnu" "$tmp/runtime-packa
   console.error("no error without the runtime package"); process.exit(1);')
 mv "$tmp/runtime-package-aside" "$app/node_modules/@lite/runtime-megengine-linux-x64-gnu"
 
+step "the lite-runtime command of the installed @lite/core (no CUDA runtime fetched, no index, no pip)"
+if out=$(cd "$app" && "${clean_env[@]}" node_modules/.bin/lite-runtime path --cuda 2>&1); then
+  echo "pack-test: lite-runtime path --cuda succeeded without a fetch: $out" >&2; exit 1
+fi
+echo "$out" | grep -q 'run `lite-runtime fetch --cuda`' || { echo "pack-test: unexpected: $out" >&2; exit 1; }
+if out=$(cd "$app" && "${clean_env[@]}" node_modules/.bin/lite-runtime fetch --cuda --no-pip 2>&1); then
+  echo "pack-test: lite-runtime fetch --cuda succeeded without an index: $out" >&2; exit 1
+fi
+echo "$out" | grep -q 'no package index URL is configured' || { echo "pack-test: unexpected: $out" >&2; exit 1; }
+echo "lite-runtime: $out" | cut -c1-160
+if [ -e "$tmp/empty-cache/runtime" ]; then echo "pack-test: a failed fetch left files in the cache" >&2; exit 1; fi
+
 # ---- 3. @lite/utils alone ---------------------------------------------------------------
 if ls "$tmp"/tarballs/lite-utils-*.tgz >/dev/null 2>&1; then
   step "installing @lite/utils alone (with its peer @lite/core, without the platform package)"
