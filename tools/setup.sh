@@ -40,6 +40,14 @@ fi
 step "fetching the MegEngine Lite runtime"
 node tools/runtime/fetch-runtime.mjs
 
+# @lite/mindspore's runtime (the mindspore-lite 2.0.0 wheel's CPU libraries, ~170 MB download
+# once) and our C shim compiled against it; only this repo's setup fetches it, never a
+# MegEngine-only install. LITE_SKIP_MINDSPORE=1 skips it (its tests then fail with the reason).
+if [ "${LITE_SKIP_MINDSPORE:-0}" != 1 ]; then
+  step "fetching the MindSpore Lite runtime and building its shim"
+  node tools/runtime/fetch-runtime.mjs --engine mindspore
+fi
+
 if [ -f tools/setup-extra.sh ]; then
   bash tools/setup-extra.sh
 fi

@@ -2,23 +2,39 @@
 // Obtains the MegEngine Lite runtime (liblite_shared_whl.so and the libraries it loads) from the
 // pinned `megengine` wheel and unpacks it into the per-user cache, keeping the wheel's folder
 // layout so the library's rpath ($ORIGIN/../../megengine/core/lib) keeps working.
+// With `--engine mindspore`: the MindSpore Lite runtime instead (mindspore-runtime.json): the 11
+// CPU libraries of the pinned `mindspore-lite` wheel in one flat folder plus its C++ headers, then
+// our C shim compiled into that folder (build-mindspore-shim.mjs). The default run never fetches it.
 //
 //   node tools/runtime/fetch-runtime.mjs          fetch (instant when already done)
 //   node tools/runtime/fetch-runtime.mjs --print  print the library path, fetch nothing
 //   node tools/runtime/fetch-runtime.mjs --platform darwin-x64   another platform's runtime (for staging)
+//   node tools/runtime/fetch-runtime.mjs --engine mindspore [--print]   the MindSpore Lite runtime
 //
 // Cache: ${LITE_CACHE_DIR:-${XDG_CACHE_HOME:-~/.cache}/lite-node}
 //   wheels/<wheel>                         the verified wheel (kept so re-extraction is offline)
 //   runtime/megengine-<ver>-<platform>/    the extracted libraries + manifest.json
+//   runtime/mindspore-<ver>-<platform>/    the 11 libraries, include/, manifest.json, our shim
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { createReadStream, existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { buildMindsporeShim } from './build-mindspore-shim.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const pin = JSON.parse(readFileSync(join(here, 'runtime.json'), 'utf8'));
+const engine = process.argv.includes('--engine') ? process.argv[process.argv.indexOf('--engine') + 1] : 'megengine';
+if (engine !== 'megengine' && engine !== 'mindspore') {
+  console.error(`[lite runtime] unknown --engine ${engine}: megengine or mindspore`);
+  process.exit(2);
+}
+const mindspore = engine === 'mindspore';
+const pin = JSON.parse(readFileSync(join(here, mindspore ? 'mindspore-runtime.json' : 'runtime.json'), 'utf8'));
+const version = pin[engine];
+// What a user sets instead of using the cache, and the pip requirement that carries the runtime.
+const override = mindspore ? 'MINDSPORE_LITE_LIB_DIR' : 'LITE_LIB_PATH';
+const requirement = mindspore ? `mindspore-lite==${version}` : `megengine==${version}`;
 
 function fail(message) {
   console.error(`\n[lite runtime] ${message}\n`);
@@ -77,24 +93,28 @@ async function main() {
   const key = requestedPlatform() ?? platformKey();
   const spec = pin.platforms[key];
   const root = cacheRoot();
-  const runtimeDir = join(root, 'runtime', `megengine-${pin.megengine}-${key}`);
-  const libPath = spec ? join(runtimeDir, spec.lite.to) : null;
+  const runtimeDir = join(root, 'runtime', `${engine}-${version}-${key}`);
+  const libPath = !spec ? null : mindspore ? runtimeDir : join(runtimeDir, spec.lite.to);
 
   if (process.argv.includes('--print')) {
-    console.log(process.env.LITE_LIB_PATH || libPath || '');
+    console.log(process.env[override] || libPath || '');
     return;
   }
-  if (process.env.LITE_LIB_PATH) {
-    console.log(`[lite runtime] LITE_LIB_PATH is set (${process.env.LITE_LIB_PATH}); it wins over the cache, nothing to fetch.`);
+  if (process.env[override]) {
+    console.log(`[lite runtime] ${override} is set (${process.env[override]}); it wins over the cache, nothing to fetch.`);
     return;
   }
   if (!spec) {
     fail(
-      `no MegEngine Lite runtime is pinned for ${key}. Supported here: ${Object.keys(pin.platforms).join(', ')}. ` +
-        'Build MegEngine Lite for your platform and point LITE_LIB_PATH at liblite_shared.so.',
+      mindspore
+        ? `no MindSpore Lite runtime is pinned for ${key}. Supported here: ${Object.keys(pin.platforms).join(', ')}. ` +
+            'Point MINDSPORE_LITE_LIB_DIR at a folder holding the MindSpore Lite 2.0.0 CPU libraries.'
+        : `no MegEngine Lite runtime is pinned for ${key}. Supported here: ${Object.keys(pin.platforms).join(', ')}. ` +
+            'Build MegEngine Lite for your platform and point LITE_LIB_PATH at liblite_shared.so.',
     );
   }
   if (manifestUpToDate(runtimeDir, spec)) {
+    if (mindspore) buildMindsporeShim(runtimeDir);
     console.log(`[lite runtime] ready: ${libPath}`);
     return;
   }
@@ -108,21 +128,21 @@ async function main() {
     const python = findPython();
     if (!python) {
       fail(
-        'pip is needed once to download the megengine wheel that carries the runtime, and no `python3 -m pip` was found. ' +
+        `pip is needed once to download the ${engine} wheel that carries the runtime, and no \`python3 -m pip\` was found. ` +
           `Install Python 3 with pip, or download ${spec.wheel} (sha256 ${spec.sha256}) by hand into ${wheelDir}, ` +
-          'or set LITE_LIB_PATH to an existing liblite_shared library.',
+          `or set ${override}.`,
       );
     }
     console.log(`[lite runtime] downloading ${spec.wheel} (${(spec.size / 1e6).toFixed(0)} MB) with pip ...`);
     const pip = spawnSync(
       python,
-      ['-m', 'pip', 'download', `megengine==${pin.megengine}`, '--no-deps', '--only-binary=:all:', '--no-cache-dir', ...spec.pip, '-d', wheelDir],
+      ['-m', 'pip', 'download', requirement, '--no-deps', '--only-binary=:all:', '--no-cache-dir', ...spec.pip, '-d', wheelDir],
       { stdio: ['ignore', 'inherit', 'inherit'] },
     );
     if (pip.status !== 0 || !existsSync(wheelPath)) {
       fail(
-        `pip could not download megengine==${pin.megengine} (exit ${pip.status}). Are you offline or behind a proxy? ` +
-          `Fix pip's access to the package index, or put ${spec.wheel} into ${wheelDir}, or set LITE_LIB_PATH.`,
+        `pip could not download ${requirement} (exit ${pip.status}). Are you offline or behind a proxy? ` +
+          `Fix pip's access to the package index, or put ${spec.wheel} into ${wheelDir}, or set ${override}.`,
       );
     }
   }
@@ -138,11 +158,17 @@ async function main() {
   const staging = `${runtimeDir}.partial-${process.pid}`;
   rmSync(staging, { recursive: true, force: true });
   mkdirSync(staging, { recursive: true });
-  const members = [{ from: spec.lite.from, to: spec.lite.to }, ...spec.libs.map((p) => ({ from: p, to: p }))];
+  const members = mindspore
+    ? spec.libs.map((name) => ({ from: spec.libDir + name, to: name }))
+    : [{ from: spec.lite.from, to: spec.lite.to }, ...spec.libs.map((p) => ({ from: p, to: p }))];
+  // MindSpore: also every header under includeDir, to include/ (the shim is compiled against them).
   const extractor = [
     'import json, os, shutil, sys, zipfile',
-    'wheel, dest, members = sys.argv[1], sys.argv[2], json.loads(sys.argv[3])',
+    'wheel, dest, members, inc = sys.argv[1], sys.argv[2], json.loads(sys.argv[3]), sys.argv[4]',
     'with zipfile.ZipFile(wheel) as z:',
+    '    if inc:',
+    '        members += [{"from": n, "to": "include/" + n[len(inc):]} for n in z.namelist() if n.startswith(inc) and not n.endswith("/")]',
+    '        print(json.dumps([m["to"] for m in members]))',
     '    for m in members:',
     '        out = os.path.join(dest, m["to"])',
     '        os.makedirs(os.path.dirname(out), exist_ok=True)',
@@ -151,19 +177,24 @@ async function main() {
     '        os.chmod(out, 0o755)',
   ].join('\n');
   const python = findPython() ?? 'python3';
-  const unzip = spawnSync(python, ['-c', extractor, wheelPath, staging, JSON.stringify(members)], { stdio: 'inherit' });
+  const unzip = spawnSync(python, ['-c', extractor, wheelPath, staging, JSON.stringify(members), spec.includeDir ?? ''], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    encoding: 'utf8',
+  });
   if (unzip.status !== 0) fail(`could not extract the runtime from ${wheelPath} (exit ${unzip.status}).`);
+  const extracted = mindspore ? JSON.parse(unzip.stdout) : members.map((m) => m.to);
 
-  const files = members.map((m) => ({ path: m.to, size: statSync(join(staging, m.to)).size }));
+  const files = extracted.map((path) => ({ path, size: statSync(join(staging, path)).size }));
   writeFileSync(
     join(staging, 'manifest.json'),
-    JSON.stringify({ megengine: pin.megengine, platform: key, wheel: spec.wheel, sha256: spec.sha256, files }, null, 2),
+    JSON.stringify({ [engine]: version, platform: key, wheel: spec.wheel, sha256: spec.sha256, files }, null, 2),
   );
   rmSync(runtimeDir, { recursive: true, force: true });
   mkdirSync(dirname(runtimeDir), { recursive: true });
   renameSync(staging, runtimeDir);
+  if (mindspore) buildMindsporeShim(runtimeDir);
   console.log(`[lite runtime] ready in ${((Date.now() - started) / 1000).toFixed(1)} s: ${libPath}`);
-  for (const f of files) console.log(`  ${f.path}  ${(f.size / 1e6).toFixed(1)} MB`);
+  for (const f of files) if (!f.path.startsWith('include/')) console.log(`  ${f.path}  ${(f.size / 1e6).toFixed(1)} MB`);
 }
 
 await main();

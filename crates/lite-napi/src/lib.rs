@@ -12,5 +12,6 @@ mod engine_log;
 mod error;
 mod fork_quiet;
 mod global;
+mod mindspore_model;
 mod network;
 mod tensor;

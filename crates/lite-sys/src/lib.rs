@@ -67,11 +67,11 @@ struct Loaded {
 static LOADED: OnceLock<Loaded> = OnceLock::new();
 static LOAD_LOCK: Mutex<()> = Mutex::new(());
 
-/// The default cache location of the runtime library, computed from the environment
-/// (`LITE_CACHE_DIR`, `XDG_CACHE_HOME`, `HOME`). `None` if none of them is set.
-pub fn cache_library_path() -> Option<PathBuf> {
+/// The per-user cache root of the fetcher (`${LITE_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/lite-node}`),
+/// shared by every engine's runtime lookup. `None` if none of the variables is set.
+pub fn cache_root() -> Option<PathBuf> {
     let non_empty = |k: &str| std::env::var_os(k).filter(|v| !v.is_empty());
-    let base = if let Some(dir) = non_empty("LITE_CACHE_DIR") {
+    Some(if let Some(dir) = non_empty("LITE_CACHE_DIR") {
         PathBuf::from(dir)
     } else if let Some(xdg) = non_empty("XDG_CACHE_HOME") {
         PathBuf::from(xdg).join("lite-node")
@@ -79,7 +79,13 @@ pub fn cache_library_path() -> Option<PathBuf> {
         PathBuf::from(non_empty("HOME")?)
             .join(".cache")
             .join("lite-node")
-    };
+    })
+}
+
+/// The default cache location of the runtime library, computed from the environment
+/// (`LITE_CACHE_DIR`, `XDG_CACHE_HOME`, `HOME`). `None` if none of them is set.
+pub fn cache_library_path() -> Option<PathBuf> {
+    let base = cache_root()?;
     Some(
         base.join("runtime")
             .join(RUNTIME_SUBDIR)

@@ -3,7 +3,7 @@
 // built packages; complete programs are run against the fixtures and their output compared. A doc
 // example that rots fails here.
 import { spawn } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
@@ -31,8 +31,8 @@ beforeAll(() => {
   mkdirSync(join(work, 'run'), { recursive: true });
   mkdirSync(join(work, 'fixtures'), { recursive: true });
   // Copies, not links: an example that writes a file must never change the committed fixtures.
-  for (const dir of [join(repo, 'fixtures'), join(repo, 'apps/demo/models')]) {
-    for (const name of readdirSync(dir)) if (!existsSync(join(work, 'fixtures', name))) copyFileSync(join(dir, name), join(work, 'fixtures', name));
+  for (const dir of [join(repo, 'fixtures'), join(repo, 'fixtures/mindspore'), join(repo, 'apps/demo/models')]) {
+    for (const name of readdirSync(dir)) if (!existsSync(join(work, 'fixtures', name))) cpSync(join(dir, name), join(work, 'fixtures', name), { recursive: true });
   }
   code.forEach((b, i) => {
     const file = fileName(b, i);

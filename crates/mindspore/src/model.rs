@@ -1,0 +1,266 @@
+//! `Model`: one `mindspore::Model`, built once, used from one thread at a time.
+
+use crate::options::{BuildOptions, ModelType};
+use crate::tensor::{
+    check_fits, check_model_file, checked_bytes, Input, TensorData, TensorInfo, TensorList,
+};
+use crate::{api, check, LiteError, Result};
+use mindspore_sys::{Api, LmsModel};
+use std::ffi::CString;
+use std::os::raw::c_void;
+use std::path::Path;
+use std::ptr::{self, NonNull};
+
+/// A MindSpore Lite model. `Send` (it may move between threads) but not `Sync`: the engine's
+/// model is not safe for concurrent calls, so callers serialise access (e.g. a mutex).
+pub struct Model {
+    api: &'static Api,
+    raw: NonNull<LmsModel>,
+    built: bool,
+    /// Input shapes right after the build (-1: a dim the model declares dynamic).
+    declared: Vec<TensorInfo>,
+    /// Set when resize or predict failed inside the engine: its state is unknown from then on
+    /// (a predict after a failed one crashed 2.0.0), so every later engine call is refused.
+    broken: Option<String>,
+}
+
+// SAFETY: the engine's Model has no thread affinity; it is only used through `&mut self` or
+// `&self` methods that the type system keeps from running concurrently (Model is not Sync).
+unsafe impl Send for Model {}
+
+impl Model {
+    /// A new, unbuilt model (loads the runtime on first use).
+    pub fn new() -> Result<Model> {
+        let api = api()?;
+        let mut out: *mut LmsModel = ptr::null_mut();
+        // SAFETY: `out` is a writable pointer slot.
+        check(api, unsafe { (api.lms_model_new)(&mut out) })?;
+        let raw = NonNull::new(out).ok_or_else(|| {
+            LiteError::new(lite::ErrorCode::LiteError, "the shim returned no model")
+        })?;
+        Ok(Model {
+            api,
+            raw,
+            built: false,
+            declared: Vec::new(),
+            broken: None,
+        })
+    }
+
+    /// Whether a build succeeded.
+    pub fn is_built(&self) -> bool {
+        self.built
+    }
+
+    fn check_unbuilt(&self) -> Result<()> {
+        if self.built {
+            return Err(LiteError::invalid(
+                "the model is already built; create a new Model to build another",
+            ));
+        }
+        Ok(())
+    }
+
+    fn check_built(&self) -> Result<()> {
+        if !self.built {
+            return Err(LiteError::invalid(
+                "the model is not built yet: call buildFromFile or buildFromBuffer first",
+            ));
+        }
+        if let Some(reason) = &self.broken {
+            return Err(LiteError::new(
+                lite::ErrorCode::LiteError,
+                format!(
+                    "the model is unusable after an engine failure ({reason}); build a new Model"
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Marks the model broken when a call failed inside the engine (not on our own checks).
+    fn note<T>(&mut self, result: Result<T>) -> Result<T> {
+        if let Err(e) = &result {
+            if e.code == lite::ErrorCode::LiteError {
+                self.broken = Some(e.message.clone());
+            }
+        }
+        result
+    }
+
+    /// Builds from a MindIR file (checked to be a readable, non-empty file first).
+    pub fn build_from_file(
+        &mut self,
+        path: &Path,
+        model_type: ModelType,
+        options: &BuildOptions,
+    ) -> Result<()> {
+        self.check_unbuilt()?;
+        check_model_file(path)?;
+        let c_path = CString::new(path.as_os_str().as_encoded_bytes())
+            .map_err(|_| LiteError::invalid("the model path contains a NUL character"))?;
+        let raw = options.to_raw()?;
+        // SAFETY: live model, NUL-terminated path and options that outlive the call.
+        check(self.api, unsafe {
+            (self.api.lms_model_build_file)(
+                self.raw.as_ptr(),
+                c_path.as_ptr(),
+                model_type.as_c(),
+                raw.as_ptr(),
+            )
+        })?;
+        self.after_build()
+    }
+
+    /// Builds from MindIR bytes (the engine copies what it keeps).
+    pub fn build_from_buffer(
+        &mut self,
+        bytes: &[u8],
+        model_type: ModelType,
+        options: &BuildOptions,
+    ) -> Result<()> {
+        self.check_unbuilt()?;
+        if bytes.is_empty() {
+            return Err(LiteError::invalid("the model buffer is empty"));
+        }
+        let raw = options.to_raw()?;
+        // SAFETY: live model; `bytes` and the options outlive the call.
+        check(self.api, unsafe {
+            (self.api.lms_model_build_buffer)(
+                self.raw.as_ptr(),
+                bytes.as_ptr().cast::<c_void>(),
+                bytes.len(),
+                model_type.as_c(),
+                raw.as_ptr(),
+            )
+        })?;
+        self.after_build()
+    }
+
+    fn after_build(&mut self) -> Result<()> {
+        self.built = true;
+        self.declared = self.input_infos()?;
+        Ok(())
+    }
+
+    /// Input descriptions as declared by the model (before any resize; -1 marks dynamic dims).
+    pub fn declared_inputs(&self) -> &[TensorInfo] {
+        &self.declared
+    }
+
+    /// The inputs (descriptions, and the data they currently hold when `with_data`).
+    pub fn inputs(&self, with_data: bool) -> Result<Vec<TensorData>> {
+        self.check_built()?;
+        // SAFETY: live model; the out slot is provided by `fetch`.
+        TensorList::fetch(self.api, |out| unsafe {
+            (self.api.lms_model_inputs)(self.raw.as_ptr(), out)
+        })?
+        .read(with_data)
+    }
+
+    /// The outputs (descriptions, and the data of the last predict when `with_data`).
+    pub fn outputs(&self, with_data: bool) -> Result<Vec<TensorData>> {
+        self.check_built()?;
+        // SAFETY: live model; the out slot is provided by `fetch`.
+        TensorList::fetch(self.api, |out| unsafe {
+            (self.api.lms_model_outputs)(self.raw.as_ptr(), out)
+        })?
+        .read(with_data)
+    }
+
+    fn input_infos(&self) -> Result<Vec<TensorInfo>> {
+        Ok(self.inputs(false)?.into_iter().map(|t| t.info).collect())
+    }
+
+    /// Resizes every input (one shape per input, in input order).
+    pub fn resize(&mut self, shapes: &[Vec<i64>]) -> Result<()> {
+        let infos = self.input_infos()?;
+        if shapes.len() != infos.len() {
+            return Err(LiteError::invalid(format!(
+                "resize needs {} shape(s), one per model input, got {}",
+                infos.len(),
+                shapes.len()
+            )));
+        }
+        // Only dims the model declares dynamic may change: the engine accepts other resizes that
+        // its graph cannot run, and 2.0.0 crashed on the predict after such a failure.
+        for (declared, shape) in self.declared.iter().zip(shapes) {
+            check_fits(declared, shape)?;
+        }
+        let mut offsets = vec![0usize];
+        let mut dims = Vec::new();
+        for s in shapes {
+            dims.extend_from_slice(s);
+            offsets.push(dims.len());
+        }
+        // SAFETY: `dims` and `offsets` (n + 1 entries) outlive the call.
+        let rc = unsafe {
+            (self.api.lms_model_resize)(
+                self.raw.as_ptr(),
+                shapes.len(),
+                dims.as_ptr(),
+                offsets.as_ptr(),
+            )
+        };
+        let result = check(self.api, rc);
+        self.note(result)
+    }
+
+    /// Copies the inputs in (resizing first when their shapes differ from the model's), runs,
+    /// and returns copies of the outputs.
+    pub fn predict(&mut self, inputs: &[Input<'_>]) -> Result<Vec<TensorData>> {
+        let mut infos = self.input_infos()?;
+        if inputs.len() != infos.len() {
+            return Err(LiteError::invalid(format!(
+                "predict needs {} input(s), got {}",
+                infos.len(),
+                inputs.len()
+            )));
+        }
+        if infos
+            .iter()
+            .zip(inputs)
+            .any(|(info, input)| info.shape != input.shape)
+        {
+            let shapes: Vec<Vec<i64>> = inputs.iter().map(|i| i.shape.to_vec()).collect();
+            for (declared, shape) in self.declared.iter().zip(&shapes) {
+                check_fits(declared, shape)?;
+            }
+            self.resize(&shapes)?;
+            infos = self.input_infos()?;
+        }
+        let mut data = Vec::with_capacity(inputs.len());
+        let mut sizes = Vec::with_capacity(inputs.len());
+        for (info, input) in infos.iter().zip(inputs) {
+            let bytes = checked_bytes(info, input)?;
+            if info.data_size != bytes.len() {
+                return Err(LiteError::invalid(format!(
+                    "input {}: the model holds {} bytes after resizing, the data has {}",
+                    info.name,
+                    info.data_size,
+                    bytes.len()
+                )));
+            }
+            data.push(input.data.as_ptr().cast::<c_void>());
+            sizes.push(input.data.len());
+        }
+        // SAFETY: live model; `data`/`sizes` hold one checked buffer per input, alive for the call.
+        let list = TensorList::fetch(self.api, |out| unsafe {
+            (self.api.lms_model_predict)(
+                self.raw.as_ptr(),
+                data.len(),
+                data.as_ptr(),
+                sizes.as_ptr(),
+                out,
+            )
+        });
+        self.note(list)?.read(true)
+    }
+}
+
+impl Drop for Model {
+    fn drop(&mut self) {
+        // SAFETY: `raw` came from lms_model_new and is freed exactly once, here.
+        unsafe { (self.api.lms_model_free)(self.raw.as_ptr()) };
+    }
+}

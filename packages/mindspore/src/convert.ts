@@ -1,0 +1,52 @@
+// Internal: engine tensor descriptions <-> Tensor objects, and predict's input checks.
+import type { MsTensorData } from '@lite/binding';
+import { bytesOf, dtypeName, fromBytes } from './dtype.js';
+import type { DataType, Format } from './enums.js';
+import { invalid, show } from './errors.js';
+import { Tensor, tensorData, tensorFromModel } from './tensor.js';
+
+/** Tensors from engine descriptions; `declared` gives the template dims of inputs (-1: free). */
+export function toTensors(list: MsTensorData[], declared?: MsTensorData[]): Tensor[] {
+  return list.map((t, i) => {
+    const dtype = t.dtype as DataType;
+    const data = t.data ? fromBytes(dtype, t.data) : null;
+    const template = declared?.[i]?.shape ?? t.shape;
+    return tensorFromModel(t.name, dtype, t.format as Format, t.shape, template, data);
+  });
+}
+
+/** A named tensor of a list, or LITE_INVALID_ARGUMENT naming the ones that exist. */
+export function byName(list: Tensor[], name: unknown, what: string): Tensor {
+  if (typeof name !== 'string') invalid(`${what}: the name must be a string, got ${show(name)}`);
+  const found = list.find((t) => t.name === name);
+  if (!found) invalid(`${what}: no tensor named ${show(name)} (the model has ${list.map((t) => JSON.stringify(t.name)).join(', ')})`);
+  return found;
+}
+
+/** Shapes and byte views of predict's inputs, checked against the model's inputs. */
+export interface Feed {
+  shapes: number[][];
+  data: Uint8Array[];
+}
+
+/** Checks predict's inputs (count, type, data present, dtype) and takes their shapes and bytes. */
+export function feedOf(inputs: unknown, declared: MsTensorData[], copy: boolean): Feed {
+  if (!Array.isArray(inputs)) invalid(`predict: inputs must be an array of Tensor, got ${show(inputs)}`);
+  if (inputs.length !== declared.length) {
+    invalid(`predict: the model has ${declared.length} input(s) (${declared.map((d) => JSON.stringify(d.name)).join(', ')}), got ${inputs.length}`);
+  }
+  const shapes: number[][] = [];
+  const data: Uint8Array[] = [];
+  (inputs as unknown[]).forEach((t, i) => {
+    const want = declared[i] as MsTensorData;
+    if (!(t instanceof Tensor)) invalid(`predict: input ${i} must be a Tensor, got ${show(t)}`);
+    const held = tensorData(t);
+    if (held === null || t.elementNum === 0) invalid(`predict: input ${i} (${JSON.stringify(want.name)}) has no data yet: call setData first`);
+    if (t.dtype !== want.dtype) {
+      invalid(`predict: input ${i} (${JSON.stringify(want.name)}) must be ${dtypeName(want.dtype as DataType)}, got ${dtypeName(t.dtype)}`);
+    }
+    shapes.push(t.shape);
+    data.push(copy ? bytesOf(held).slice() : bytesOf(held));
+  });
+  return { shapes, data };
+}

@@ -1,0 +1,103 @@
+import { DataType } from './enums.js';
+import { invalid, show } from './errors.js';
+
+/**
+ * Any TypedArray tensor data travels in. `FLOAT16` travels as raw IEEE halves in a
+ * `Uint16Array`, `BOOL` as 0/1 bytes in a `Uint8Array`.
+ */
+export type TensorData =
+  | Float32Array
+  | Float64Array
+  | Int8Array
+  | Int16Array
+  | Int32Array
+  | BigInt64Array
+  | Uint8Array
+  | Uint16Array
+  | Uint32Array
+  | BigUint64Array;
+
+type TensorDataConstructor = { new (length: number): TensorData; new (buffer: ArrayBuffer, byteOffset: number, length: number): TensorData; readonly BYTES_PER_ELEMENT: number };
+
+interface DTypeInfo {
+  readonly name: string;
+  readonly array: TensorDataConstructor;
+}
+
+const INFO: ReadonlyMap<DataType, DTypeInfo> = new Map<DataType, DTypeInfo>([
+  [DataType.BOOL, { name: 'bool', array: Uint8Array }],
+  [DataType.INT8, { name: 'int8', array: Int8Array }],
+  [DataType.INT16, { name: 'int16', array: Int16Array }],
+  [DataType.INT32, { name: 'int32', array: Int32Array }],
+  [DataType.INT64, { name: 'int64', array: BigInt64Array }],
+  [DataType.UINT8, { name: 'uint8', array: Uint8Array }],
+  [DataType.UINT16, { name: 'uint16', array: Uint16Array }],
+  [DataType.UINT32, { name: 'uint32', array: Uint32Array }],
+  [DataType.UINT64, { name: 'uint64', array: BigUint64Array }],
+  [DataType.FLOAT16, { name: 'float16', array: Uint16Array }],
+  [DataType.FLOAT32, { name: 'float32', array: Float32Array }],
+  [DataType.FLOAT64, { name: 'float64', array: Float64Array }],
+]);
+
+/** The dtype a TypedArray means when none is given. */
+const BY_ARRAY = new Map<unknown, DataType>([
+  [Float32Array, DataType.FLOAT32],
+  [Float64Array, DataType.FLOAT64],
+  [Int8Array, DataType.INT8],
+  [Int16Array, DataType.INT16],
+  [Int32Array, DataType.INT32],
+  [BigInt64Array, DataType.INT64],
+  [Uint8Array, DataType.UINT8],
+  [Uint16Array, DataType.UINT16],
+  [Uint32Array, DataType.UINT32],
+  [BigUint64Array, DataType.UINT64],
+]);
+
+/** Internal: dtype facts; throws `LITE_INVALID_ARGUMENT` for types without host data. */
+export function dtypeInfo(dtype: DataType): DTypeInfo {
+  const info = INFO.get(dtype);
+  if (!info) return invalid(`unsupported data type ${show(dtype)} (expected a DataType with a fixed element size)`);
+  return info;
+}
+
+/** Name of a dtype for messages ("float32"). */
+export function dtypeName(dtype: DataType): string {
+  return INFO.get(dtype)?.name ?? `DataType ${dtype}`;
+}
+
+/** Internal: whether `value` is one of the TypedArrays tensors accept. */
+export function isTensorData(value: unknown): value is TensorData {
+  return ArrayBuffer.isView(value) && BY_ARRAY.has(value.constructor);
+}
+
+/** Internal: the dtype a TypedArray stands for by default. */
+export function dtypeOfArray(data: TensorData): DataType {
+  const found = BY_ARRAY.get(data.constructor);
+  if (found === undefined) return invalid(`unsupported data ${show(data)}`);
+  return found;
+}
+
+/** Internal: checks that `data`'s TypedArray kind can carry `dtype` (float16 in Uint16Array, bool in Uint8Array). */
+export function checkArrayFits(dtype: DataType, data: TensorData, what: string): void {
+  if (!(data instanceof dtypeInfo(dtype).array)) {
+    invalid(`${what}: the tensor is ${dtypeName(dtype)} and needs a ${dtypeInfo(dtype).array.name}, got ${show(data)}`);
+  }
+}
+
+/** Internal: a fresh zero-filled array for `count` elements of `dtype`. */
+export function zeros(dtype: DataType, count: number): TensorData {
+  return new (dtypeInfo(dtype).array)(count);
+}
+
+/** Internal: a TypedArray of `dtype` over a copy of `bytes`. */
+export function fromBytes(dtype: DataType, bytes: Uint8Array): TensorData {
+  const ctor = dtypeInfo(dtype).array;
+  const copy = new ArrayBuffer(bytes.byteLength);
+  new Uint8Array(copy).set(bytes);
+  return new ctor(copy, 0, bytes.byteLength / ctor.BYTES_PER_ELEMENT);
+}
+
+/** Internal: the bytes of a TypedArray (a view, no copy). */
+export function bytesOf(data: TensorData): Uint8Array {
+  return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+}

@@ -1,0 +1,99 @@
+/**
+ * Stable error codes carried by {@link LiteError.code} (the same codes as `@lite/core`).
+ *
+ * - `LITE_ERROR` — the engine reported a failure (the message carries the engine's reason).
+ * - `LITE_INVALID_ARGUMENT` — the call was rejected before reaching the engine.
+ * - `LITE_DISPOSED` — the object was used after `dispose()`.
+ * - `LITE_RUNTIME_NOT_FOUND` — the MindSpore Lite runtime could not be loaded (the message says how to get it).
+ * - `LITE_UNSUPPORTED` — the runtime cannot do this (e.g. GPU/Ascend targets, weight updates on CPU).
+ * - `LITE_BUSY` — the model is running an asynchronous call.
+ */
+export type LiteErrorCode =
+  | 'LITE_ERROR'
+  | 'LITE_INVALID_ARGUMENT'
+  | 'LITE_DISPOSED'
+  | 'LITE_RUNTIME_NOT_FOUND'
+  | 'LITE_UNSUPPORTED'
+  | 'LITE_BUSY';
+
+const KNOWN_CODES = new Set<string>([
+  'LITE_ERROR',
+  'LITE_INVALID_ARGUMENT',
+  'LITE_DISPOSED',
+  'LITE_RUNTIME_NOT_FOUND',
+  'LITE_UNSUPPORTED',
+  'LITE_BUSY',
+]);
+
+/**
+ * The error every `@lite/mindspore` API throws (or rejects with): `code` is stable and safe to
+ * switch on, `message` is one human-readable line.
+ *
+ * @example
+ * try { model.buildFromFile('missing.mindir', ModelType.MINDIR); }
+ * catch (e) { if (e instanceof LiteError && e.code === 'LITE_INVALID_ARGUMENT') ... }
+ */
+export class LiteError extends Error {
+  /** Stable machine-readable code. */
+  readonly code: LiteErrorCode;
+
+  constructor(code: LiteErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'LiteError';
+    this.code = code;
+  }
+}
+
+/** Internal: turns what the native binding threw into a {@link LiteError} (others pass through). */
+export function toLiteError(err: unknown): unknown {
+  if (err instanceof LiteError || !(err instanceof Error)) return err;
+  const code = (err as { code?: unknown }).code;
+  if (typeof code === 'string' && KNOWN_CODES.has(code)) return new LiteError(code as LiteErrorCode, err.message);
+  // Async tasks carry the code in front of the message, separated by U+0001.
+  const sep = err.message.indexOf('\u0001');
+  if (sep > 0 && KNOWN_CODES.has(err.message.slice(0, sep))) {
+    return new LiteError(err.message.slice(0, sep) as LiteErrorCode, err.message.slice(sep + 1));
+  }
+  return err;
+}
+
+/** Internal: runs a native call, converting its failure into a {@link LiteError}. */
+export function native<T>(call: () => T): T {
+  try {
+    return call();
+  } catch (err) {
+    throw toLiteError(err);
+  }
+}
+
+/** Internal: awaits a native promise, converting its rejection into a {@link LiteError}. */
+export async function nativeAsync<T>(promise: Promise<T>): Promise<T> {
+  try {
+    return await promise;
+  } catch (err) {
+    throw toLiteError(err);
+  }
+}
+
+/** Internal: throws `LITE_INVALID_ARGUMENT`. */
+export function invalid(message: string): never {
+  throw new LiteError('LITE_INVALID_ARGUMENT', message);
+}
+
+/** Internal: a short description of any value for error messages; never throws. */
+export function show(value: unknown): string {
+  try {
+    if (typeof value === 'string') return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}...` : value);
+    if (typeof value === 'bigint') return `${value}n`;
+    if (typeof value === 'symbol') return value.toString();
+    if (typeof value === 'function') return 'a function';
+    if (value === null || typeof value !== 'object') return String(value);
+    if (Array.isArray(value)) {
+      return value.length <= 8 && value.every((v) => typeof v === 'number') ? `[${value.join(', ')}]` : `an array of length ${value.length}`;
+    }
+    const name: unknown = Object.getPrototypeOf(value)?.constructor?.name;
+    return typeof name === 'string' && name !== '' && name !== 'Object' ? `a ${name}` : 'an object';
+  } catch {
+    return 'an unprintable value';
+  }
+}

@@ -1,0 +1,260 @@
+import type { MsModel, MsTensorData } from '@lite/binding';
+import { buildOptions, type ConfigDict, type Context } from './context.js';
+import { byName, feedOf, toTensors } from './convert.js';
+import { ModelType } from './enums.js';
+import { invalid, LiteError, native, nativeAsync, show } from './errors.js';
+import { lib } from './native.js';
+import { checkShape, Tensor, tensorResized } from './tensor.js';
+
+function checkModelType(modelType: unknown): ModelType {
+  if (modelType !== ModelType.MINDIR && modelType !== ModelType.MINDIR_LITE) {
+    invalid(`modelType must be ModelType.MINDIR or ModelType.MINDIR_LITE, got ${show(modelType)}`);
+  }
+  return modelType;
+}
+
+function checkPath(path: unknown): string {
+  if (typeof path !== 'string' || path === '') invalid(`the model path must be a non-empty string, got ${show(path)}`);
+  return path;
+}
+
+function checkBytes(bytes: unknown): Uint8Array {
+  if (!ArrayBuffer.isView(bytes)) invalid(`the model must be a Uint8Array (or another ArrayBufferView), got ${show(bytes)}`);
+  return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+/**
+ * A MindSpore Lite model (Python: `mindspore_lite.Model`): build once, then predict many times.
+ *
+ * Sync calls run on the JS thread like Python's; the `…Async` twins run on the libuv pool.
+ * Async calls on one model queue behind each other (the engine model is not re-entrant); a sync
+ * call while one is pending throws `LITE_BUSY`. Inputs are copied when a call is made and
+ * outputs are copies, so no call ever sees another call's data.
+ *
+ * @example
+ * const model = new Model();
+ * model.buildFromFile('lenet.mindir', ModelType.MINDIR, context);
+ * const inputs = model.getInputs();
+ * inputs[0].setData(new Float32Array(784));
+ * const [logits] = model.predict(inputs);
+ */
+export class Model {
+  #native: MsModel | null = null;
+  #declared: MsTensorData[] | null = null;
+  #disposed = false;
+  #pending = 0;
+  #queue: Promise<unknown> = Promise.resolve();
+
+  #check(): void {
+    if (this.#disposed) throw new LiteError('LITE_DISPOSED', 'the Model was disposed');
+    if (this.#pending > 0) throw new LiteError('LITE_BUSY', 'the Model is running an asynchronous call; await it first');
+  }
+
+  #model(): MsModel {
+    if (!this.#native) this.#native = new (lib().MsModel)();
+    return this.#native;
+  }
+
+  #built(): MsModel {
+    this.#check();
+    if (!this.#native || !this.#declared) invalid('the model is not built yet: call buildFromFile or buildFromBuffer first');
+    return this.#native;
+  }
+
+  #afterBuild(m: MsModel): void {
+    this.#declared = native(() => m.declaredInputs());
+  }
+
+  /** Runs `work` after every earlier async call on this model (whatever their outcome). */
+  #enqueue<T>(work: () => Promise<T>): Promise<T> {
+    this.#pending++;
+    const run = this.#queue.then(work, work);
+    const done = run.finally(() => {
+      this.#pending--;
+      if (this.#pending === 0 && this.#disposed) this.#release();
+    });
+    this.#queue = done.catch(() => undefined);
+    return done;
+  }
+
+  /** Whether a build succeeded. */
+  get built(): boolean {
+    return this.#declared !== null && !this.#disposed;
+  }
+
+  /** Checks the arguments of a build and returns the native calls to make (sync and async). */
+  #prepare(source: { path: unknown } | { bytes: unknown }, modelType: unknown, context: unknown, configPath: unknown, configDict: unknown, copy: boolean) {
+    if (this.#disposed) throw new LiteError('LITE_DISPOSED', 'the Model was disposed');
+    const opts = buildOptions(context as Context | undefined, configPath, configDict);
+    const src = 'path' in source ? checkPath(source.path) : copy ? checkBytes(source.bytes).slice() : checkBytes(source.bytes);
+    const ty = checkModelType(modelType);
+    const m = this.#model();
+    return {
+      m,
+      sync: () => (typeof src === 'string' ? m.buildFromFile(src, ty, opts) : m.buildFromBuffer(src, ty, opts)),
+      async: () => (typeof src === 'string' ? m.buildFromFileAsync(src, ty, opts) : m.buildFromBufferAsync(src, ty, opts)),
+    };
+  }
+
+  #build(source: { path: unknown } | { bytes: unknown }, modelType: unknown, context: unknown, configPath: unknown, configDict: unknown): void {
+    this.#check();
+    const { m, sync } = this.#prepare(source, modelType, context, configPath, configDict, false);
+    native(sync);
+    this.#afterBuild(m);
+  }
+
+  #buildAsync(source: { path: unknown } | { bytes: unknown }, modelType: unknown, context: unknown, configPath: unknown, configDict: unknown): Promise<void> {
+    try {
+      const { m, async } = this.#prepare(source, modelType, context, configPath, configDict, true);
+      return this.#enqueue(async () => {
+        await nativeAsync(async());
+        this.#afterBuild(m);
+      });
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  /**
+   * Loads and compiles a model file (Python: `build_from_file`). The file is checked first
+   * (exists, is a readable non-empty file); engine failures carry the engine's reason.
+   * GPU/Ascend targets fail with `LITE_UNSUPPORTED`.
+   */
+  buildFromFile(path: string, modelType: ModelType, context?: Context, configPath?: string, configDict?: ConfigDict): void {
+    this.#build({ path }, modelType, context, configPath, configDict);
+  }
+
+  /** `buildFromFile` from bytes (copied by the engine). */
+  buildFromBuffer(bytes: Uint8Array, modelType: ModelType, context?: Context, configPath?: string, configDict?: ConfigDict): void {
+    this.#build({ bytes }, modelType, context, configPath, configDict);
+  }
+
+  /** {@link buildFromFile} on the libuv pool. */
+  buildFromFileAsync(path: string, modelType: ModelType, context?: Context, configPath?: string, configDict?: ConfigDict): Promise<void> {
+    return this.#buildAsync({ path }, modelType, context, configPath, configDict);
+  }
+
+  /** {@link buildFromBuffer} on the libuv pool (the bytes are copied at the call). */
+  buildFromBufferAsync(bytes: Uint8Array, modelType: ModelType, context?: Context, configPath?: string, configDict?: ConfigDict): Promise<void> {
+    return this.#buildAsync({ bytes }, modelType, context, configPath, configDict);
+  }
+
+  /**
+   * The inputs (Python: `get_inputs`): name, dtype, format, current shape (-1 for a dynamic dim
+   * not yet resized) and a copy of the data they hold.
+   */
+  getInputs(): Tensor[] {
+    const m = this.#built();
+    return toTensors(native(() => m.inputs()), this.#declared ?? undefined);
+  }
+
+  /** The outputs (Python: `get_outputs`), with copies of the last predict's data. */
+  getOutputs(): Tensor[] {
+    const m = this.#built();
+    return toTensors(native(() => m.outputs()));
+  }
+
+  /** The input named `name` (Python: `get_input_by_tensor_name`). */
+  getInputByTensorName(name: string): Tensor {
+    return byName(this.getInputs(), name, 'getInputByTensorName');
+  }
+
+  /** The output named `name` (Python: `get_output_by_tensor_name`). */
+  getOutputByTensorName(name: string): Tensor {
+    return byName(this.getOutputs(), name, 'getOutputByTensorName');
+  }
+
+  /**
+   * Resizes inputs (Python: `resize(inputs, dims)`): `inputs` are tensors of this model (by
+   * name), `dims` one shape for each; other inputs keep their shape. Only the dims the model
+   * declares dynamic (-1) may change: the 2.0.0 engine accepts other resizes that its graph cannot
+   * run, and crashed on the predict after such a failure. The given tensors take the new shapes
+   * (their data is replaced by zeros when the size changes).
+   */
+  resize(inputs: Tensor[], dims: number[][]): void {
+    const m = this.#built();
+    if (!Array.isArray(inputs) || !Array.isArray(dims) || inputs.length !== dims.length) {
+      invalid(`resize: inputs and dims must be arrays of the same length, got ${show(inputs)} and ${show(dims)}`);
+    }
+    const current = toTensors(native(() => m.inputs()));
+    const shapes = current.map((t) => t.shape);
+    inputs.forEach((t, i) => {
+      if (!(t instanceof Tensor)) invalid(`resize: inputs[${i}] must be a Tensor, got ${show(t)}`);
+      const at = current.findIndex((c) => c.name === t.name);
+      if (at < 0) invalid(`resize: inputs[${i}] (${JSON.stringify(t.name)}) is not an input of this model`);
+      shapes[at] = checkShape(dims[i], `resize: dims[${i}]`);
+    });
+    native(() => m.resize(shapes));
+    inputs.forEach((t, i) => tensorResized(t, dims[i] as number[]));
+  }
+
+  /**
+   * Runs the model (Python: `predict`) on `inputs`, one Tensor per model input in order, and
+   * returns the outputs (copies). Inputs whose shape differs from the model's current one (a new
+   * batch size of a dynamic input) resize the model first.
+   */
+  predict(inputs: Tensor[]): Tensor[] {
+    const m = this.#built();
+    const feed = feedOf(inputs, this.#declared ?? [], false);
+    return toTensors(native(() => m.predict(feed.shapes, feed.data)));
+  }
+
+  /**
+   * {@link predict} on the libuv pool. The inputs are copied now; calls on one model run one
+   * after another in call order.
+   */
+  predictAsync(inputs: Tensor[]): Promise<Tensor[]> {
+    try {
+      if (this.#disposed) throw new LiteError('LITE_DISPOSED', 'the Model was disposed');
+      if (!this.#native || !this.#declared) invalid('the model is not built yet: call buildFromFile or buildFromBuffer first');
+      const m = this.#native;
+      const feed = feedOf(inputs, this.#declared, true);
+      return this.#enqueue(async () => toTensors(await nativeAsync(m.predictAsync(feed.shapes, feed.data))));
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  /**
+   * Not available: MindSpore Lite 2.0.0 implements `UpdateWeights` only for the Ascend backend
+   * (the CPU runtime answers "Unsupported Feature"). Always throws `LITE_UNSUPPORTED`.
+   */
+  updateWeights(weights: Tensor[][]): never {
+    void weights;
+    throw new LiteError(
+      'LITE_UNSUPPORTED',
+      'updateWeights: MindSpore Lite 2.0.0 updates weights only on the Ascend backend (its CPU runtime returns "Unsupported Feature"); an Ascend build of MindSpore Lite would be needed',
+    );
+  }
+
+  /**
+   * Not available: `get_model_info` (current_pid, shareable_weight_mem_handle for cross-process
+   * weight sharing) appeared after MindSpore Lite 2.0.0, for Ascend. Always throws `LITE_UNSUPPORTED`.
+   */
+  getModelInfo(key: string): never {
+    void key;
+    throw new LiteError(
+      'LITE_UNSUPPORTED',
+      'getModelInfo: MindSpore Lite 2.0.0 has no get_model_info (it arrived in later releases, for cross-process weight sharing on Ascend); a newer MindSpore Lite with an Ascend backend would be needed',
+    );
+  }
+
+  #release(): void {
+    const m = this.#native;
+    this.#native = null;
+    this.#declared = null;
+    if (m) native(() => m.dispose());
+  }
+
+  /** Frees the engine model (after pending async calls finish). Later calls throw `LITE_DISPOSED`. Idempotent. */
+  dispose(): void {
+    if (this.#disposed) return;
+    this.#disposed = true;
+    if (this.#pending === 0) this.#release();
+  }
+
+  /** Same as {@link dispose} (for `using`). */
+  [Symbol.dispose](): void {
+    this.dispose();
+  }
+}

@@ -1,0 +1,79 @@
+// Loads the native binding (the same `.node` as @lite/core) and, on first use, the MindSpore
+// Lite runtime. Runtime lookup order (decided natively): MINDSPORE_LITE_LIB_DIR, then the
+// `runtime/` folder of this platform's runtime package (@lite/runtime-mindspore-<platform>),
+// then the per-user cache written by `node tools/runtime/fetch-runtime.mjs --engine mindspore`.
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import type * as Binding from '@lite/binding';
+import { LiteError, toLiteError } from './errors.js';
+
+/** The generated binding module's type. */
+export type NativeBinding = typeof Binding;
+
+const require = createRequire(import.meta.url);
+
+let binding: NativeBinding | undefined;
+let runtimeReady = false;
+let runtimeError: LiteError | undefined;
+
+/** The napi-rs platform name of this machine, when a MindSpore runtime exists for it. */
+function platformTriple(): string | null {
+  return process.platform === 'linux' && process.arch === 'x64' ? 'linux-x64-gnu' : null;
+}
+
+/** The runtime folder of the platform runtime package, if that package is installed. */
+function packagedRuntime(): string | null {
+  const triple = platformTriple();
+  if (!triple) return null;
+  try {
+    const pkg = require.resolve(`@lite/runtime-mindspore-${triple}/package.json`);
+    const dir = join(dirname(pkg), 'runtime');
+    return existsSync(dir) ? dir : null;
+  } catch {
+    return null;
+  }
+}
+
+function loadBinding(): NativeBinding {
+  if (binding) return binding;
+  try {
+    binding = require('@lite/binding') as NativeBinding;
+  } catch (err) {
+    const reason = err instanceof Error ? err.message : String(err);
+    throw new LiteError(
+      'LITE_RUNTIME_NOT_FOUND',
+      `could not load the native binding @lite/binding for ${process.platform}-${process.arch} (${reason}); ` +
+        'reinstall @lite/mindspore so its platform package is installed.',
+      { cause: err },
+    );
+  }
+  return binding;
+}
+
+/**
+ * The native binding with the MindSpore runtime loaded. Throws one clear
+ * `LITE_RUNTIME_NOT_FOUND` error (the same one on every call) when it cannot be loaded.
+ */
+export function lib(): NativeBinding {
+  if (runtimeReady && binding) return binding;
+  if (runtimeError) throw runtimeError;
+  const b = loadBinding();
+  try {
+    b.loadMindsporeRuntime(packagedRuntime() ?? undefined);
+    runtimeReady = true;
+    return b;
+  } catch (err) {
+    const converted = toLiteError(err);
+    runtimeError =
+      converted instanceof LiteError
+        ? converted
+        : new LiteError('LITE_RUNTIME_NOT_FOUND', converted instanceof Error ? converted.message : String(converted));
+    throw runtimeError;
+  }
+}
+
+/** The binding without loading the runtime (for objects created before any engine call). */
+export function bindingOnly(): NativeBinding {
+  return loadBinding();
+}

@@ -1,0 +1,256 @@
+// Bad input gives one clear LiteError with a stable code, changes nothing, and the model keeps working.
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { Context, DataType, LiteError, Model, ModelType, Tensor, type Target } from '../src/index.js';
+import { codeOf, codeOfAsync, context, expectReference, lenet, npy, path, runFor, runInputs, twoIo } from './helpers.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'lite-ms-errors-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const model = readFileSync(path(lenet.file));
+const garbage = join(dir, 'garbage.mindir');
+const truncated = join(dir, 'truncated.mindir');
+const empty = join(dir, 'empty.mindir');
+writeFileSync(garbage, Buffer.from(Array.from({ length: 4096 }, (_, i) => (i * 2654435761) >>> 24)));
+writeFileSync(truncated, model.subarray(0, Math.floor(model.length / 2)));
+writeFileSync(empty, '');
+
+function built(): Model {
+  const m = new Model();
+  m.buildFromFile(path(lenet.file), ModelType.MINDIR, context());
+  return m;
+}
+
+/** The model still gives the reference result. */
+function works(m: Model): void {
+  const run = runFor(lenet, 1);
+  expectReference(m.predict(runInputs(run)), run);
+}
+
+describe('bad models', () => {
+  const cases: [string, () => string | Uint8Array, string][] = [
+    ['a missing file', () => join(dir, 'nope.mindir'), 'LITE_INVALID_ARGUMENT'],
+    ['a directory', () => dir, 'LITE_INVALID_ARGUMENT'],
+    ['an empty file', () => empty, 'LITE_INVALID_ARGUMENT'],
+    ['garbage (file)', () => garbage, 'LITE_ERROR'],
+    ['a truncated MindIR (file)', () => truncated, 'LITE_ERROR'],
+    ['empty bytes', () => new Uint8Array(0), 'LITE_INVALID_ARGUMENT'],
+    ['garbage (bytes)', () => readFileSync(garbage), 'LITE_ERROR'],
+    ['a truncated MindIR (bytes)', () => readFileSync(truncated), 'LITE_ERROR'],
+  ];
+  for (const [what, src, code] of cases) {
+    it(`${what} → ${code}, sync and async; a new model still builds`, async () => {
+      const build = (m: Model) => {
+        const s = src();
+        return typeof s === 'string' ? m.buildFromFile(s, ModelType.MINDIR, context()) : m.buildFromBuffer(s, ModelType.MINDIR, context());
+      };
+      const buildAsync = (m: Model) => {
+        const s = src();
+        return typeof s === 'string' ? m.buildFromFileAsync(s, ModelType.MINDIR, context()) : m.buildFromBufferAsync(s, ModelType.MINDIR, context());
+      };
+      const m = new Model();
+      expect(codeOf(() => build(m))).toBe(code);
+      expect(m.built).toBe(false);
+      expect(await codeOfAsync(buildAsync(new Model()))).toBe(code);
+      works(built());
+    });
+  }
+
+  it('garbage: the message says why (the engine\'s logged reason), not only "Common error code."', () => {
+    try {
+      new Model().buildFromFile(garbage, ModelType.MINDIR, context());
+      expect.unreachable();
+    } catch (e) {
+      expect((e as LiteError).message).toMatch(/ParseFromArray failed/);
+      expect((e as LiteError).message).not.toMatch(/\n/);
+    }
+  });
+
+  it('wrong argument types and model types', () => {
+    const m = new Model();
+    expect(codeOf(() => m.buildFromFile('', ModelType.MINDIR))).toBe('LITE_INVALID_ARGUMENT');
+    expect(codeOf(() => m.buildFromFile(42 as unknown as string, ModelType.MINDIR))).toBe('LITE_INVALID_ARGUMENT');
+    expect(codeOf(() => m.buildFromFile(path(lenet.file), 3 as ModelType))).toBe('LITE_INVALID_ARGUMENT');
+    expect(codeOf(() => m.buildFromBuffer('abc' as unknown as Uint8Array, ModelType.MINDIR))).toBe('LITE_INVALID_ARGUMENT');
+    m.buildFromFile(path(lenet.file), ModelType.MINDIR, context());
+    expect(codeOf(() => m.buildFromFile(path(lenet.file), ModelType.MINDIR))).toBe('LITE_INVALID_ARGUMENT');
+    works(m);
+  });
+});
+
+describe('contexts', () => {
+  it('unknown target → LITE_INVALID_ARGUMENT; gpu/ascend → LITE_UNSUPPORTED naming what is missing', () => {
+    const c = new Context();
+    c.target = ['tpu' as Target];
+    expect(codeOf(() => new Model().buildFromFile(path(lenet.file), ModelType.MINDIR, c))).toBe('LITE_INVALID_ARGUMENT');
+    c.target = [];
+    expect(codeOf(() => new Model().buildFromFile(path(lenet.file), ModelType.MINDIR, c))).toBe('LITE_INVALID_ARGUMENT');
+    for (const t of ['gpu', 'ascend'] as const) {
+      c.target = [t, 'cpu'];
+      try {
+        new Model().buildFromFile(path(lenet.file), ModelType.MINDIR, c);
+        expect.unreachable();
+      } catch (e) {
+        expect((e as LiteError).code).toBe('LITE_UNSUPPORTED');
+        expect((e as LiteError).message).toMatch(t === 'gpu' ? /GPU/ : /Ascend/);
+      }
+    }
+  });
+
+  it('bad cpu settings → LITE_INVALID_ARGUMENT', () => {
+    const bad: ((c: Context) => void)[] = [
+      (c) => (c.cpu.threadNum = 0),
+      (c) => (c.cpu.threadNum = 1.5),
+      (c) => (c.cpu.threadAffinityMode = 3),
+      (c) => (c.cpu.threadAffinityCoreList = [-1]),
+      (c) => (c.cpu.precisionMode = 'fp8' as 'enforce_fp32'),
+    ];
+    for (const set of bad) {
+      const c = new Context();
+      set(c);
+      expect(codeOf(() => new Model().buildFromFile(path(lenet.file), ModelType.MINDIR, c))).toBe('LITE_INVALID_ARGUMENT');
+    }
+  });
+
+  it('configDict is handed to the engine: a malformed one is refused before it', () => {
+    const m = new Model();
+    expect(codeOf(() => m.buildFromFile(path(lenet.file), ModelType.MINDIR, context(), undefined, { s: 'x' } as never))).toBe('LITE_INVALID_ARGUMENT');
+    expect(codeOf(() => m.buildFromFile(path(lenet.file), ModelType.MINDIR, context(), undefined, { s: { k: 1 } } as never))).toBe('LITE_INVALID_ARGUMENT');
+    m.buildFromFile(path(lenet.file), ModelType.MINDIR, context(), undefined, { common: { note: 'kept' } });
+    works(m);
+  });
+});
+
+describe('wrong inputs', () => {
+  it('wrong dtype, size and shape are refused; the model keeps working', () => {
+    const m = built();
+    const x = npy(runFor(lenet, 1).inputs[0]?.npy as string);
+    const input = m.getInputs()[0] as Tensor;
+    expect(codeOf(() => input.setData(new Int32Array(784)))).toBe('LITE_INVALID_ARGUMENT');
+    expect(codeOf(() => input.setData(new Float32Array(100)))).toBe('LITE_INVALID_ARGUMENT');
+    expect(codeOf(() => input.setData({ data: x, shape: [1, 784] }))).toBe('LITE_INVALID_ARGUMENT');
+    expect(codeOf(() => m.predict([new Tensor(new Int32Array(784), { shape: [1, 1, 28, 28] })]))).toBe('LITE_INVALID_ARGUMENT');
+    expect(codeOf(() => m.predict([new Tensor(x, { shape: [1, 784] })]))).toBe('LITE_INVALID_ARGUMENT');
+    expect(codeOf(() => m.predict([new Tensor(x, { shape: [1, 1, 784, 1] })]))).toBe('LITE_INVALID_ARGUMENT');
+    expect(codeOf(() => m.predict([input]))).toBe('LITE_INVALID_ARGUMENT'); // no data yet
+    expect(codeOf(() => m.predict([]))).toBe('LITE_INVALID_ARGUMENT');
+    expect(codeOf(() => m.predict('x' as unknown as Tensor[]))).toBe('LITE_INVALID_ARGUMENT');
+    expect(codeOf(() => m.predict([{} as Tensor]))).toBe('LITE_INVALID_ARGUMENT');
+    expect(codeOf(() => m.resize(m.getInputs(), [[0, 1, 28, 28]]))).toBe('LITE_INVALID_ARGUMENT');
+    expect(codeOf(() => m.getInputByTensorName('nope'))).toBe('LITE_INVALID_ARGUMENT');
+    expect(codeOf(() => m.getOutputByTensorName('nope'))).toBe('LITE_INVALID_ARGUMENT');
+    works(m);
+  });
+
+  it('explicit resize may change only dynamic dims (the engine crashed after running a shape its graph cannot take); nothing changes', () => {
+    const m = built();
+    const inputs = m.getInputs();
+    expect(codeOf(() => m.resize(inputs, [[1, 3, 28, 28]]))).toBe('LITE_INVALID_ARGUMENT');
+    expect(codeOf(() => m.resize(inputs, [[2, 1, 28]]))).toBe('LITE_INVALID_ARGUMENT');
+    expect(inputs[0]?.shape).toEqual([-1, 1, 28, 28]);
+    expect(m.getInputs()[0]?.shape).toEqual([-1, 1, 28, 28]);
+    const two = new Model();
+    two.buildFromFile(path(twoIo.file), ModelType.MINDIR, context());
+    expect(codeOf(() => two.resize(two.getInputs(), [[3, 3], [3, 3]]))).toBe('LITE_INVALID_ARGUMENT');
+    expect(two.getInputs().map((t) => t.shape)).toEqual([[2, 3], [2, 3]]);
+    works(m);
+  });
+
+  it('a fixed-shape model refuses another batch in predict', () => {
+    const m = new Model();
+    m.buildFromFile(path(twoIo.file), ModelType.MINDIR, context());
+    const a = new Tensor(new Float32Array(9), { shape: [3, 3] });
+    expect(codeOf(() => m.predict([a, a]))).toBe('LITE_INVALID_ARGUMENT');
+    const run = runFor(twoIo, 2);
+    expectReference(m.predict(runInputs(run)), run);
+  });
+});
+
+describe('wrong use', () => {
+  it('predict, inputs, resize before build → LITE_INVALID_ARGUMENT', async () => {
+    const m = new Model();
+    const x = runInputs(runFor(lenet, 1));
+    expect(codeOf(() => m.predict(x))).toBe('LITE_INVALID_ARGUMENT');
+    expect(await codeOfAsync(m.predictAsync(x))).toBe('LITE_INVALID_ARGUMENT');
+    expect(codeOf(() => m.getInputs())).toBe('LITE_INVALID_ARGUMENT');
+    expect(codeOf(() => m.getOutputs())).toBe('LITE_INVALID_ARGUMENT');
+    expect(codeOf(() => m.resize([], []))).toBe('LITE_INVALID_ARGUMENT');
+  });
+
+  it('use after dispose → LITE_DISPOSED; dispose is idempotent', async () => {
+    const m = built();
+    m.dispose();
+    m.dispose();
+    const x = runInputs(runFor(lenet, 1));
+    expect(codeOf(() => m.predict(x))).toBe('LITE_DISPOSED');
+    expect(await codeOfAsync(m.predictAsync(x))).toBe('LITE_DISPOSED');
+    expect(codeOf(() => m.getInputs())).toBe('LITE_DISPOSED');
+    expect(codeOf(() => m.buildFromFile(path(lenet.file), ModelType.MINDIR))).toBe('LITE_DISPOSED');
+    expect(m.built).toBe(false);
+    {
+      using scoped = built();
+      works(scoped);
+    }
+  });
+
+  it('updateWeights and getModelInfo → LITE_UNSUPPORTED saying what would provide them', () => {
+    const m = built();
+    try {
+      m.updateWeights([[new Tensor(new Float32Array(1))]]);
+      expect.unreachable();
+    } catch (e) {
+      expect((e as LiteError).code).toBe('LITE_UNSUPPORTED');
+      expect((e as LiteError).message).toMatch(/Ascend/);
+    }
+    try {
+      m.getModelInfo('current_pid');
+      expect.unreachable();
+    } catch (e) {
+      expect((e as LiteError).code).toBe('LITE_UNSUPPORTED');
+      expect((e as LiteError).message).toMatch(/2\.0\.0/);
+    }
+    works(m);
+  });
+});
+
+describe('concurrent async calls', () => {
+  it('queue in call order, each sees only its own inputs (copied at the call); sync calls meanwhile → LITE_BUSY', async () => {
+    const m = built();
+    const batches = [4, 1, 2, 4, 2, 1, 1, 4];
+    const tensors = batches.map((b) => runInputs(runFor(lenet, b)));
+    const pending = tensors.map((t) => m.predictAsync(t));
+    // Changing the inputs after the call changes nothing: they were copied.
+    for (const t of tensors) t[0]?.setData(new Float32Array(t[0].elementNum).fill(7));
+    expect(codeOf(() => m.predict(tensors[0] as Tensor[]))).toBe('LITE_BUSY');
+    expect(codeOf(() => m.getInputs())).toBe('LITE_BUSY');
+    const results = await Promise.all(pending);
+    results.forEach((outs, i) => expectReference(outs, runFor(lenet, batches[i] as number)));
+    works(m);
+  });
+
+  it('dispose while calls are pending: they finish, then the model is released', async () => {
+    const m = built();
+    const run = runFor(lenet, 2);
+    const p = m.predictAsync(runInputs(run));
+    m.dispose();
+    expectReference(await p, run);
+    expect(await codeOfAsync(m.predictAsync(runInputs(run)))).toBe('LITE_DISPOSED');
+  });
+
+  it('a failing async call does not stop the ones queued behind it', async () => {
+    const m = built();
+    const run = runFor(lenet, 1);
+    const bad = m.predictAsync([new Tensor(new Float32Array(784 * 3), { shape: [1, 3, 28, 28] })]);
+    const good = m.predictAsync(runInputs(run));
+    expect(await codeOfAsync(bad)).toBe('LITE_INVALID_ARGUMENT');
+    expectReference(await good, run);
+  });
+});
+
+describe('dtypes', () => {
+  it('DataType values are the runtime\'s', () => {
+    expect(built().getInputs()[0]?.dtype).toBe(DataType.FLOAT32);
+    expect(DataType.FLOAT32).toBe(43);
+  });
+});
