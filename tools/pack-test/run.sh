@@ -74,7 +74,9 @@ for dir in "${public_dirs[@]}"; do
 done
 for t in "$tmp"/tarballs/*.tgz; do
   case "$t" in *binding-linux-x64-gnu* | *runtime-megengine-*) continue ;; esac # no JS/types: a .node or libraries
-  "$repo/node_modules/.bin/attw" "$t" --format ascii --quiet || { echo "attw flagged $(basename "$t")" >&2; exit 1; }
+  # node16 profile: every package needs Node >= 20.17, so node10-style resolution (which ignores
+  # "exports" subpaths such as @lite/core/internal) is not a way these packages can be loaded.
+  "$repo/node_modules/.bin/attw" "$t" --profile node16 --format ascii --quiet || { echo "attw flagged $(basename "$t")" >&2; exit 1; }
 done
 echo "publint: no errors or warnings; attw: no problems (${#public_dirs[@]} packages)"
 
