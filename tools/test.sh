@@ -19,6 +19,9 @@ pnpm run docs
 printf '\n==> tests (cargo test via @lite/binding, then vitest per package; doc examples included)\n'
 pnpm run test
 
+printf '\n==> release tools (slim-elf, libnvrtc stand-in: headers, readelf, bit-identical fixtures)\n'
+node --test tools/release/
+
 printf '\n==> packaging test (pack, install with plain npm in a temp project, run ESM + CJS)\n'
 bash tools/pack-test/run.sh
 

@@ -1,16 +1,11 @@
 // Shared by the ESM and CJS consumers (check.mjs / check.cjs): loads shufflenet.mge through the
 // packed @lite/core they imported their own way and compares the output with the references.
-const { readFileSync } = require('node:fs');
 const { join } = require('node:path');
+const { readNpy } = require('./npy.cjs');
 
 function readNpyF32(path) {
-  const file = readFileSync(path);
-  const major = file[6];
-  const headerLen = major === 1 ? file.readUInt16LE(8) : file.readUInt32LE(8);
-  const start = (major === 1 ? 10 : 12) + headerLen;
-  const header = file.toString('latin1', start - headerLen, start);
-  if (!header.includes("'<f4'")) throw new Error(`${path}: expected float32`);
-  const bytes = file.subarray(start);
+  const { descr, bytes } = readNpy(path);
+  if (descr !== '<f4') throw new Error(`${path}: expected float32`);
   return new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
 }
 

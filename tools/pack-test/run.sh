@@ -1,20 +1,26 @@
 #!/usr/bin/env bash
 # The packaging test: what a user gets from the registry, without the registry.
 #
-#  1. `pnpm pack` every public workspace package (workspace: ranges become real versions) and
-#     stage + pack the linux-x64-gnu platform package (.node + runtime, tools/release/).
+#  1. `pnpm pack` every public workspace package (workspace: ranges become real versions), and
+#     stage + pack the linux-x64-gnu platform packages (tools/release/prepare-platform-package.mjs):
+#     @lite/binding-linux-x64-gnu (the .node) and @lite/runtime-megengine-linux-x64-gnu (the
+#     runtime, libmegengine_shared.so slimmed by slim-elf.mjs, the libnvrtc stand-in).
 #  2. Install the tarballs with plain npm into a fresh project in a temp dir (no workspace, no
 #     repo paths, PATH without cargo/python, LITE_CACHE_DIR pointing at an empty dir so only the
-#     packaged runtime can be found), then run an ESM and a CJS consumer that load
-#     shufflenet.mge and compare the output with the reference (max abs diff).
-#     publint (--strict) and @arethetypeswrong/cli check every public package on the way.
+#     packaged runtime can be found; time and peak memory of `npm install` via /usr/bin/time -v
+#     where installed). Assert the installed size of @lite/core + its dependencies is at most
+#     350 MB, run an ESM and a CJS consumer that load shufflenet.mge and compare the output with
+#     megenginelite's on this machine (bit for bit), run every fixture and compare the output
+#     bytes with the original wheel library's (sha256), and check that without the runtime
+#     package the error names it. publint (--strict) and @arethetypeswrong/cli check every
+#     public package on the way.
 #  3. Install @lite/utils alone (with core + binding, without the platform package): assert
 #     @lite/crypto and @lite/ndarray are absent, and that the missing platform package gives
 #     the clear LITE_RUNTIME_NOT_FOUND error naming it.
 #
 # Needs a finished build (`pnpm run build`) and the fetched runtime (`pnpm run setup`).
 # Writes nothing into the repo; everything lives in one temp dir that is removed at exit
-# (LITE_PACK_TEST_KEEP=1 keeps it). The CPU-only runtime copy is cached per user by
+# (LITE_PACK_TEST_KEEP=1 keeps it). The slimmed runtime copy is cached per user by
 # tools/release/prepare-platform-package.mjs; the staged package hard-links it.
 set -euo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -48,9 +54,13 @@ for dir in "${public_dirs[@]}"; do
   (cd "$repo/$dir" && pnpm pack --pack-destination "$tmp/tarballs" >/dev/null)
 done
 
-step "staging and packing @lite/binding-linux-x64-gnu (binding + runtime)"
-node "$repo/tools/release/prepare-platform-package.mjs" --target linux-x64-gnu --out "$tmp/stage/linux-x64-gnu"
-(cd "$tmp/stage/linux-x64-gnu" && npm pack --pack-destination "$tmp/tarballs" --silent >/dev/null)
+step "staging and packing @lite/binding-linux-x64-gnu (.node) and @lite/runtime-megengine-linux-x64-gnu (runtime)"
+node "$repo/tools/release/prepare-platform-package.mjs" --target linux-x64-gnu \
+  --out "$tmp/stage/binding-linux-x64-gnu" --runtime-out "$tmp/stage/runtime-megengine-linux-x64-gnu"
+for staged in binding-linux-x64-gnu runtime-megengine-linux-x64-gnu; do
+  (cd "$tmp/stage/$staged" && npm pack --pack-destination "$tmp/tarballs" --silent >/dev/null)
+done
+rm -rf "$tmp/stage" # hard links into the cache; the tarballs are what counts now
 
 echo "tarballs:"
 for t in "$tmp"/tarballs/*.tgz; do
@@ -63,8 +73,10 @@ for dir in "${public_dirs[@]}"; do
   (cd "$repo/$dir" && "$repo/node_modules/.bin/publint" --strict --pack pnpm | grep -v '^Running\|^Packing\|^Linting')
 done
 for t in "$tmp"/tarballs/*.tgz; do
-  case "$t" in *binding-linux-x64-gnu*) continue ;; esac # no JS/types: only the .node and the runtime
-  "$repo/node_modules/.bin/attw" "$t" --format ascii --quiet || { echo "attw flagged $(basename "$t")" >&2; exit 1; }
+  case "$t" in *binding-linux-x64-gnu* | *runtime-megengine-*) continue ;; esac # no JS/types: a .node or libraries
+  # node16 profile: every package needs Node >= 20.17, so node10-style resolution (which ignores
+  # "exports" subpaths such as @lite/core/internal) is not a way these packages can be loaded.
+  "$repo/node_modules/.bin/attw" "$t" --profile node16 --format ascii --quiet || { echo "attw flagged $(basename "$t")" >&2; exit 1; }
 done
 echo "publint: no errors or warnings; attw: no problems (${#public_dirs[@]} packages)"
 
@@ -87,13 +99,37 @@ mkdir -p "$app/fixtures"
 cp "$repo"/fixtures/{shufflenet.mge,shufflenet_input.npy,shufflenet_output.npy} "$app/fixtures/"
 # megenginelite's output on this machine (the engine's kernels, hence the last bits, depend on the CPU)
 cp "$(node "$repo/tools/models/lite-refs.mjs")/shufflenet_lite_output.npy" "$app/fixtures/"
-cp "$here/check.mjs" "$here/check.cjs" "$here/check-shufflenet.cjs" "$app/"
+cp "$here/check.mjs" "$here/check.cjs" "$here/check-shufflenet.cjs" "$here/npy.cjs" "$app/"
 echo '{ "name": "lite-pack-test-app", "version": "0.0.0", "private": true }' > "$app/package.json"
 mapfile -t all_tgz < <(ls "$tmp"/tarballs/*.tgz)
 install_started=$(date +%s)
-(cd "$app" && "${clean_env[@]}" npm install --no-save --loglevel=error "${all_tgz[@]}")
+timed=()
+if [ -x /usr/bin/time ]; then timed=(/usr/bin/time -v -o "$tmp/install-time.txt"); fi
+(cd "$app" && "${timed[@]}" "${clean_env[@]}" npm install --no-save --loglevel=error "${all_tgz[@]}")
 echo "installed in $(( $(date +%s) - install_started )) s; node_modules: $(du -sh "$app/node_modules" | cut -f1) on disk ($(du -sh --apparent-size "$app/node_modules" | cut -f1) apparent)"
-test -f "$app/node_modules/@lite/binding-linux-x64-gnu/runtime/megenginelite/libs/liblite_shared_whl.so"
+if [ -f "$tmp/install-time.txt" ]; then
+  grep -E 'Elapsed \(wall clock\)|Maximum resident set size' "$tmp/install-time.txt" | sed 's/^\s*/  npm install: /'
+fi
+test -f "$app/node_modules/@lite/runtime-megengine-linux-x64-gnu/runtime/megenginelite/libs/liblite_shared_whl.so"
+if [ -e "$app/node_modules/@lite/binding-linux-x64-gnu/runtime" ]; then echo "pack-test: the binding package still carries a runtime" >&2; exit 1; fi
+# The installed size of @lite/core and everything it pulls in on linux-x64 (apparent bytes).
+core_set=(core binding binding-linux-x64-gnu runtime-megengine-linux-x64-gnu)
+core_bytes=0
+for p in "${core_set[@]}"; do
+  b=$(du -sb "$app/node_modules/@lite/$p" | cut -f1)
+  printf '  installed @lite/%-34s %12d bytes\n' "$p" "$b"
+  core_bytes=$((core_bytes + b))
+done
+extra_deps=$(cd "$app" && node -e '
+  const seen = new Set(); const todo = ["@lite/core"]; const out = [];
+  while (todo.length) { const n = todo.pop(); if (seen.has(n)) continue; seen.add(n);
+    let pkg; try { pkg = require(n + "/package.json"); } catch { continue; }
+    for (const d of Object.keys({ ...pkg.dependencies, ...pkg.optionalDependencies })) todo.push(d); }
+  for (const n of seen) if (!["@lite/core","@lite/binding","@lite/binding-linux-x64-gnu","@lite/runtime-megengine-linux-x64-gnu","@lite/binding-darwin-x64"].includes(n)) out.push(n);
+  console.log(out.join(" "));')
+if [ -n "$extra_deps" ]; then echo "pack-test: @lite/core pulls in packages the size check does not count: $extra_deps" >&2; exit 1; fi
+echo "installed size of @lite/core + its dependencies on linux-x64: $core_bytes bytes ($(human "$core_bytes"))"
+if [ "$core_bytes" -gt 350000000 ]; then echo "pack-test: over the 350 MB bound" >&2; exit 1; fi
 if find "$app/node_modules/@lite" -type l | grep -q .; then echo "pack-test: symlinks in the installed packages" >&2; exit 1; fi
 
 step "ESM and CJS consumers"
@@ -104,8 +140,45 @@ step "ESM and CJS consumers"
   const core = require("@lite/core");
   new core.LiteNetwork().dispose();
   const p = b.loadRuntime();
-  if (!p.includes("node_modules/@lite/binding-linux-x64-gnu/runtime/")) { console.error("runtime loaded from " + p); process.exit(1); }
-  console.log("runtime loaded from the platform package: " + p.slice(p.indexOf("node_modules")));')
+  if (!p.includes("node_modules/@lite/runtime-megengine-linux-x64-gnu/runtime/")) { console.error("runtime loaded from " + p); process.exit(1); }
+  console.log("runtime loaded from the runtime package: " + p.slice(p.indexOf("node_modules")));')
+
+step "every fixture: the packaged runtime gives the original wheel library's outputs, bit for bit"
+want=$(cd "$repo" && LITE_LIB_PATH="$(node tools/runtime/fetch-runtime.mjs --print)" node tools/pack-test/fixture-digest.cjs packages/core/dist/index.cjs fixtures)
+got=$(cd "$app" && "${clean_env[@]}" node "$here/fixture-digest.cjs" @lite/core "$repo/fixtures")
+node -e '
+  const [want, got] = process.argv.slice(1).map((s) => JSON.parse(s));
+  if (!got._runtime.includes("node_modules/@lite/runtime-megengine-linux-x64-gnu/")) throw new Error("packaged run loaded " + got._runtime);
+  delete want._runtime; delete got._runtime;
+  const keys = Object.keys(want);
+  const bad = keys.filter((k) => want[k] !== got[k]);
+  if (bad.length || Object.keys(got).length !== keys.length) { console.error("outputs differ: " + bad.join(", ")); process.exit(1); }
+  console.log(keys.length + " fixture outputs bit-identical (sha256) to the original wheel library");' "$want" "$got"
+
+step "without the runtime package: one clear error that names it"
+mv "$app/node_modules/@lite/runtime-megengine-linux-x64-gnu" "$tmp/runtime-package-aside"
+(cd "$app" && "${clean_env[@]}" node -e '
+  const core = require("@lite/core");
+  try { new core.LiteNetwork(); } catch (e) {
+    if (e.code === "LITE_RUNTIME_NOT_FOUND" && e.message.includes("@lite/runtime-megengine-linux-x64-gnu")) {
+      console.log(e.code + ": " + e.message.slice(0, 120) + "..."); process.exit(0);
+    }
+    console.error("unexpected error:", e); process.exit(1);
+  }
+  console.error("no error without the runtime package"); process.exit(1);')
+mv "$tmp/runtime-package-aside" "$app/node_modules/@lite/runtime-megengine-linux-x64-gnu"
+
+step "the lite-runtime command of the installed @lite/core (no CUDA runtime fetched, no index, no pip)"
+if out=$(cd "$app" && "${clean_env[@]}" node_modules/.bin/lite-runtime path --cuda 2>&1); then
+  echo "pack-test: lite-runtime path --cuda succeeded without a fetch: $out" >&2; exit 1
+fi
+echo "$out" | grep -q 'run `lite-runtime fetch --cuda`' || { echo "pack-test: unexpected: $out" >&2; exit 1; }
+if out=$(cd "$app" && "${clean_env[@]}" node_modules/.bin/lite-runtime fetch --cuda --no-pip 2>&1); then
+  echo "pack-test: lite-runtime fetch --cuda succeeded without an index: $out" >&2; exit 1
+fi
+echo "$out" | grep -q 'no package index URL is configured' || { echo "pack-test: unexpected: $out" >&2; exit 1; }
+echo "lite-runtime: $out" | cut -c1-160
+if [ -e "$tmp/empty-cache/runtime" ]; then echo "pack-test: a failed fetch left files in the cache" >&2; exit 1; fi
 
 # ---- 3. @lite/utils alone ---------------------------------------------------------------
 if ls "$tmp"/tarballs/lite-utils-*.tgz >/dev/null 2>&1; then

@@ -1,45 +1,33 @@
 #!/usr/bin/env node
-// Stages one publishable platform package, `@lite/binding-<triple>`, in a directory of its own:
-// the package.json + README from crates/lite-napi/npm/<triple>/, the built `lite.<triple>.node`,
-// and the MegEngine Lite runtime as real files (never symlinks) under runtime/, keeping the
-// wheel's layout so liblite_shared_whl.so's rpath ($ORIGIN/../../megengine/core/lib) works:
+// Stages the publishable per-platform packages of one napi-rs triple, each in a folder of its own:
 //
-//   <out>/package.json, README.md, lite.<triple>.node
-//   <out>/runtime/megenginelite/libs/liblite_shared_whl.so
-//   <out>/runtime/megengine/core/lib/{libmegengine_shared.so, libatomic.so.1, libnvrtc.so.10.1, libnvToolsExt.so.1}
-//   <out>/runtime/NOTICE.md
+//   --out <dir>:          @lite/binding-<triple>   package.json, README.md, lite.<triple>.node
+//   --runtime-out <dir>:  @lite/runtime-megengine-<triple>
+//                           package.json, README.md, runtime/NOTICE.md,
+//                           runtime/megenginelite/libs/liblite_shared_whl.so,
+//                           runtime/megengine/core/lib/{libmegengine_shared.so, ...}
+//
+// The runtime keeps the wheel's layout so liblite_shared_whl.so's rpath
+// ($ORIGIN/../../megengine/core/lib) works. Files are real files (never symlinks); `workspace:`
+// ranges in the staged package.json become the exact versions of those workspace packages.
 //
 // Linux x64: the wheel's libmegengine_shared.so is 1.57 GB, 1.22 GB of which is CUDA device code
-// (.nv_fatbin + __nv_relfatbin). Gzipped it is 926 MB, far over what the npm registry accepts
-// (publishes of ~200 MB are refused with E413). The package therefore carries a CPU-only copy:
-// those two sections are overwritten with zeros in place (same size, same ELF layout, nothing
-// else touched), which gzips to 85 MB and gives bit-identical CPU results (tools/pack-test checks
-// it). The CPU-only copy is built once and kept in the per-user cache; the staged package gets
-// hard links to it (a copy when the cache is on another file system).
+// (.nv_fatbin + __nv_relfatbin) that nothing reads on the CPU. The package carries a copy with
+// those sections cut out of the file by tools/release/slim-elf.mjs (347 MB; same memory image
+// as zeroing them, bit-identical CPU results: tools/release/slim-elf.test.mjs). The slim copy is
+// built once and kept in the per-user cache; the staged package gets hard links to it (a copy
+// when the cache is on another file system). `--full-runtime` ships the unmodified library.
 //
-//   node tools/release/prepare-platform-package.mjs --target linux-x64-gnu --out <dir>
+//   node tools/release/prepare-platform-package.mjs --target linux-x64-gnu [--out <dir>] [--runtime-out <dir>]
 //        [--node <path to lite.<triple>.node>] [--runtime <runtime dir>] [--full-runtime]
 import { spawnSync } from 'node:child_process';
-import {
-  closeSync,
-  copyFileSync,
-  existsSync,
-  linkSync,
-  lstatSync,
-  mkdirSync,
-  openSync,
-  readFileSync,
-  readdirSync,
-  readSync,
-  renameSync,
-  rmSync,
-  statSync,
-  writeFileSync,
-  writeSync,
-} from 'node:fs';
+import { createHash } from 'node:crypto';
+import { copyFileSync, existsSync, linkSync, lstatSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { NVRTC_SONAME, NVRTC_STUB_SOURCES, buildNvrtcStub, compilerIdentity } from './nvrtc-stub.mjs';
+import { slimElf } from './slim-elf.mjs';
 
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const napiDir = join(repo, 'crates', 'lite-napi');
@@ -53,118 +41,41 @@ const { values: args } = parseArgs({
   options: {
     target: { type: 'string' },
     out: { type: 'string' },
+    'runtime-out': { type: 'string' },
     node: { type: 'string' },
     runtime: { type: 'string' },
     'full-runtime': { type: 'boolean', default: false },
   },
 });
 const triple = args.target ?? fail('--target <triple> is needed (e.g. linux-x64-gnu)');
-if (!args.out) fail('--out <dir> is needed');
-const out = resolve(args.out);
+if (!args.out && !args['runtime-out']) fail('--out <dir> and/or --runtime-out <dir> is needed');
 
 // Which runtime-pin key (tools/runtime/runtime.json) each published triple uses.
 const RUNTIME_KEY = { 'linux-x64-gnu': 'linux-x64', 'darwin-x64': 'darwin-x64' };
 const runtimeKey = RUNTIME_KEY[triple] ?? fail(`unknown target ${triple}; known: ${Object.keys(RUNTIME_KEY).join(', ')}`);
-const pkgDir = join(napiDir, 'npm', triple);
-if (!existsSync(join(pkgDir, 'package.json'))) fail(`${pkgDir}/package.json is missing (run napi create-npm-dirs)`);
+const readJson = (p) => JSON.parse(readFileSync(p, 'utf8'));
+const bindingDir = join(napiDir, 'npm', triple);
+const runtimePkgDir = join(repo, 'runtimes', 'megengine', triple);
+for (const d of [bindingDir, runtimePkgDir]) if (!existsSync(join(d, 'package.json'))) fail(`${d}/package.json is missing`);
 
-const bindingPkg = JSON.parse(readFileSync(join(napiDir, 'package.json'), 'utf8'));
-const platformPkg = JSON.parse(readFileSync(join(pkgDir, 'package.json'), 'utf8'));
-if (platformPkg.version !== bindingPkg.version) {
-  fail(`version mismatch: ${platformPkg.name} is ${platformPkg.version}, @lite/binding is ${bindingPkg.version} (run changeset version)`);
-}
+/** Versions of the workspace packages a staged package.json may name with `workspace:`. */
+const workspaceVersions = new Map(
+  [napiDir, bindingDir, runtimePkgDir].map((d) => {
+    const p = readJson(join(d, 'package.json'));
+    return [p.name, p.version];
+  }),
+);
 
-const nodeFile = resolve(args.node ?? join(napiDir, `lite.${triple}.node`));
-if (!existsSync(nodeFile)) fail(`${nodeFile} is missing: build it first (cd crates/lite-napi && pnpm run build)`);
-
-// The runtime fetched by tools/runtime/fetch-runtime.mjs (its manifest lists the files).
-function defaultRuntimeDir() {
-  const r = spawnSync(process.execPath, [join(repo, 'tools', 'runtime', 'fetch-runtime.mjs'), '--print'], {
-    encoding: 'utf8',
-    env: { ...process.env, LITE_LIB_PATH: '' },
-  });
-  const lib = r.stdout.trim();
-  if (r.status !== 0 || !lib) fail('could not locate the runtime; run `pnpm run setup` first');
-  return resolve(dirname(lib), '..', '..'); // <dir>/megenginelite/libs/<lib>
-}
-const runtimeDir = resolve(args.runtime ?? defaultRuntimeDir());
-const manifestPath = join(runtimeDir, 'manifest.json');
-if (!existsSync(manifestPath)) fail(`${manifestPath} is missing; run \`pnpm run setup\` (fetch-runtime) first`);
-const manifest = JSON.parse(readFileSync(manifestPath, 'utf8'));
-if (manifest.platform !== runtimeKey) fail(`${runtimeDir} holds the ${manifest.platform} runtime, ${triple} needs ${runtimeKey}`);
-
-// ---- CPU-only libmegengine_shared.so (Linux) ----------------------------------------------
-const CUDA_SECTIONS = new Set(['.nv_fatbin', '__nv_relfatbin']);
-
-/** Sections of a little-endian ELF64 file: [{ name, type, offset, size }]. */
-function elfSections(fd) {
-  const hdr = Buffer.alloc(64);
-  readSync(fd, hdr, 0, 64, 0);
-  if (hdr.readUInt32BE(0) !== 0x7f454c46 || hdr[4] !== 2 || hdr[5] !== 1) throw new Error('not a little-endian ELF64 file');
-  const shoff = Number(hdr.readBigUInt64LE(0x28));
-  const shentsize = hdr.readUInt16LE(0x3a);
-  const shnum = hdr.readUInt16LE(0x3c);
-  const shstrndx = hdr.readUInt16LE(0x3e);
-  const table = Buffer.alloc(shentsize * shnum);
-  readSync(fd, table, 0, table.length, shoff);
-  const raw = [];
-  for (let i = 0; i < shnum; i++) {
-    const o = i * shentsize;
-    raw.push({
-      nameOff: table.readUInt32LE(o),
-      type: table.readUInt32LE(o + 4),
-      offset: Number(table.readBigUInt64LE(o + 0x18)),
-      size: Number(table.readBigUInt64LE(o + 0x20)),
-    });
-  }
-  const strtab = raw[shstrndx];
-  const names = Buffer.alloc(strtab.size);
-  readSync(fd, names, 0, strtab.size, strtab.offset);
-  return raw.map((s) => ({ ...s, name: names.toString('latin1', s.nameOff, names.indexOf(0, s.nameOff)) }));
-}
-
-/** Copies `src` to `dst`, zeroing the CUDA device-code sections. Returns the bytes zeroed. */
-function writeCpuOnlyCopy(src, dst) {
-  copyFileSync(src, dst);
-  const fd = openSync(dst, 'r+');
-  let zeroed = 0;
-  try {
-    const zeros = Buffer.alloc(16 << 20);
-    for (const s of elfSections(fd)) {
-      if (!CUDA_SECTIONS.has(s.name) || s.type === 8 /* SHT_NOBITS */) continue;
-      for (let done = 0; done < s.size; ) {
-        const n = Math.min(zeros.length, s.size - done);
-        writeSync(fd, zeros, 0, n, s.offset + done);
-        done += n;
-      }
-      zeroed += s.size;
+/** The package.json to ship: `workspace:` ranges replaced by the exact version (as pnpm pack does). */
+function publishedManifest(dir) {
+  const pkg = readJson(join(dir, 'package.json'));
+  for (const field of ['dependencies', 'optionalDependencies', 'peerDependencies']) {
+    for (const [name, range] of Object.entries(pkg[field] ?? {})) {
+      if (!String(range).startsWith('workspace:')) continue;
+      pkg[field][name] = workspaceVersions.get(name) ?? fail(`${pkg.name}: ${name} is not a workspace package this script knows`);
     }
-  } finally {
-    closeSync(fd);
   }
-  return zeroed;
-}
-
-/** The file to ship for one runtime member: the fetched one, or its cached CPU-only copy. */
-function shippedFile(member) {
-  const src = join(runtimeDir, member.path);
-  const cpuOnly = !args['full-runtime'] && runtimeKey === 'linux-x64' && member.path.endsWith('libmegengine_shared.so');
-  if (!cpuOnly) return src;
-  const cacheDir = `${runtimeDir}-cpu-only`;
-  const dst = join(cacheDir, member.path);
-  const stampPath = join(cacheDir, 'stamp.json');
-  const srcStat = statSync(src);
-  const stamp = JSON.stringify({ wheelSha256: manifest.sha256, size: srcStat.size, sections: [...CUDA_SECTIONS] });
-  if (existsSync(dst) && existsSync(stampPath) && readFileSync(stampPath, 'utf8') === stamp) return dst;
-  const started = Date.now();
-  mkdirSync(dirname(dst), { recursive: true });
-  const partial = `${dst}.partial-${process.pid}`;
-  const zeroed = writeCpuOnlyCopy(src, partial);
-  if (zeroed === 0) fail(`${src} has no CUDA sections to drop; re-check the runtime before shipping ${(srcStat.size / 1e9).toFixed(2)} GB`);
-  renameSync(partial, dst);
-  writeFileSync(stampPath, stamp);
-  console.log(`[prepare-platform-package] CPU-only copy: zeroed ${(zeroed / 1e6).toFixed(0)} MB of CUDA device code in ${((Date.now() - started) / 1000).toFixed(1)} s (cached in ${cacheDir})`);
-  return dst;
+  return pkg;
 }
 
 /** Hard link when possible (same file system), else copy. Always yields a regular file. */
@@ -179,30 +90,132 @@ function place(src, dst) {
   if (!lstatSync(dst).isFile()) fail(`${dst} is not a regular file`);
 }
 
-// ---- stage --------------------------------------------------------------------------------
-rmSync(out, { recursive: true, force: true });
-mkdirSync(out, { recursive: true });
-place(join(pkgDir, 'package.json'), join(out, 'package.json'));
-if (existsSync(join(pkgDir, 'README.md'))) place(join(pkgDir, 'README.md'), join(out, 'README.md'));
-place(nodeFile, join(out, `lite.${triple}.node`));
-
-const members = [...manifest.files];
-for (const member of members) place(shippedFile(member), join(out, 'runtime', member.path));
-const cpuNote = !args['full-runtime'] && runtimeKey === 'linux-x64'
-  ? '\nChange: in `megengine/core/lib/libmegengine_shared.so` the CUDA device-code sections ' +
-    '(`.nv_fatbin`, `__nv_relfatbin`) are overwritten with zeros to fit the npm size limit, so this ' +
-    'copy runs on the CPU only. For CUDA, point `LITE_LIB_PATH` at the library of the unmodified wheel.\n'
-  : '';
-writeFileSync(
-  join(out, 'runtime', 'NOTICE.md'),
-  `# Runtime\n\nThese libraries come from the MegEngine ${manifest.megengine} wheel \`${manifest.wheel}\` ` +
-    `(sha256 ${manifest.sha256}), licensed under the Apache License 2.0 by Megvii Inc.\n${cpuNote}`,
-);
-
-let total = 0;
-for (const entry of readdirSync(out, { recursive: true })) {
-  const st = lstatSync(join(out, entry));
-  if (st.isSymbolicLink()) fail(`${entry} is a symlink; the package must hold real files`);
-  if (st.isFile()) total += st.size;
+/** Starts a staged package: an empty folder with its package.json and README. */
+function startPackage(srcDir, outDir) {
+  const pkg = publishedManifest(srcDir);
+  rmSync(outDir, { recursive: true, force: true });
+  mkdirSync(outDir, { recursive: true });
+  writeFileSync(join(outDir, 'package.json'), `${JSON.stringify(pkg, null, 2)}\n`);
+  if (existsSync(join(srcDir, 'README.md'))) place(join(srcDir, 'README.md'), join(outDir, 'README.md'));
+  return pkg;
 }
-console.log(`[prepare-platform-package] staged ${platformPkg.name}@${platformPkg.version} in ${out} (${(total / 1e6).toFixed(0)} MB unpacked)`);
+
+function finishPackage(pkg, outDir) {
+  let total = 0;
+  for (const entry of readdirSync(outDir, { recursive: true })) {
+    const st = lstatSync(join(outDir, entry));
+    if (st.isSymbolicLink()) fail(`${entry} is a symlink; the package must hold real files`);
+    if (st.isFile()) total += st.size;
+  }
+  console.log(`[prepare-platform-package] staged ${pkg.name}@${pkg.version} in ${outDir} (${(total / 1e6).toFixed(1)} MB unpacked)`);
+}
+
+// ---- @lite/binding-<triple> -----------------------------------------------------------------
+if (args.out) {
+  const bindingVersion = readJson(join(napiDir, 'package.json')).version;
+  const out = resolve(args.out);
+  const nodeFile = resolve(args.node ?? join(napiDir, `lite.${triple}.node`));
+  if (!existsSync(nodeFile)) fail(`${nodeFile} is missing: build it first (cd crates/lite-napi && pnpm run build)`);
+  const pkg = startPackage(bindingDir, out);
+  if (pkg.version !== bindingVersion) fail(`version mismatch: ${pkg.name} is ${pkg.version}, @lite/binding is ${bindingVersion} (run changeset version)`);
+  place(nodeFile, join(out, `lite.${triple}.node`));
+  finishPackage(pkg, out);
+}
+
+// ---- @lite/runtime-megengine-<triple> ------------------------------------------------------
+if (args['runtime-out']) {
+  const out = resolve(args['runtime-out']);
+  const runtimeDir = resolve(args.runtime ?? defaultRuntimeDir());
+  const manifestPath = join(runtimeDir, 'manifest.json');
+  if (!existsSync(manifestPath)) fail(`${manifestPath} is missing; run \`pnpm run setup\` (fetch-runtime) first`);
+  const manifest = readJson(manifestPath);
+  if (manifest.platform !== runtimeKey) fail(`${runtimeDir} holds the ${manifest.platform} runtime, ${triple} needs ${runtimeKey}`);
+  const pkg = startPackage(runtimePkgDir, out);
+  if (pkg.liteRuntime?.version !== manifest.megengine) {
+    fail(`${pkg.name} says MegEngine ${pkg.liteRuntime?.version}, the fetched runtime is ${manifest.megengine}`);
+  }
+  const slim = !args['full-runtime'] && runtimeKey === 'linux-x64';
+  for (const member of manifest.files) {
+    const src = join(runtimeDir, member.path);
+    let shipped = src;
+    if (slim && member.path.endsWith('/libmegengine_shared.so')) shipped = slimCopy(src, runtimeDir, manifest);
+    if (slim && member.path.endsWith(`/${NVRTC_SONAME}`)) shipped = nvrtcStub(runtimeDir);
+    place(shipped, join(out, 'runtime', member.path));
+  }
+  const slimNote = slim
+    ? '\nChanges (CPU-only package):\n\n' +
+      '- `megengine/core/lib/libmegengine_shared.so`: the CUDA device-code sections (`.nv_fatbin`, `__nv_relfatbin`, ' +
+      '1.22 GB) are cut out of the file (they are zero-filled when loaded).\n' +
+      `- \`megengine/core/lib/${NVRTC_SONAME}\`: not NVIDIA's library but a stand-in built from this project's ` +
+      '`tools/release/nvrtc-stub/` (same soname and symbol version; every function returns an error). A CPU run ' +
+      'never calls it.\n\nFor CUDA run `npx lite-runtime fetch --cuda`, which puts the unmodified libraries into the per-user cache.\n'
+    : '';
+  writeFileSync(
+    join(out, 'runtime', 'NOTICE.md'),
+    `# Runtime\n\nThese libraries come from the MegEngine ${manifest.megengine} wheel \`${manifest.wheel}\` ` +
+      `(sha256 ${manifest.sha256}), licensed under the Apache License 2.0 by Megvii Inc.\n${slimNote}`,
+  );
+  finishPackage(pkg, out);
+}
+
+// The runtime fetched by tools/runtime/fetch-runtime.mjs (its manifest lists the files).
+function defaultRuntimeDir() {
+  const r = spawnSync(process.execPath, [join(repo, 'tools', 'runtime', 'fetch-runtime.mjs'), '--print', '--platform', runtimeKey], {
+    encoding: 'utf8',
+    env: { ...process.env, LITE_LIB_PATH: '' },
+  });
+  const lib = r.stdout.trim();
+  if (r.status !== 0 || !lib) fail('could not locate the runtime; run `pnpm run setup` first');
+  return resolve(dirname(lib), '..', '..'); // <dir>/megenginelite/libs/<lib>
+}
+
+/** The slimmed copy of libmegengine_shared.so, built once per wheel into the per-user cache. */
+function slimCopy(src, runtimeDir, manifest) {
+  const cacheDir = `${runtimeDir}-slim`;
+  const dst = join(cacheDir, 'libmegengine_shared.so');
+  const stampPath = join(cacheDir, 'stamp.json');
+  const stamp = JSON.stringify({ wheelSha256: manifest.sha256, size: statSync(src).size, tool: 'slim-elf 2' });
+  if (existsSync(dst) && existsSync(stampPath) && readFileSync(stampPath, 'utf8') === stamp) return dst;
+  mkdirSync(cacheDir, { recursive: true });
+  rmSync(stampPath, { force: true });
+  const started = Date.now();
+  let r;
+  try {
+    r = slimElf(src, dst);
+  } catch (err) {
+    fail(`${src}: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  writeFileSync(stampPath, stamp);
+  console.log(
+    `[prepare-platform-package] slimmed ${src}: ${(r.inputSize / 1e6).toFixed(0)} MB -> ${(r.outputSize / 1e6).toFixed(0)} MB ` +
+      `in ${((Date.now() - started) / 1000).toFixed(1)} s (cached in ${cacheDir})`,
+  );
+  return dst;
+}
+
+/** The stand-in libnvrtc, built once per source + compiler into the per-user cache. */
+function nvrtcStub(runtimeDir) {
+  const cacheDir = `${runtimeDir}-slim`;
+  const dst = join(cacheDir, NVRTC_SONAME);
+  const stampPath = join(cacheDir, 'nvrtc-stub.json');
+  let compiler;
+  try {
+    compiler = compilerIdentity();
+  } catch (err) {
+    fail(err instanceof Error ? err.message : String(err));
+  }
+  const sources = createHash('sha256');
+  for (const f of NVRTC_STUB_SOURCES) sources.update(readFileSync(f));
+  const stamp = JSON.stringify({ sources: sources.digest('hex'), compiler: compiler.version });
+  if (existsSync(dst) && existsSync(stampPath) && readFileSync(stampPath, 'utf8') === stamp) return dst;
+  mkdirSync(cacheDir, { recursive: true });
+  rmSync(stampPath, { force: true });
+  try {
+    buildNvrtcStub(dst);
+  } catch (err) {
+    fail(err instanceof Error ? err.message : String(err));
+  }
+  writeFileSync(stampPath, stamp);
+  console.log(`[prepare-platform-package] built the ${NVRTC_SONAME} stand-in (${statSync(dst).size} bytes, ${compiler.version})`);
+  return dst;
+}

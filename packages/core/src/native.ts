@@ -1,13 +1,17 @@
 // Loads the native binding and, on first use, the MegEngine Lite runtime it binds.
 //
 // Runtime lookup order: LITE_LIB_PATH (an explicit library file; handled natively so it wins
-// everywhere), then the runtime shipped inside this platform's binding package, then the per-user
-// cache written by `tools/runtime/fetch-runtime.mjs`.
+// everywhere); then, when CUDA is asked for (LITE_DEVICE=cuda, or `lite-runtime use cuda`), the
+// CUDA runtime fetched into the per-user cache by `lite-runtime fetch --cuda`; then the runtime
+// package `@lite/runtime-megengine-<triple>`, resolved from the platform binding package
+// `@lite/binding-<triple>` that depends on it; then the per-user cache (the CPU runtime that
+// `lite-runtime fetch` or the repo's `tools/runtime/fetch-runtime.mjs` put there).
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import type * as Binding from '@lite/binding';
 import { LiteError, toLiteError } from './errors.js';
+import { cachedCudaLibrary, configuredDevice } from './runtime/fetch.js';
 
 /** The generated binding module's type. */
 export type NativeBinding = typeof Binding;
@@ -95,23 +99,72 @@ function checkBindingVersion(): void {
   }
 }
 
+/** Name of the runtime package of a platform triple. */
+export function runtimePackageName(triple: string): string {
+  return `@lite/runtime-megengine-${triple}`;
+}
+
 /**
- * Path of the runtime shipped in the platform binding package, if that package is installed.
- * The package is a dependency of `@lite/binding`, so it is resolved from there (pnpm does not
- * hoist it next to `@lite/core`). Layout: `<pkg>/runtime/megenginelite/libs/liblite_shared_whl.so`
- * whose rpath (`$ORIGIN/../../megengine/core/lib`) finds the engine in `<pkg>/runtime/megengine`.
+ * Path of the runtime shipped in `@lite/runtime-megengine-<triple>`, if that package is installed.
+ * It is a dependency of the platform binding package, which is a dependency of `@lite/binding`,
+ * so it is resolved along that chain (pnpm hoists neither next to `@lite/core`). Layout:
+ * `<pkg>/runtime/megenginelite/libs/liblite_shared_whl.so` whose rpath
+ * (`$ORIGIN/../../megengine/core/lib`) finds the engine in `<pkg>/runtime/megengine`.
  */
-function packagedRuntime(): string | null {
-  const triple = platformTriple();
+function packagedRuntime(triple: string | null): string | null {
   if (!triple) return null;
   try {
     const fromBinding = createRequire(require.resolve('@lite/binding'));
-    const pkg = fromBinding.resolve(`@lite/binding-${triple}/package.json`);
+    const fromPlatform = createRequire(fromBinding.resolve(`@lite/binding-${triple}/package.json`));
+    const pkg = fromPlatform.resolve(`${runtimePackageName(triple)}/package.json`);
     const lib = join(dirname(pkg), 'runtime', 'megenginelite', 'libs', 'liblite_shared_whl.so');
     return existsSync(lib) ? lib : null;
   } catch {
     return null;
   }
+}
+
+/** Whether the user asked for the CUDA runtime: LITE_DEVICE=cuda, else `lite-runtime use cuda`. */
+function cudaRequested(): boolean {
+  const device = process.env.LITE_DEVICE?.trim().toLowerCase();
+  if (device) return device === 'cuda';
+  return configuredDevice() === 'cuda';
+}
+
+/**
+ * The library to pass to the native loader (LITE_LIB_PATH still wins there): the fetched CUDA
+ * runtime when CUDA is asked for, else the runtime package's; null lets the native side fall
+ * back to the cache. Throws when CUDA is asked for but was never fetched.
+ */
+function chosenRuntime(triple: string | null): string | null {
+  if (!process.env.LITE_LIB_PATH && cudaRequested()) {
+    const cuda = cachedCudaLibrary();
+    if (cuda) return cuda;
+    throw new LiteError(
+      'LITE_RUNTIME_NOT_FOUND',
+      'the CUDA runtime was asked for (LITE_DEVICE=cuda or `lite-runtime use cuda`) but is not in the cache: ' +
+        'run `npx lite-runtime fetch --cuda` once (linux-x64; downloads the ~937 MB megengine wheel), ' +
+        'or set LITE_LIB_PATH to a CUDA build of liblite_shared, or unset LITE_DEVICE / run `npx lite-runtime use cpu`.',
+    );
+  }
+  return packagedRuntime(triple);
+}
+
+/** The load error, naming the runtime package when it is what is missing. */
+function runtimeLoadError(err: unknown, triple: string | null, packaged: string | null): LiteError {
+  const converted = toLiteError(err);
+  const message = converted instanceof Error ? converted.message : String(converted);
+  if (triple && !packaged && !process.env.LITE_LIB_PATH) {
+    return new LiteError(
+      'LITE_RUNTIME_NOT_FOUND',
+      `the MegEngine runtime package ${runtimePackageName(triple)} is not installed (it is a dependency of ` +
+        `@lite/binding-${triple}, which your package manager should have installed with it), and no runtime ` +
+        `is in the per-user cache either. Install ${runtimePackageName(triple)}, run \`npx lite-runtime fetch\`, ` +
+        `or set LITE_LIB_PATH to liblite_shared_whl.so. (${message})`,
+      { cause: err },
+    );
+  }
+  return converted instanceof LiteError ? converted : new LiteError('LITE_RUNTIME_NOT_FOUND', message, { cause: err });
 }
 
 /**
@@ -122,16 +175,20 @@ export function lib(): NativeBinding {
   if (runtimeReady && binding) return binding;
   if (runtimeError) throw runtimeError;
   const b = loadBindingModule();
+  const triple = platformTriple();
+  let chosen: string | null;
   try {
-    b.loadRuntime(packagedRuntime() ?? undefined);
+    chosen = chosenRuntime(triple);
+  } catch (err) {
+    runtimeError = err instanceof LiteError ? err : new LiteError('LITE_RUNTIME_NOT_FOUND', String(err));
+    throw runtimeError;
+  }
+  try {
+    b.loadRuntime(chosen ?? undefined);
     runtimeReady = true;
     return b;
   } catch (err) {
-    const converted = toLiteError(err);
-    runtimeError =
-      converted instanceof LiteError
-        ? converted
-        : new LiteError('LITE_RUNTIME_NOT_FOUND', String(converted instanceof Error ? converted.message : converted));
+    runtimeError = runtimeLoadError(err, triple, chosen);
     throw runtimeError;
   }
 }
