@@ -76,7 +76,8 @@ export class DigitClassifier implements Disposable {
   }
 }
 
-function checkInput(input: Float32Array): void {
+/** Throws a RangeError unless `input` is a Float32Array of 784 values. */
+export function checkInput(input: Float32Array): void {
   if (!(input instanceof Float32Array) || input.length !== PIXELS) {
     throw new RangeError(`expected a Float32Array of ${PIXELS} values (1x1x28x28)`);
   }
