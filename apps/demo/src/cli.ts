@@ -3,6 +3,7 @@ import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { DigitClassifier, DigitPool } from './engine.js';
+import { MsDigitClassifier, MsDigitRunner } from './engine-mindspore.js';
 import { loadHeldOut, loadModelMeta, PIXELS, sampleInput } from './heldout.js';
 import { decodePngToInk } from './image.js';
 import { parseNpy } from './npy.js';
@@ -24,7 +25,8 @@ usage:
       with both, the agreement of the engines (same argmax, max abs diff of probabilities).
       Exits 1 when an accuracy is below the model's minimum (97%) or the engines disagree.
   lite-demo serve [--port 3000] [--host 127.0.0.1] [--pool N]
-      the web page: draw a digit, see the top-3 classes and the inference time.
+      the web page: draw a digit, pick the engine (MegEngine Lite, MindSpore Lite or both side
+      by side), see the top-3 classes and the inference time.
   lite-demo bench [-- options of tools/bench/run.mjs]
       the benchmark suite (C floor, Python megenginelite, @lite/core).
 `;
@@ -168,7 +170,6 @@ async function openEngine(name: EngineName, threads: number): Promise<EngineRun>
     };
   }
   const ms = await import('@lite/mindspore');
-  const { MsDigitClassifier } = await import('./engine-mindspore.js');
   return {
     ...base,
     title: `MindSpore Lite ${ms.version} (@lite/mindspore)`,
@@ -282,11 +283,31 @@ async function serveCommand(args: string[]): Promise<number> {
   const core = await import('@lite/core');
   const meta = loadModelMeta();
   const clf = await DigitPool.create(size === undefined ? {} : { size });
+  // MindSpore Lite beside it: the same network (mnist.mindir) on a ModelParallelRunner
+  const ms = await import('@lite/mindspore');
+  let msRunner: MsDigitRunner;
+  try {
+    msRunner = MsDigitRunner.create(size === undefined ? {} : { size });
+  } catch (e) {
+    await clf.dispose();
+    throw e;
+  }
   const running = await startServer({
     classify: (x) => clf.classify(x),
+    engines: { megengine: (x) => clf.classify(x), mindspore: (x) => msRunner.classify(x) },
     port,
     host: values.host ?? '127.0.0.1',
-    info: { runtime: String(core.version), heldoutAccuracy: meta.accuracy_megenginelite, threads: 1, pool: clf.pool.size, model: 'mnist.mge' },
+    info: {
+      runtime: String(core.version),
+      heldoutAccuracy: meta.accuracy_megenginelite,
+      threads: 1,
+      pool: clf.pool.size,
+      model: 'mnist.mge',
+      engines: {
+        megengine: { runtime: `MegEngine Lite ${String(core.version)}`, model: 'mnist.mge', serving: `LiteNetworkPool of ${clf.pool.size}` },
+        mindspore: { runtime: `MindSpore Lite ${ms.version}`, model: 'mnist.mindir', serving: `ModelParallelRunner of ${msRunner.size}` },
+      },
+    },
   });
   console.log(`lite-demo serve: ${running.url}/  (draw a digit; Ctrl+C stops)`);
   await new Promise<void>((resolve) => {
@@ -296,6 +317,7 @@ async function serveCommand(args: string[]): Promise<number> {
   });
   await running.close();
   await clf.dispose();
+  await msRunner.dispose();
   return 0;
 }
 

@@ -9,6 +9,10 @@ export interface Inference {
   ms: number;
 }
 
+/** The engines the demo runs the same trained network on. */
+export type EngineName = 'megengine' | 'mindspore';
+export const ENGINE_NAMES: readonly EngineName[] = ['megengine', 'mindspore'];
+
 /** Something that classifies one 28x28 input (the server takes any, tests can inject one). */
 export type ClassifyFn = (input: Float32Array) => Promise<Inference>;
 
