@@ -149,24 +149,11 @@ def to_onnx(ops, consts):
 
 
 def convert(onnx_model, out_dir, name):
-    """ONNX -> <out_dir>/<name>.mindir with the wheel's Converter (it appends .mindir itself)."""
-    import onnx
-    import mindspore_lite as mslite
+    """ONNX -> <out_dir>/<name>.mindir with the fixtures' conversion (the wheel's Converter, optimize none)."""
+    sys.path.insert(0, HERE)
+    from make_mindspore_fixtures import convert as convert_onnx  # Python 3.7 venv only
 
-    with tempfile.TemporaryDirectory() as tmp:
-        onnx_path = os.path.join(tmp, name + ".onnx")
-        onnx.save(onnx_model, onnx_path)
-        converter = mslite.Converter()
-        converter.save_type = mslite.ModelType.MINDIR
-        converter.optimize = "none"
-        stdout = os.dup(1)  # the converter prints its result line on stdout: keep ours clean
-        os.dup2(2, 1)
-        try:
-            converter.convert(mslite.FmkType.ONNX, onnx_path, os.path.join(out_dir, name))
-        finally:
-            os.dup2(stdout, 1)
-            os.close(stdout)
-    out = os.path.join(out_dir, name + ".mindir")
+    out = os.path.join(out_dir, convert_onnx(onnx_model, out_dir, name))
     os.chmod(out, 0o644)  # the converter writes it owner-read-only
     return out
 
