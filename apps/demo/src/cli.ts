@@ -9,7 +9,7 @@ import { decodePngToInk } from './image.js';
 import { parseNpy } from './npy.js';
 import { BENCH_SCRIPT, MODEL_PATH, MS_MODEL_PATH, PACKAGE_ROOT, REPO_ROOT } from './paths.js';
 import { asciiDigit, mnistPreprocess, topK } from './preprocess.js';
-import { startServer } from './server.js';
+import { startServer, type ServerOptions } from './server.js';
 import { fmtMs, median, percentile } from './stats.js';
 
 const USAGE = `lite-demo: handwritten digits on MegEngine Lite (@lite/core) and MindSpore Lite (@lite/mindspore)
@@ -283,18 +283,32 @@ async function serveCommand(args: string[]): Promise<number> {
   const core = await import('@lite/core');
   const meta = loadModelMeta();
   const clf = await DigitPool.create(size === undefined ? {} : { size });
-  // MindSpore Lite beside it: the same network (mnist.mindir) on a ModelParallelRunner
+  // MindSpore Lite beside it: the same network (mnist.mindir) on a ModelParallelRunner. Without
+  // its runtime (LITE_SKIP_MINDSPORE=1 setups) the page serves MegEngine Lite alone and says why.
   const ms = await import('@lite/mindspore');
-  let msRunner: MsDigitRunner;
+  let msRunner: MsDigitRunner | null = null;
+  let msMissing: string | null = null;
   try {
     msRunner = MsDigitRunner.create(size === undefined ? {} : { size });
   } catch (e) {
-    await clf.dispose();
-    throw e;
+    if (!(e instanceof ms.LiteError && e.code === 'LITE_RUNTIME_NOT_FOUND')) {
+      await clf.dispose();
+      throw e;
+    }
+    msMissing = e.message;
+  }
+  const engines: ServerOptions['engines'] = { megengine: (x) => clf.classify(x) };
+  const engineInfo: Record<string, { runtime: string; model: string; serving: string }> = {
+    megengine: { runtime: `MegEngine Lite ${String(core.version)}`, model: 'mnist.mge', serving: `LiteNetworkPool of ${clf.pool.size}` },
+  };
+  if (msRunner) {
+    const runner = msRunner;
+    engines.mindspore = (x) => runner.classify(x);
+    engineInfo['mindspore'] = { runtime: `MindSpore Lite ${ms.version}`, model: 'mnist.mindir', serving: `ModelParallelRunner of ${runner.size}` };
   }
   const running = await startServer({
     classify: (x) => clf.classify(x),
-    engines: { megengine: (x) => clf.classify(x), mindspore: (x) => msRunner.classify(x) },
+    engines,
     port,
     host: values.host ?? '127.0.0.1',
     info: {
@@ -303,12 +317,10 @@ async function serveCommand(args: string[]): Promise<number> {
       threads: 1,
       pool: clf.pool.size,
       model: 'mnist.mge',
-      engines: {
-        megengine: { runtime: `MegEngine Lite ${String(core.version)}`, model: 'mnist.mge', serving: `LiteNetworkPool of ${clf.pool.size}` },
-        mindspore: { runtime: `MindSpore Lite ${ms.version}`, model: 'mnist.mindir', serving: `ModelParallelRunner of ${msRunner.size}` },
-      },
+      engines: engineInfo,
     },
   });
+  if (msMissing) console.log(`lite-demo serve: MindSpore Lite is not available, serving MegEngine Lite only (${msMissing})`);
   console.log(`lite-demo serve: ${running.url}/  (draw a digit; Ctrl+C stops)`);
   await new Promise<void>((resolve) => {
     const stop = () => resolve();
@@ -317,7 +329,7 @@ async function serveCommand(args: string[]): Promise<number> {
   });
   await running.close();
   await clf.dispose();
-  await msRunner.dispose();
+  await msRunner?.dispose();
   return 0;
 }
 

@@ -215,6 +215,15 @@ export const APP_JS = `'use strict';
     const parts = [];
     named = Boolean(info.engines);
     $('engines').hidden = !named;
+    if (named) {
+      // only the engines this server runs can be picked ("both" needs two)
+      const served = ENGINES.filter((e) => info.engines[e]);
+      for (const radio of document.querySelectorAll('input[name="engine"]')) {
+        radio.disabled = radio.value === 'both' ? served.length < 2 : !served.includes(radio.value);
+      }
+      const checked = document.querySelector('input[name="engine"]:checked');
+      if (checked.disabled) document.querySelector('input[name="engine"]:not(:disabled)').checked = true;
+    }
     if (info.engines) {
       for (const e of ENGINES) if (info.engines[e]) parts.push(info.engines[e].runtime + ' (' + info.engines[e].model + ', ' + info.engines[e].serving + ')');
     } else if (info.runtime) parts.push('MegEngine Lite ' + info.runtime);

@@ -159,3 +159,28 @@ describe.skipIf(skip)('the drawing page in chromium', () => {
     expect(await page.textContent(`${panel('megengine')} .prediction`)).toBe('7');
   });
 });
+
+describe.skipIf(skip)('the page when the server runs MegEngine Lite only (no MindSpore runtime)', () => {
+  let one: RunningServer | undefined;
+  afterAll(async () => {
+    await one?.close();
+  });
+
+  it('offers only MegEngine Lite and classifies with it', async () => {
+    one = await startServer({
+      classify: (x) => pool.classify(x),
+      engines: { megengine: (x) => pool.classify(x) },
+      info: { engines: { megengine: { runtime: 'MegEngine Lite (test)', model: 'mnist.mge', serving: 'LiteNetworkPool of 1' } } },
+    });
+    await page.goto(`${one.url}/`);
+    await expect.poll(() => page.isDisabled('input[name="engine"][value="both"]'), { timeout: 10_000 }).toBe(true);
+    expect(await page.isDisabled('input[name="engine"][value="mindspore"]')).toBe(true);
+    expect(await page.isChecked('input[name="engine"][value="megengine"]')).toBe(true);
+    await page.click('#clear');
+    await draw(ONE);
+    await page.click('#classify');
+    await expect.poll(() => page.textContent('#status'), { timeout: 20_000 }).toBe('done');
+    expect(await page.textContent(`${panel('megengine')} .prediction`)).toBe('1');
+    expect(await page.textContent(`${panel('mindspore')} .prediction`)).toBe('');
+  });
+});
