@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { DigitClassifier, DigitPool } from './engine.js';
+import { DigitClassifier, DigitPool, ENGINE_NAMES, type EngineName } from './engine.js';
 import { MsDigitClassifier, MsDigitRunner } from './engine-mindspore.js';
 import { loadHeldOut, loadModelMeta, PIXELS, sampleInput } from './heldout.js';
 import { decodePngToInk } from './image.js';
@@ -28,7 +28,8 @@ usage:
       the web page: draw a digit, pick the engine (MegEngine Lite, MindSpore Lite or both side
       by side), see the top-3 classes and the inference time.
   lite-demo bench [-- options of tools/bench/run.mjs]
-      the benchmark suite (C floor, Python megenginelite, @lite/core).
+      the benchmark suite (C floor, Python megenginelite, @lite/core; then the same for
+      MindSpore Lite: C on our shim, Python mindspore_lite, @lite/mindspore).
 `;
 
 export async function main(argv: string[]): Promise<number> {
@@ -119,8 +120,6 @@ async function classifyCommand(args: string[]): Promise<number> {
   return 0;
 }
 
-type EngineName = 'megengine' | 'mindspore';
-const ENGINES: readonly EngineName[] = ['megengine', 'mindspore'];
 /**
  * Agreement asserted between the engines: the same argmax on every sample, probabilities within
  * this absolute difference. Both run the same float32 weights with different kernels (summation
@@ -132,7 +131,7 @@ const AGREEMENT_TOLERANCE = 1e-4;
 function engineOption(value: string | undefined): EngineName[] {
   if (value === undefined || value === 'megengine') return ['megengine'];
   if (value === 'mindspore') return ['mindspore'];
-  if (value === 'both') return [...ENGINES];
+  if (value === 'both') return [...ENGINE_NAMES];
   throw new Error(`--engine must be megengine, mindspore or both (got ${value})`);
 }
 
