@@ -56,6 +56,6 @@ step "building (turbo: Rust binding, then the TypeScript packages)"
 pnpm run build
 
 if [ "$run_demo" = 1 ]; then
-  step "running the demo's main job: lite-demo eval"
+  step "running the demo's main job: lite-demo eval --engine both (MegEngine Lite and MindSpore Lite)"
   pnpm --filter @lite/demo run eval
 fi

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // The benchmark suite: the native floor (C against lite-c), Python megenginelite and @lite/core,
 // side by side in one run, on the ShuffleNet fixture and the demo's MNIST model, 1 and 2 threads,
-// warm. Writes <repo>/bench/results.md (printed too) and the raw numbers as
+// warm; then the same for MindSpore Lite (tools/bench/mindspore_section.mjs: C on our shim, Python
+// mindspore_lite, @lite/mindspore on LeNet, ShuffleNet and the demo's model) and serving. Writes <repo>/bench/results.md (printed too) and the raw numbers as
 // <repo>/bench/raw-<timestamp>.json (+ bench/raw-latest.json).
 //
 //   pnpm bench                         (turbo: builds first, then apps/demo's `bench` script)
@@ -17,6 +18,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { reportMindSpore, runMindSpore } from './mindspore_section.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repo = path.resolve(here, '..', '..');
@@ -227,6 +229,12 @@ for (let round = 1; round <= rounds; round++) {
     }
   }
 }
+// ---------------------------------------------------------------------------- MindSpore Lite
+// its own section (tools/bench/mindspore_section.mjs): C floor on our shim, Python mindspore_lite,
+// @lite/mindspore; same budget and rounds as above
+raw.mindspore = runMindSpore({ repo, here, cacheDir, workDir: work, demoRoot, mnistNpy: models[1].npy, perRound, rounds, threadsList, log, runJson });
+raw.errors.push(...raw.mindspore.errors);
+
 // ---------------------------------------------------------------------------- serving
 // Throughput with 8 requests in flight: the C floor (pthreads, one network each) and @lite/core
 // (one default network; LiteNetworkPool of 1 and 2), taking turns in rounds; then the fixed
@@ -406,6 +414,7 @@ for (const m of models) {
     lines.push(`Goal: ≤ 15 µs over the sync path: forwardAsync ${us(median(o.forward_async) - sync)} µs, predict ${us(median(o.predict) - eq)} µs.`);
   }
 }
+lines.push(...reportMindSpore(raw.mindspore, { median, pct, ms, ratio, find }, { c: raw.c, python: raw.python?.results, node: raw.node?.results }, { ...cfgBase, rounds }));
 if (raw.errors.length) {
   lines.push('');
   lines.push('## Errors');

@@ -12,6 +12,11 @@ Models:
 - lenet: LeNet-5 shape (conv 5x5 pad 2, relu, maxpool, conv 5x5, relu, maxpool, 3 dense layers)
   on [N,1,28,28] float32 with a dynamic batch N; outputs "logits" and "probs" (softmax).
   ONNX Conv nodes carry explicit strides/dilations/group (the converter needs them).
+- shufflenet: the ShuffleNet-V2 layout of fixtures/shufflenet.mge (make_fixtures.py's
+  ShuffleNetV2Small: stages 2/4/2 of 48/96/192 channels, 3x3 depthwise, channel shuffle, 1x1 conv
+  to 256, global average pool, FC 1000, softmax) on [1,3,224,224] with BatchNorm folded into the
+  conv biases and its own seeded weights: the benchmark's ShuffleNet-size model (same FLOPs as the
+  MegEngine fixture; not the same weights). Input = fixtures/shufflenet_input.npy; output "prob".
 - two_io: inputs "a" [2,3] float32 and "b" [2,3] float32 -> outputs "sum" (a+b) and "prod" (a*b):
   several inputs/outputs found by name.
 """
@@ -70,6 +75,86 @@ def lenet_onnx(rng):
          helper.make_tensor_value_info("probs", TensorProto.FLOAT, ["N", 10])],
         inits)
     return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 11)], producer_name="lite-node")
+
+
+def shufflenet_onnx(rng):
+    """ShuffleNetV2Small of make_fixtures.py as ONNX (BN folded into conv biases), seeded weights."""
+    nodes, inits = [], []
+    counter = [0]
+
+    def name(prefix):
+        counter[0] += 1
+        return "%s%d" % (prefix, counter[0])
+
+    def const(arr, prefix="k"):
+        n = name(prefix)
+        inits.append(numpy_helper.from_array(arr, n))
+        return n
+
+    def conv(x, cin, cout, k, stride, group, relu):
+        w = const((rng.standard_normal((cout, cin // group, k, k)) * np.sqrt(2.0 / (cin // group * k * k))).astype(np.float32), "w")
+        b = const((rng.standard_normal(cout) * 0.05).astype(np.float32), "b")
+        y = name("conv")
+        nodes.append(helper.make_node("Conv", [x, w, b], [y], kernel_shape=[k, k], pads=[k // 2] * 4,
+                                      strides=[stride, stride], dilations=[1, 1], group=group))
+        if not relu:
+            return y
+        r = name("relu")
+        nodes.append(helper.make_node("Relu", [y], [r]))
+        return r
+
+    def branch_main(x, inp, oup, stride):
+        mid = oup // 2
+        y = conv(x, inp, mid, 1, 1, 1, True)
+        y = conv(y, mid, mid, 3, stride, mid, False)
+        return conv(y, mid, oup - inp, 1, 1, 1, True)
+
+    def shuffle_split(x, c, hw):
+        # make_fixtures.py's channel_shuffle: even channels -> first half, odd -> second
+        r = name("shuf")
+        nodes.append(helper.make_node("Reshape", [x, const(np.array([1, c // 2, 2, hw, hw], dtype=np.int64), "s")], [r]))
+        halves = []
+        for i in (0, 1):
+            g = name("half")
+            nodes.append(helper.make_node("Gather", [r, const(np.array(i, dtype=np.int64), "i")], [g], axis=2))
+            halves.append(g)
+        return halves
+
+    def concat(a, b):
+        y = name("cat")
+        nodes.append(helper.make_node("Concat", [a, b], [y], axis=1))
+        return y
+
+    x = conv("data", 3, 24, 3, 2, 1, True)  # 112x112
+    p = name("pool")
+    nodes.append(helper.make_node("MaxPool", [x], [p], kernel_shape=[3, 3], strides=[2, 2], pads=[1, 1, 1, 1]))
+    x, inp, hw = p, 24, 56
+    for reps, oup in zip([2, 4, 2], [48, 96, 192]):
+        for j in range(reps):
+            if j == 0:
+                proj = conv(conv(x, inp, inp, 3, 2, inp, False), inp, inp, 1, 1, 1, True)
+                x, hw = concat(proj, branch_main(x, inp, oup, 2)), hw // 2
+            else:
+                proj, main = shuffle_split(x, oup, hw)
+                x = concat(proj, branch_main(main, oup // 2, oup, 1))
+            inp = oup
+    x = conv(x, inp, 256, 1, 1, 1, True)
+    g = name("gap")
+    nodes.append(helper.make_node("GlobalAveragePool", [x], [g]))
+    f = name("flat")
+    nodes.append(helper.make_node("Flatten", [g], [f], axis=1))
+    m = name("fc")
+    nodes.append(helper.make_node("MatMul", [f, const((rng.standard_normal((256, 1000)) / 16).astype(np.float32), "fcw")], [m]))
+    a = name("logits")
+    nodes.append(helper.make_node("Add", [m, const((rng.standard_normal(1000) * 0.05).astype(np.float32), "fcb")], [a]))
+    nodes.append(helper.make_node("Softmax", [a], ["prob"], axis=1))
+    graph = helper.make_graph(
+        nodes, "shufflenet",
+        [helper.make_tensor_value_info("data", TensorProto.FLOAT, [1, 3, 224, 224])],
+        [helper.make_tensor_value_info("prob", TensorProto.FLOAT, [1, 1000])], inits)
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 11)], producer_name="lite-node")
+    onnx.checker.check_model(model)
+    return model
 
 
 def two_io_onnx():
@@ -164,6 +249,17 @@ def main():
         outs.append(io(name, arr, npy))
     models["two_io"] = {"file": two, "dynamic_batch": False, "runs": [
         {"batch": 2, "inputs": [io("a", a, "two_io_input_a.npy"), io("b", b, "two_io_input_b.npy")], "outputs": outs}]}
+
+    # its own generator, so adding it changed none of the files above
+    shuffle = convert(shufflenet_onnx(np.random.default_rng(17)), out, "shufflenet")
+    x = np.load(os.path.join(REPO, "fixtures", "shufflenet_input.npy"))
+    outs = []
+    for name, arr in run(os.path.join(out, shuffle), [x]):
+        npy = "shufflenet_output_%s.npy" % name
+        np.save(os.path.join(out, npy), arr)
+        outs.append(io(name, arr, npy))
+    models["shufflenet"] = {"file": shuffle, "dynamic_batch": False, "runs": [
+        {"batch": 1, "inputs": [io("data", x, "../shufflenet_input.npy")], "outputs": outs}]}
 
     files = sorted(f for f in os.listdir(out) if f != "manifest.json")
     manifest = {

@@ -2,29 +2,34 @@ import { spawn } from 'node:child_process';
 import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { DigitClassifier, DigitPool } from './engine.js';
+import { DigitClassifier, DigitPool, ENGINE_NAMES, type EngineName } from './engine.js';
+import { MsDigitClassifier, MsDigitRunner } from './engine-mindspore.js';
 import { loadHeldOut, loadModelMeta, PIXELS, sampleInput } from './heldout.js';
 import { decodePngToInk } from './image.js';
 import { parseNpy } from './npy.js';
-import { BENCH_SCRIPT, MODEL_PATH, PACKAGE_ROOT, REPO_ROOT } from './paths.js';
+import { BENCH_SCRIPT, MODEL_PATH, MS_MODEL_PATH, PACKAGE_ROOT, REPO_ROOT } from './paths.js';
 import { asciiDigit, mnistPreprocess, topK } from './preprocess.js';
-import { startServer } from './server.js';
+import { startServer, type ServerOptions } from './server.js';
 import { fmtMs, median, percentile } from './stats.js';
 
-const USAGE = `lite-demo: handwritten digits on MegEngine Lite (@lite/core)
+const USAGE = `lite-demo: handwritten digits on MegEngine Lite (@lite/core) and MindSpore Lite (@lite/mindspore)
 
 usage:
   lite-demo classify <image.png|digit.npy> [--no-preprocess] [--threads N] [--json]
       PNG: any size, white-on-black or black-on-white; MNIST-style preprocessing
       (bounding box -> 20x20, centre of mass -> centre of 28x28) unless --no-preprocess.
       NPY: 28x28, 1x28x28 or 1x1x28x28 (float in 0..1, or uint8 0..255); used as is.
-  lite-demo eval [--threads N] [--limit N]
-      accuracy on the held-out MNIST split through @lite/core, latency median/p95;
-      exits 1 when the accuracy is below the model's minimum (97%).
+  lite-demo eval [--engine megengine|mindspore|both] [--threads N] [--limit N]
+      accuracy on the held-out MNIST split through @lite/core (megengine, the default),
+      @lite/mindspore (mindspore: the same weights as MindIR) or both, latency median/p95;
+      with both, the agreement of the engines (same argmax, max abs diff of probabilities).
+      Exits 1 when an accuracy is below the model's minimum (97%) or the engines disagree.
   lite-demo serve [--port 3000] [--host 127.0.0.1] [--pool N]
-      the web page: draw a digit, see the top-3 classes and the inference time.
+      the web page: draw a digit, pick the engine (MegEngine Lite, MindSpore Lite or both side
+      by side), see the top-3 classes and the inference time.
   lite-demo bench [-- options of tools/bench/run.mjs]
-      the benchmark suite (C floor, Python megenginelite, @lite/core).
+      the benchmark suite (C floor, Python megenginelite, @lite/core; then the same for
+      MindSpore Lite: C on our shim, Python mindspore_lite, @lite/mindspore).
 `;
 
 export async function main(argv: string[]): Promise<number> {
@@ -115,54 +120,147 @@ async function classifyCommand(args: string[]): Promise<number> {
   return 0;
 }
 
+/**
+ * Agreement asserted between the engines: the same argmax on every sample, probabilities within
+ * this absolute difference. Both run the same float32 weights with different kernels (summation
+ * order, fused ops): tools/models/export_mnist_mindspore.py measured 2.2e-6 on the held-out split;
+ * 1e-4 leaves room for other CPUs' kernels and still catches a wrong weight or layer (>1e-2).
+ */
+const AGREEMENT_TOLERANCE = 1e-4;
+
+function engineOption(value: string | undefined): EngineName[] {
+  if (value === undefined || value === 'megengine') return ['megengine'];
+  if (value === 'mindspore') return ['mindspore'];
+  if (value === 'both') return [...ENGINE_NAMES];
+  throw new Error(`--engine must be megengine, mindspore or both (got ${value})`);
+}
+
+interface EvalEngine extends Disposable {
+  classify(input: Float32Array): Promise<{ prob: Float32Array; ms: number }>;
+  classifySync(input: Float32Array): { prob: Float32Array; ms: number };
+}
+
+interface EngineRun {
+  name: EngineName;
+  title: string;
+  model: string;
+  asyncPath: string;
+  syncPath: string;
+  clf: EvalEngine;
+  probs: Float32Array[];
+  asyncMs: number[];
+  syncMs: number[];
+  correct: number;
+  disagree: number;
+}
+
+async function openEngine(name: EngineName, threads: number): Promise<EngineRun> {
+  const base = { name, probs: [], asyncMs: [], syncMs: [], correct: 0, disagree: 0 };
+  const size = (file: string): string => `${path.relative(REPO_ROOT, file)} (${(statSync(file).size / 1024).toFixed(0)} KiB)`;
+  if (name === 'megengine') {
+    const core = await import('@lite/core');
+    return {
+      ...base,
+      title: `MegEngine Lite ${String(core.version)} (@lite/core)`,
+      model: size(MODEL_PATH),
+      asyncPath: 'predict() async (copy in + forward off the JS thread + copy out)',
+      syncPath: 'setDataByCopy + forward() + wait() + toTypedArray() sync',
+      clf: await DigitClassifier.create({ threads }),
+    };
+  }
+  const ms = await import('@lite/mindspore');
+  return {
+    ...base,
+    title: `MindSpore Lite ${ms.version} (@lite/mindspore)`,
+    model: size(MS_MODEL_PATH),
+    asyncPath: 'predictAsync() (copy in + predict off the JS thread + copy out)',
+    syncPath: 'predict() sync (copy in + predict + copy out)',
+    clf: await MsDigitClassifier.create({ threads }),
+  };
+}
+
 async function evalCommand(args: string[]): Promise<number> {
-  const { values } = parseArgs({ args, options: { threads: { type: 'string' }, limit: { type: 'string' } } });
+  const { values } = parseArgs({ args, options: { threads: { type: 'string' }, limit: { type: 'string' }, engine: { type: 'string' } } });
   const threads = threadsOption(values.threads);
+  const names = engineOption(values.engine);
   const meta = loadModelMeta();
   const held = loadHeldOut();
   const limit = values.limit === undefined ? held.count : Math.min(held.count, Number(values.limit));
   if (!Number.isInteger(limit) || limit < 1) throw new Error('--limit must be a positive integer');
-  const core = await import('@lite/core');
-  const modelBytes = statSync(MODEL_PATH).size;
-  const rel = path.relative(REPO_ROOT, MODEL_PATH);
-  console.log(`lite-demo eval — MNIST held-out split: ${limit} of ${held.count} samples, never trained on (${meta.train} trained)`);
-  console.log(`model ${rel} (${(modelBytes / 1024).toFixed(0)} KiB), MegEngine Lite ${String(core.version)}, ${threads} thread(s)`);
+  console.log(`lite-demo eval — MNIST held-out split: ${limit} of ${held.count} samples, never trained on (${meta.train} trained), ${threads} thread(s)`);
 
-  using clf = await DigitClassifier.create({ threads });
-  // warm-up (first runs allocate and pick algorithms)
-  for (let i = 0; i < 5; i++) await clf.classify(sampleInput(held, i % held.count));
-
-  let correct = 0;
-  let disagree = 0;
-  const asyncMs: number[] = [];
-  const syncMs: number[] = [];
-  for (let i = 0; i < limit; i++) {
-    const x = sampleInput(held, i);
-    const a = await clf.classify(x);
-    asyncMs.push(a.ms);
-    const s = clf.classifySync(x);
-    syncMs.push(s.ms);
-    const pa = argmax(a.prob);
-    if (pa !== argmax(s.prob)) disagree++;
-    if (pa === held.labels[i]) correct++;
+  const runs: EngineRun[] = [];
+  try {
+    for (const name of names) runs.push(await openEngine(name, threads));
+    for (const r of runs) {
+      console.log(`${r.title}: model ${r.model}`);
+      // warm-up (first runs allocate and pick algorithms)
+      for (let i = 0; i < 5; i++) await r.clf.classify(sampleInput(held, i % held.count));
+    }
+    // the engines take turns sample by sample, so a change of the machine's load hits both alike
+    for (let i = 0; i < limit; i++) {
+      const x = sampleInput(held, i);
+      for (const r of runs) {
+        const a = await r.clf.classify(x);
+        r.asyncMs.push(a.ms);
+        const s = r.clf.classifySync(x);
+        r.syncMs.push(s.ms);
+        const pa = argmax(a.prob);
+        if (pa !== argmax(s.prob)) r.disagree++;
+        if (pa === held.labels[i]) r.correct++;
+        r.probs.push(a.prob);
+      }
+    }
+  } finally {
+    for (const r of runs) r.clf[Symbol.dispose]();
   }
-  const acc = correct / limit;
+
   const min = meta.min_accuracy ?? 0.97;
-  console.log(
-    `accuracy: ${(acc * 100).toFixed(2)}% (${correct}/${limit}) through @lite/core` +
-      ` — Python megenginelite measured ${(meta.accuracy_megenginelite * 100).toFixed(2)}% on the same split`,
-  );
-  console.log(`latency per inference, predict() async (copy in + forward off the JS thread + copy out): median ${fmtMs(median(asyncMs))}, p95 ${fmtMs(percentile(asyncMs, 95))}`);
-  console.log(`latency per inference, setDataByCopy + forward() + wait() + toTypedArray() sync: median ${fmtMs(median(syncMs))}, p95 ${fmtMs(percentile(syncMs, 95))}`);
-  if (disagree > 0) {
-    console.error(`FAIL: the sync and async paths disagreed on ${disagree} samples`);
-    return 1;
+  let ok = true;
+  for (const r of runs) {
+    const acc = r.correct / limit;
+    const ref = r.name === 'megengine' ? ` — Python megenginelite measured ${(meta.accuracy_megenginelite * 100).toFixed(2)}% on the same split` : '';
+    console.log('');
+    console.log(`[${r.name}] accuracy: ${(acc * 100).toFixed(2)}% (${r.correct}/${limit}) through ${r.title}${ref}`);
+    console.log(`[${r.name}] latency per inference, ${r.asyncPath}: median ${fmtMs(median(r.asyncMs))}, p95 ${fmtMs(percentile(r.asyncMs, 95))}`);
+    console.log(`[${r.name}] latency per inference, ${r.syncPath}: median ${fmtMs(median(r.syncMs))}, p95 ${fmtMs(percentile(r.syncMs, 95))}`);
+    if (r.disagree > 0) {
+      console.error(`FAIL: ${r.name}: the sync and async paths disagreed on ${r.disagree} samples`);
+      ok = false;
+    }
+    if (acc < min) {
+      console.error(`FAIL: ${r.name}: accuracy ${(acc * 100).toFixed(2)}% is below ${(min * 100).toFixed(0)}%`);
+      ok = false;
+    }
   }
-  if (acc < min) {
-    console.error(`FAIL: accuracy ${(acc * 100).toFixed(2)}% is below ${(min * 100).toFixed(0)}%`);
-    return 1;
+  const [a, b] = runs;
+  if (a && b) {
+    let same = 0;
+    let maxDiff = 0;
+    let worst = 0;
+    for (let i = 0; i < limit; i++) {
+      const pa = a.probs[i] as Float32Array;
+      const pb = b.probs[i] as Float32Array;
+      if (argmax(pa) === argmax(pb)) same++;
+      for (let k = 0; k < pa.length; k++) {
+        const d = Math.abs((pa[k] as number) - (pb[k] as number));
+        if (d > maxDiff) {
+          maxDiff = d;
+          worst = i;
+        }
+      }
+    }
+    const ratio = (x: number[], y: number[]): string => (median(x) / median(y)).toFixed(2);
+    console.log('');
+    console.log(`agreement ${a.name} vs ${b.name}: same argmax on ${same}/${limit} samples; max abs diff of probabilities ${maxDiff.toExponential(2)} (sample ${worst}; tolerance ${AGREEMENT_TOLERANCE.toExponential(0)})`);
+    console.log(`latency ${b.name} / ${a.name} (medians): async ${ratio(b.asyncMs, a.asyncMs)}×, sync ${ratio(b.syncMs, a.syncMs)}×`);
+    if (same !== limit || maxDiff > AGREEMENT_TOLERANCE) {
+      console.error(`FAIL: the engines disagree (${limit - same} different argmax, max abs diff ${maxDiff.toExponential(2)})`);
+      ok = false;
+    }
   }
-  console.log(`OK: accuracy ≥ ${(min * 100).toFixed(0)}%`);
+  if (!ok) return 1;
+  console.log(`OK: accuracy ≥ ${(min * 100).toFixed(0)}% on ${runs.map((r) => r.name).join(' and ')}${runs.length > 1 ? ', and the engines agree' : ''}`);
   return 0;
 }
 
@@ -184,12 +282,44 @@ async function serveCommand(args: string[]): Promise<number> {
   const core = await import('@lite/core');
   const meta = loadModelMeta();
   const clf = await DigitPool.create(size === undefined ? {} : { size });
+  // MindSpore Lite beside it: the same network (mnist.mindir) on a ModelParallelRunner. Without
+  // its runtime (LITE_SKIP_MINDSPORE=1 setups) the page serves MegEngine Lite alone and says why.
+  const ms = await import('@lite/mindspore');
+  let msRunner: MsDigitRunner | null = null;
+  let msMissing: string | null = null;
+  try {
+    msRunner = MsDigitRunner.create(size === undefined ? {} : { size });
+  } catch (e) {
+    if (!(e instanceof ms.LiteError && e.code === 'LITE_RUNTIME_NOT_FOUND')) {
+      await clf.dispose();
+      throw e;
+    }
+    msMissing = e.message;
+  }
+  const engines: ServerOptions['engines'] = { megengine: (x) => clf.classify(x) };
+  const engineInfo: Record<string, { runtime: string; model: string; serving: string }> = {
+    megengine: { runtime: `MegEngine Lite ${String(core.version)}`, model: 'mnist.mge', serving: `LiteNetworkPool of ${clf.pool.size}` },
+  };
+  if (msRunner) {
+    const runner = msRunner;
+    engines.mindspore = (x) => runner.classify(x);
+    engineInfo['mindspore'] = { runtime: `MindSpore Lite ${ms.version}`, model: 'mnist.mindir', serving: `ModelParallelRunner of ${runner.size}` };
+  }
   const running = await startServer({
     classify: (x) => clf.classify(x),
+    engines,
     port,
     host: values.host ?? '127.0.0.1',
-    info: { runtime: String(core.version), heldoutAccuracy: meta.accuracy_megenginelite, threads: 1, pool: clf.pool.size, model: 'mnist.mge' },
+    info: {
+      runtime: String(core.version),
+      heldoutAccuracy: meta.accuracy_megenginelite,
+      threads: 1,
+      pool: clf.pool.size,
+      model: 'mnist.mge',
+      engines: engineInfo,
+    },
   });
+  if (msMissing) console.log(`lite-demo serve: MindSpore Lite is not available, serving MegEngine Lite only (${msMissing})`);
   console.log(`lite-demo serve: ${running.url}/  (draw a digit; Ctrl+C stops)`);
   await new Promise<void>((resolve) => {
     const stop = () => resolve();
@@ -198,6 +328,7 @@ async function serveCommand(args: string[]): Promise<number> {
   });
   await running.close();
   await clf.dispose();
+  await msRunner?.dispose();
   return 0;
 }
 

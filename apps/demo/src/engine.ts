@@ -9,6 +9,10 @@ export interface Inference {
   ms: number;
 }
 
+/** The engines the demo runs the same trained network on. */
+export type EngineName = 'megengine' | 'mindspore';
+export const ENGINE_NAMES: readonly EngineName[] = ['megengine', 'mindspore'];
+
 /** Something that classifies one 28x28 input (the server takes any, tests can inject one). */
 export type ClassifyFn = (input: Float32Array) => Promise<Inference>;
 
@@ -76,7 +80,8 @@ export class DigitClassifier implements Disposable {
   }
 }
 
-function checkInput(input: Float32Array): void {
+/** Throws a RangeError unless `input` is a Float32Array of 784 values. */
+export function checkInput(input: Float32Array): void {
   if (!(input instanceof Float32Array) || input.length !== PIXELS) {
     throw new RangeError(`expected a Float32Array of ${PIXELS} values (1x1x28x28)`);
   }

@@ -8,6 +8,9 @@ export const REPO_ROOT = path.resolve(PACKAGE_ROOT, '..', '..');
 /** Where tools/models/train_mnist.py writes the model and the held-out split. */
 export const MODELS_DIR = path.join(PACKAGE_ROOT, 'models');
 export const MODEL_PATH = path.join(MODELS_DIR, 'mnist.mge');
+/** The same network converted for MindSpore Lite by tools/models/export_mnist_mindspore.py. */
+export const MS_MODEL_PATH = path.join(MODELS_DIR, 'mnist.mindir');
+export const MS_MODEL_META_PATH = path.join(MODELS_DIR, 'mnist_mindspore.json');
 export const MODEL_META_PATH = path.join(MODELS_DIR, 'mnist.json');
 export const HELDOUT_IMAGES_PATH = path.join(MODELS_DIR, 'heldout_images.u8');
 export const HELDOUT_LABELS_PATH = path.join(MODELS_DIR, 'heldout_labels.u8');

@@ -1,6 +1,6 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { ClassifyFn } from './engine.js';
+import { ENGINE_NAMES, type ClassifyFn, type EngineName } from './engine.js';
 import { PIXELS } from './heldout.js';
 import { BadImageError, decodePngToInk } from './image.js';
 import { APP_JS, PAGE_HTML } from './page.js';
@@ -15,6 +15,19 @@ export interface ServerOptions {
   maxImageSide?: number;
   /** Extra facts for GET /api/info (model, accuracy, runtime). */
   info?: Record<string, unknown>;
+  /**
+   * The engines `POST /api/classify?engine=megengine|mindspore|both` can pick (the same network
+   * on each). Without `?engine=` the request goes to `classify`.
+   */
+  engines?: Partial<Record<EngineName, ClassifyFn>>;
+}
+
+/** One engine's answer in a `?engine=` request. */
+export interface EngineResult {
+  engine: EngineName;
+  top: { digit: number; prob: number }[];
+  prob: number[];
+  inferenceMs: number;
 }
 
 export interface ClassifyResponse {
@@ -26,6 +39,10 @@ export interface ClassifyResponse {
   totalMs: number;
   /** The 28x28 input the model saw, rounded to 3 decimals. */
   input: number[];
+  /** With `?engine=`: each engine's answer (top-level fields = the first of them), in engine order. */
+  results?: EngineResult[];
+  /** With `?engine=both`: whether the engines chose the same digit, and the largest probability difference. */
+  agreement?: { sameDigit: boolean; maxAbsDiff: number };
 }
 
 class HttpError extends Error {
@@ -124,8 +141,26 @@ export function createDemoServer(opts: ServerOptions): http.Server {
   const maxBody = opts.maxBodyBytes ?? 512 * 1024;
   const maxSide = opts.maxImageSide ?? 1024;
 
-  async function classifyRequest(req: http.IncomingMessage): Promise<ClassifyResponse> {
+  /** The engines a request asks for (`?engine=`), or null for the default `classify`. */
+  function pickEngines(url: URL): [EngineName, ClassifyFn][] | null {
+    const wanted = url.searchParams.get('engine');
+    if (wanted === null) return null;
+    const served = ENGINE_NAMES.flatMap((name): [EngineName, ClassifyFn][] => {
+      const fn = opts.engines?.[name];
+      return fn ? [[name, fn]] : [];
+    });
+    if (wanted === 'both') {
+      if (served.length < 2) throw new HttpError(400, `engine=both needs two engines; this server runs ${served.map(([n]) => n).join(', ') || 'none by name'}`);
+      return served;
+    }
+    const one = served.find(([name]) => name === wanted);
+    if (!one) throw new HttpError(400, `unknown engine "${wanted.slice(0, 40)}": this server runs ${[...served.map(([n]) => n), ...(served.length > 1 ? ['both'] : [])].join(', ') || 'none by name'}`);
+    return [one];
+  }
+
+  async function classifyRequest(req: http.IncomingMessage, url: URL): Promise<ClassifyResponse> {
     const t0 = performance.now();
+    const engines = pickEngines(url);
     const type = mediaType(req);
     if (type !== 'image/png' && type !== 'application/json') {
       // drain nothing: reject before reading
@@ -148,14 +183,23 @@ export function createDemoServer(opts: ServerOptions): http.Server {
     } else {
       input = parsePixelsJson(body);
     }
-    const { prob, ms } = await opts.classify(input);
-    return {
-      top: topK(prob, 3).map((t) => ({ digit: t.digit, prob: round(t.prob, 6) })),
-      prob: Array.from(prob, (p) => round(p, 6)),
-      inferenceMs: round(ms, 3),
-      totalMs: round(performance.now() - t0, 3),
-      input: Array.from(input, (v) => round(v, 3)),
-    };
+    const seen = Array.from(input, (v) => round(v, 3));
+    if (engines === null) {
+      const { prob, ms } = await opts.classify(input);
+      return { ...engineResult(prob, ms), totalMs: round(performance.now() - t0, 3), input: seen };
+    }
+    // several engines run at once (each has its own threads); each reports its own time
+    const answers = await Promise.all(engines.map(async ([name, fn]) => ({ name, ...(await fn(input)) })));
+    const results = answers.map(({ name, prob, ms }): EngineResult => ({ engine: name, ...engineResult(prob, ms) }));
+    const first = results[0] as EngineResult;
+    const response: ClassifyResponse = { top: first.top, prob: first.prob, inferenceMs: first.inferenceMs, totalMs: round(performance.now() - t0, 3), input: seen, results };
+    const [a, b] = answers;
+    if (a && b) {
+      let maxAbsDiff = 0;
+      for (let k = 0; k < a.prob.length; k++) maxAbsDiff = Math.max(maxAbsDiff, Math.abs((a.prob[k] as number) - (b.prob[k] as number)));
+      response.agreement = { sameDigit: argmaxOf(a.prob) === argmaxOf(b.prob), maxAbsDiff };
+    }
+    return response;
   }
 
   return http.createServer((req, res) => {
@@ -179,7 +223,7 @@ export function createDemoServer(opts: ServerOptions): http.Server {
           sendJson(res, 200, { ok: true });
           return;
         case 'POST /api/classify':
-          sendJson(res, 200, await classifyRequest(req));
+          sendJson(res, 200, await classifyRequest(req, url));
           return;
         default:
           if (['/', '/index.html', '/app.js', '/api/info', '/healthz'].includes(url.pathname)) {
@@ -238,6 +282,20 @@ export async function startServer(opts: ServerOptions & { port?: number; host?: 
         server.close(() => resolve());
       }),
   };
+}
+
+function engineResult(prob: Float32Array, ms: number): Omit<EngineResult, 'engine'> {
+  return {
+    top: topK(prob, 3).map((t) => ({ digit: t.digit, prob: round(t.prob, 6) })),
+    prob: Array.from(prob, (p) => round(p, 6)),
+    inferenceMs: round(ms, 3),
+  };
+}
+
+function argmaxOf(p: Float32Array): number {
+  let best = 0;
+  for (let i = 1; i < p.length; i++) if ((p[i] as number) > (p[best] as number)) best = i;
+  return best;
 }
 
 function round(v: number, digits: number): number {

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DigitClassifier, DigitPool } from '../src/engine.js';
+import { MsDigitClassifier, MsDigitRunner } from '../src/engine-mindspore.js';
 import { loadModelMeta, PIXELS, sampleInput } from '../src/heldout.js';
 import { PACKAGE_ROOT } from '../src/paths.js';
 import { startServer, type ClassifyResponse, type RunningServer } from '../src/server.js';
@@ -16,17 +17,27 @@ const CLI = path.join(PACKAGE_ROOT, 'bin', 'lite-demo.js');
 let clf: DigitClassifier;
 let pool: DigitPool;
 let srv: RunningServer;
+let msClf: MsDigitClassifier;
+let msRunner: MsDigitRunner;
 
 beforeAll(async () => {
   clf = await DigitClassifier.create();
-  // The server as `lite-demo serve` runs it: on a pool of weight-sharing networks.
+  msClf = await MsDigitClassifier.create();
+  // The server as `lite-demo serve` runs it: on a pool of weight-sharing networks, and the same
+  // network for MindSpore Lite on a ModelParallelRunner beside it.
   pool = await DigitPool.create({ size: 2 });
-  srv = await startServer({ classify: (x) => pool.classify(x) });
+  msRunner = MsDigitRunner.create({ size: 2 });
+  srv = await startServer({
+    classify: (x) => pool.classify(x),
+    engines: { megengine: (x) => pool.classify(x), mindspore: (x) => msRunner.classify(x) },
+  });
 });
 afterAll(async () => {
   await srv?.close();
   clf?.dispose();
+  msClf?.dispose();
   await pool?.dispose();
+  await msRunner?.dispose();
 });
 
 function argmax(p: ArrayLike<number>): number {
@@ -54,6 +65,56 @@ describe('the model through @lite/core', () => {
       if (argmax(a.prob) === held.labels[i]) correct++;
     }
     expect(correct / 500).toBeGreaterThanOrEqual(0.97);
+  });
+});
+
+// The engines run the same float32 weights with different kernels; export_mnist_mindspore.py
+// measured a max abs difference of 2.2e-6 over the held-out split, the eval asserts 1e-4.
+const ENGINE_TOLERANCE = 1e-4;
+
+describe('the same model through @lite/mindspore (mnist.mindir)', () => {
+  it('matches the probabilities megenginelite computed for the first held-out sample', async () => {
+    const ref = loadModelMeta().first_sample_prob ?? [];
+    expect(ref).toHaveLength(10);
+    const { prob } = await msClf.classify(sampleInput(held, 0));
+    for (let k = 0; k < 10; k++) expect(Math.abs((prob[k] as number) - (ref[k] as number))).toBeLessThan(ENGINE_TOLERANCE);
+  });
+
+  it('classifies 500 held-out samples with ≥ 97% accuracy, sync and async equal, the same argmax as MegEngine Lite', async () => {
+    let correct = 0;
+    let maxDiff = 0;
+    for (let i = 0; i < 500; i++) {
+      const x = sampleInput(held, i);
+      const a = await msClf.classify(x);
+      const s = msClf.classifySync(x);
+      expect(Array.from(s.prob)).toEqual(Array.from(a.prob));
+      const m = clf.classifySync(x).prob;
+      expect(argmax(a.prob), `sample ${i}`).toBe(argmax(m));
+      for (let k = 0; k < 10; k++) maxDiff = Math.max(maxDiff, Math.abs((a.prob[k] as number) - (m[k] as number)));
+      if (argmax(a.prob) === held.labels[i]) correct++;
+    }
+    expect(correct / 500).toBeGreaterThanOrEqual(0.97);
+    expect(maxDiff).toBeLessThan(ENGINE_TOLERANCE);
+  });
+
+  it('rejects a wrong input size with a RangeError before reaching the engine', () => {
+    expect(() => msClf.classifySync(new Float32Array(10))).toThrow(RangeError);
+    expect(() => msClf.classify(new Float32Array(785))).toThrow(RangeError);
+  });
+});
+
+describe('lite-demo eval (CLI)', () => {
+  it('--engine both prints each accuracy and the agreement of the engines', async () => {
+    const { stdout } = await run(process.execPath, [CLI, 'eval', '--engine', 'both', '--limit', '200']);
+    const acc = [...stdout.matchAll(/\[(megengine|mindspore)\] accuracy: ([\d.]+)% \((\d+)\/200\)/g)];
+    expect(acc.map((m) => m[1])).toEqual(['megengine', 'mindspore']);
+    expect(acc[0]?.[3]).toBe(acc[1]?.[3]);
+    expect(stdout).toMatch(/same argmax on 200\/200 samples; max abs diff of probabilities \d\.\d\de-\d/);
+    expect(stdout).toContain('OK: accuracy ≥ 97% on megengine and mindspore, and the engines agree');
+  });
+
+  it('rejects an unknown engine', async () => {
+    await expect(run(process.execPath, [CLI, 'eval', '--engine', 'tflite', '--limit', '1'])).rejects.toMatchObject({ code: 1, stderr: expect.stringContaining('--engine must be') });
   });
 });
 
@@ -121,6 +182,30 @@ describe('server with the real engine', () => {
       if (res.top[0]?.digit === held.labels[i]) correct++;
     }
     expect(correct / 300).toBeGreaterThanOrEqual(0.95);
+  });
+
+  it('?engine=both answers with both engines for held-out images, agreeing', async () => {
+    for (const i of firstOfEachDigit()) {
+      const r = await fetch(`${srv.url}/api/classify?engine=both`, { method: 'POST', headers: { 'content-type': 'image/png' }, body: new Uint8Array(samplePng(i)) });
+      expect(r.status).toBe(200);
+      const res = (await r.json()) as ClassifyResponse;
+      expect(res.results?.map((x) => x.engine)).toEqual(['megengine', 'mindspore']);
+      for (const x of res.results ?? []) expect(x.top[0]?.digit, `sample ${i} on ${x.engine}`).toBe(held.labels[i]);
+      expect(res.agreement?.sameDigit).toBe(true);
+      expect(res.agreement?.maxAbsDiff).toBeLessThan(ENGINE_TOLERANCE);
+    }
+  });
+
+  it('?engine=mindspore answers with MindSpore Lite only: the probabilities of the model run directly', async () => {
+    const x = sampleInput(held, 21);
+    const r = await fetch(`${srv.url}/api/classify?engine=mindspore`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ pixels: Array.from(x) }) });
+    expect(r.status).toBe(200);
+    const res = (await r.json()) as ClassifyResponse;
+    expect(res.results?.map((e) => e.engine)).toEqual(['mindspore']);
+    expect(res.agreement).toBeUndefined();
+    const direct = msClf.classifySync(x).prob;
+    // the server rounds to 6 decimals: at most 5e-7 off (plus float32 rounding)
+    for (let k = 0; k < 10; k++) expect(Math.abs((res.prob[k] as number) - (direct[k] as number))).toBeLessThanOrEqual(5.1e-7);
   });
 
   it('serves concurrent requests (queued on one network) without errors', async () => {

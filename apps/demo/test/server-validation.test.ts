@@ -50,6 +50,17 @@ describe('server input validation', () => {
     expect((await fetch(`${srv.url}/`, { method: 'DELETE' })).status).toBe(405);
   });
 
+  it('400 for an engine this server does not run (it runs only its default classify)', async () => {
+    const pixels = JSON.stringify({ pixels: new Array<number>(PIXELS).fill(0) });
+    const before = calls;
+    for (const engine of ['mindspore', 'both', 'nope']) {
+      const r = await fetch(`${srv.url}/api/classify?engine=${engine}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: pixels });
+      expect(r.status, engine).toBe(400);
+      expect((await r.json()).error).toMatch(/engine/);
+    }
+    expect(calls).toBe(before);
+  });
+
   it('415 for other content types', async () => {
     const r = await post('hello', 'text/plain');
     expect(r.status).toBe(415);

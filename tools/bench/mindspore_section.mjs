@@ -1,0 +1,185 @@
+// The MindSpore Lite section of the benchmark suite (called by tools/bench/run.mjs in the same run):
+// the native floor (our shim's C API in a C loop: mindspore_bench.c), Python mindspore_lite (the
+// pinned 2.0.0 wheel in the Python 3.7 venv of tools/models/setup-python-mindspore.sh) and
+// @lite/mindspore predict (sync and async), on a LeNet-size model (fixtures/mindspore/lenet.mindir),
+// a ShuffleNet-size model (fixtures/mindspore/shufflenet.mindir, the layout of fixtures/shufflenet.mge)
+// and the demo's digit network (apps/demo/models/mnist.mindir, the weights of mnist.mge), each at
+// the suite's thread counts. Every engine runs in its own process, one after the other, in rounds
+// where they take turns (samples pooled), with the same runtime libraries, model, input and
+// Context (cpu threadNum only).
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+
+function npyPayload(file) {
+  const b = readFileSync(file);
+  const len = b[6] === 1 ? b.readUInt16LE(8) : b.readUInt32LE(8);
+  return b.subarray((b[6] === 1 ? 10 : 12) + len);
+}
+
+function runtimeDir(repo) {
+  if (process.env.MINDSPORE_LITE_LIB_DIR) return process.env.MINDSPORE_LITE_LIB_DIR;
+  return execFileSync(process.execPath, [path.join(repo, 'tools', 'runtime', 'fetch-runtime.mjs'), '--engine', 'mindspore', '--print'], { encoding: 'utf8' }).trim();
+}
+
+/**
+ * Measures the section. `ctx`: { repo, here, cacheDir, workDir, demoRoot, mnistNpy, perRound,
+ * rounds, threadsList, log, runJson }. Returns the raw record (results + errors), never throws
+ * for a missing engine: what could not run is listed in `errors`.
+ */
+export function runMindSpore(ctx) {
+  const { repo, here, cacheDir, workDir, demoRoot, perRound, rounds, threadsList, log, runJson } = ctx;
+  const raw = { runtime_dir: null, cc: null, models: [], c: [], python: null, node: null, errors: [] };
+  const dir = runtimeDir(repo);
+  raw.runtime_dir = dir;
+  const shim = path.join(dir, 'liblite_mindspore_shim.so');
+  if (!existsSync(shim)) {
+    raw.errors.push(`mindspore: no runtime with our shim at ${dir} (node tools/runtime/fetch-runtime.mjs --engine mindspore)`);
+    return raw;
+  }
+  const fx = path.join(repo, 'fixtures', 'mindspore');
+  const models = [
+    { model: 'lenet', path: path.join(fx, 'lenet.mindir'), npy: path.join(fx, 'lenet_input_b1.npy'), reference: path.join(fx, 'lenet_output_logits_b1.npy'), desc: 'fixtures/mindspore/lenet.mindir: LeNet-5, input 1x1x28x28 f32 (batch 1 of a dynamic batch), outputs logits + probs 1x10' },
+    { model: 'shufflenet', path: path.join(fx, 'shufflenet.mindir'), npy: path.join(repo, 'fixtures', 'shufflenet_input.npy'), reference: path.join(fx, 'shufflenet_output_prob.npy'), desc: 'fixtures/mindspore/shufflenet.mindir: the ShuffleNet-V2 layout of fixtures/shufflenet.mge (same FLOPs, own weights), input 1x3x224x224 f32, output 1x1000' },
+    { model: 'mnist', path: path.join(demoRoot, 'models', 'mnist.mindir'), npy: ctx.mnistNpy, reference: null, desc: 'apps/demo/models/mnist.mindir: the demo\'s digit network (the weights of mnist.mge), input 1x1x28x28 f32, output 1x10' },
+  ];
+  for (const m of models) {
+    m.raw = path.join(workDir, `ms_${m.model}.raw`);
+    writeFileSync(m.raw, npyPayload(m.npy));
+    raw.models.push({ model: m.model, desc: m.desc, bytes: readFileSync(m.path).length });
+  }
+  const cases = models.flatMap((m) => threadsList.map((threads) => ({ ...m, threads })));
+  const env = { GLOG_v: '3', LITE_DEMO_ROOT: demoRoot };
+
+  const cc = process.env.CC ?? 'cc';
+  const exe = path.join(cacheDir, 'mindspore_bench');
+  const args = ['-O2', '-std=c11', '-Wall', '-Werror', '-I', path.join(repo, 'crates', 'mindspore-sys', 'shim'), '-o', exe, path.join(here, 'mindspore_bench.c'), '-ldl'];
+  const built = spawnSync(cc, args, { encoding: 'utf8' });
+  if (built.status !== 0) {
+    raw.errors.push(`mindspore C floor: building failed (${cc} ${args.join(' ')}): ${built.stderr.split('\n')[0]}`);
+    return raw;
+  }
+  raw.cc = `${cc} (${spawnSync(cc, ['--version'], { encoding: 'utf8' }).stdout.split('\n')[0]})`;
+
+  let py = process.env.LITE_BENCH_PYTHON37 ?? null;
+  if (!py) {
+    const r = spawnSync('bash', [path.join(repo, 'tools', 'models', 'setup-python-mindspore.sh')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+    py = r.status === 0 ? (r.stdout.trim().split('\n').pop() ?? null) : null;
+    if (!py) raw.errors.push('mindspore python: no Python 3.7 venv with mindspore_lite (tools/models/setup-python-mindspore.sh failed)');
+  }
+
+  const add = (into, r, keys) => {
+    const have = into.find((x) => x.model === r.model && x.threads === r.threads);
+    if (!have) return into.push(r);
+    for (const k of keys) have[k] = [...have[k], ...r[k]];
+    return undefined;
+  };
+  const slim = (c) => ({ model: c.model, path: c.path, npy: c.npy, reference: c.reference, threads: c.threads });
+  let nodeFailed = false;
+  for (let round = 1; round <= rounds; round++) {
+    log(`MindSpore round ${round}/${rounds}: C floor (our shim's C API)`);
+    for (const c of cases) {
+      try {
+        const r = runJson(exe, [shim, c.path, c.raw, String(c.threads), String(perRound.warmup), String(perRound.iters), String(perRound.max_seconds)], env);
+        add(raw.c, { model: c.model, threads: c.threads, predict: r.predict }, ['predict']);
+      } catch (e) {
+        raw.errors.push(`mindspore C floor (${c.model}, ${c.threads} threads): ${e.message.split('\n')[0]}`);
+      }
+    }
+    if (py) {
+      log(`MindSpore round ${round}/${rounds}: Python mindspore_lite (${py})`);
+      try {
+        const r = runJson(py, [path.join(here, 'suite_mindspore_py.py'), JSON.stringify({ ...perRound, cases: cases.map(slim) })], env);
+        raw.python ??= { version: r.python, numpy: r.numpy, results: [] };
+        for (const x of r.results) add(raw.python.results, x, ['predict']);
+      } catch (e) {
+        raw.errors.push(`mindspore python: ${e.message.split('\n')[0]}`);
+        py = null;
+      }
+    }
+    if (!nodeFailed) {
+      log(`MindSpore round ${round}/${rounds}: @lite/mindspore`);
+      try {
+        const r = runJson(process.execPath, [path.join(here, 'suite_mindspore_node.mjs'), JSON.stringify({ ...perRound, cases: cases.map(slim) })], env);
+        raw.node ??= { version: r.version, node: r.node, results: [] };
+        for (const x of r.results) {
+          const { sink: _sink, ...rest } = x;
+          add(raw.node.results, rest, ['predict_sync', 'predict_async']);
+        }
+      } catch (e) {
+        nodeFailed = true;
+        raw.errors.push(`@lite/mindspore: ${e.message.split('\n')[0]}`);
+      }
+    }
+  }
+  raw.cases = cases.map((c) => ({ model: c.model, threads: c.threads }));
+  return raw;
+}
+
+/**
+ * The section's markdown lines. `h`: the report helpers of run.mjs { median, pct, ms, ratio, find }
+ * and `mge`: the MegEngine mnist results of the same run { c, python, node } (lists of
+ * { model, threads, forward_wait, forward_async }) for the two-engine table.
+ */
+export function reportMindSpore(raw, h, mge, cfg) {
+  const { median, pct, ms, ratio, find } = h;
+  const lines = [];
+  lines.push('');
+  lines.push('## MindSpore Lite: @lite/mindspore vs the native floor (C, our shim) vs Python mindspore_lite');
+  lines.push('');
+  lines.push(`- Runtime: MindSpore Lite 2.0.0 (the pinned wheel's CPU libraries in \`${raw.runtime_dir ?? '?'}\`), the same files for all three; Context: cpu, threadNum only.`);
+  lines.push(`- C floor: \`tools/bench/mindspore_bench.c\`, ${raw.cc ?? '—'}, -O2: our shim's C API (the surface @lite/mindspore calls), dlopen'ed from the runtime folder; one run = \`lms_model_predict\` (copies the input in, runs) + memcpy of every output out.`);
+  lines.push(`- Python ${raw.python?.version ?? '—'} mindspore_lite 2.0.0 (numpy ${raw.python?.numpy ?? '—'}): \`set_data_from_numpy\` + \`predict\` + \`get_data_to_numpy\` of every output. Ours: \`predict([x])\` / \`await predictAsync([x])\` + \`getData()\` of every output (the input Tensor made once).`);
+  lines.push(`- ${cfg.warmup} warm-up runs per process, then up to ${cfg.iters} timed runs or ${cfg.max_seconds} s per engine and case, ${cfg.rounds} round(s) taking turns; medians.`);
+  for (const m of raw.models) lines.push(`- ${m.desc} (${(m.bytes / 1024).toFixed(0)} KiB)`);
+  const checks = (raw.node?.results ?? []).filter((r) => r.max_abs_diff_vs_reference !== null && r.max_abs_diff_vs_reference !== undefined);
+  if (checks.length) lines.push(`- Output check (ours vs mindspore_lite's reference .npy): max abs diff ${Math.max(...checks.map((r) => r.max_abs_diff_vs_reference)).toExponential(1)}.`);
+  const table = (stat, title) => {
+    lines.push('');
+    lines.push(title);
+    lines.push('');
+    lines.push('| model | threads | C (shim) | Python | ours sync | ours async | sync / C | async / C | sync / Python | async / Python | sync − C (µs) |');
+    lines.push('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+    const rows = [];
+    for (const c of raw.cases ?? []) {
+      const cm = stat(find(raw.c, c.model, c.threads)?.predict);
+      const pm = stat(find(raw.python?.results, c.model, c.threads)?.predict);
+      const n = find(raw.node?.results, c.model, c.threads);
+      const ns = stat(n?.predict_sync);
+      const na = stat(n?.predict_async);
+      const extra = Number.isFinite(ns - cm) ? ((ns - cm) / 1e3).toFixed(0) : '—';
+      lines.push(`| ${c.model} | ${c.threads} | ${ms(cm)} | ${ms(pm)} | ${ms(ns)} | ${ms(na)} | ${ratio(ns, cm)} | ${ratio(na, cm)} | ${ratio(ns, pm)} | ${ratio(na, pm)} | ${extra} |`);
+      rows.push({ ...c, cm, pm, ns, na });
+    }
+    return rows;
+  };
+  const rows = table(median, '### Predict, median per run (ms)');
+  table((a) => pct(a, 0.1), '### The same runs, fastest decile (p10, ms)');
+  lines.push('');
+  const goal = (list) => (list.length === 0 ? 'met on every case' : `missed on ${list.join(', ')}`);
+  const slow = rows.filter((r) => !(r.ns / r.cm <= 1.05)).map((r) => `${r.model}/${r.threads}t (${ratio(r.ns, r.cm)})`);
+  const vsPy = rows.filter((r) => !(r.ns < r.pm)).map((r) => `${r.model}/${r.threads}t (${ratio(r.ns, r.pm)})`);
+  lines.push(`Goals (medians): sync ≤ 1.05× the C floor — ${goal(slow)}; sync faster than Python — ${goal(vsPy)}.`);
+  lines.push('A cost per call that does not grow with the model shows as a similar "sync − C" on every model: it weighs on the');
+  lines.push('small models (a run of ~0.05 ms) far more than on the ShuffleNet-size one (~1 ms).');
+  lines.push('');
+  lines.push('### The two engines on the demo\'s digit model (informative, not a goal)');
+  lines.push('');
+  lines.push('The same trained weights: `mnist.mge` on MegEngine Lite, `mnist.mindir` on MindSpore Lite. MegEngine columns are');
+  lines.push('forward + wait on an input set once (no copies); MindSpore columns include the copy in and out (its predict always copies).');
+  lines.push('');
+  lines.push('| threads | statistic | MegEngine C | MegEngine Python | @lite/core sync | MindSpore C | MindSpore Python | @lite/mindspore sync | MindSpore / MegEngine (C) | (ours sync) |');
+  lines.push('| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+  for (const t of [...new Set((raw.cases ?? []).map((c) => c.threads))]) {
+    for (const [label, stat] of [['median', median], ['p10', (a) => pct(a, 0.1)]]) {
+      const mc = stat(find(mge.c, 'mnist', t)?.forward_wait);
+      const mp = stat(find(mge.python, 'mnist', t)?.forward_wait);
+      const mn = stat(find(mge.node, 'mnist', t)?.forward_wait);
+      const sc = stat(find(raw.c, 'mnist', t)?.predict);
+      const sp = stat(find(raw.python?.results, 'mnist', t)?.predict);
+      const sn = stat(find(raw.node?.results, 'mnist', t)?.predict_sync);
+      lines.push(`| ${t} | ${label} | ${ms(mc)} | ${ms(mp)} | ${ms(mn)} | ${ms(sc)} | ${ms(sp)} | ${ms(sn)} | ${ratio(sc, mc)} | ${ratio(sn, mn)} |`);
+    }
+  }
+  return lines;
+}
