@@ -95,6 +95,7 @@ typedef struct {
     pthread_barrier_t* ready;
     long count;
     double wall;
+    LiteNetwork net;
 } serve_arg;
 
 static void* serve_thread(void* p) {
@@ -108,8 +109,6 @@ static void* serve_thread(void* p) {
     get_size_t get_size = (get_size_t)sym(a->lib, "LITE_get_tensor_total_size_in_byte");
     net_call_t forward = (net_call_t)sym(a->lib, "LITE_forward");
     net_call_t wait = (net_call_t)sym(a->lib, "LITE_wait");
-    net_call_t destroy = (net_call_t)sym(a->lib, "LITE_destroy_network");
-
     LiteNetwork net = NULL;
     CHECK(make_net(&net));
     if (a->inplace) CHECK(set_inplace(net));
@@ -126,7 +125,7 @@ static void* serve_thread(void* p) {
         CHECK(forward(net));
         CHECK(wait(net));
     }
-    pthread_barrier_wait(a->ready);
+    pthread_barrier_wait(a->ready); /* all networks loaded and warm: start together */
     int64_t t0 = now_ns(), end = t0 + (int64_t)(a->seconds * 1e9);
     long n = 0;
     while (now_ns() < end) {
@@ -142,7 +141,10 @@ static void* serve_thread(void* p) {
     a->wall = (double)(now_ns() - t0) / 1e9;
     a->count = n;
     free(out_host);
-    CHECK(destroy(net));
+    /* Destroyed by the main thread after every thread finished: destroying networks on several
+       threads at once once aborted in the engine ("Handle is destructed before opr gets
+       destructed"). */
+    a->net = net;
     return NULL;
 }
 
@@ -181,7 +183,7 @@ static int serve_main(int argc, char** argv) {
     serve_arg* args = calloc((size_t)nets, sizeof(serve_arg));
     pthread_t* tids = calloc((size_t)nets, sizeof(pthread_t));
     for (int i = 0; i < nets; i++) {
-        args[i] = (serve_arg){lib, argv[3], argv[4], argv[5], input, (size_t)atoi(argv[7]), atoi(argv[9]), atof(argv[10]), &ready, 0, 0};
+        args[i] = (serve_arg){lib, argv[3], argv[4], argv[5], input, (size_t)atoi(argv[7]), atoi(argv[9]), atof(argv[10]), &ready, 0, 0, NULL};
         pthread_create(&tids[i], NULL, serve_thread, &args[i]);
     }
     long total = 0;
@@ -194,6 +196,9 @@ static int serve_main(int argc, char** argv) {
     printf("{\"inferences\":%ld,\"seconds\":%.4f,\"per_net\":[", total, wall);
     for (int i = 0; i < nets; i++) printf("%s%ld", i ? "," : "", args[i].count);
     printf("]}\n");
+    fflush(stdout);
+    net_call_t destroy = (net_call_t)sym(lib, "LITE_destroy_network");
+    for (int i = 0; i < nets; i++) CHECK(destroy(args[i].net));
     return 0;
 }
 

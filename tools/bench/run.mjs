@@ -265,8 +265,14 @@ const addUp = (into, r) => {
 for (let round = 1; round <= serveRounds; round++) {
   log(`serving round ${round}/${serveRounds}: C floor`);
   for (const s of cServe) {
-    const r = runJson(exe, ['serve', lib, shuffle.path, shuffle.input, shuffle.output, shuffle.raw, '1', String(s.nets), String(s.inplace), String(serveSeconds)]);
-    addUp(raw.serve.c, { name: s.name, inferences: r.inferences, seconds: r.seconds });
+    // A failed run is reported under Errors; it never costs the rest of the report.
+    try {
+      const r = runJson(exe, ['serve', lib, shuffle.path, shuffle.input, shuffle.output, shuffle.raw, '1', String(s.nets), String(s.inplace), String(serveSeconds)]);
+      addUp(raw.serve.c, { name: s.name, inferences: r.inferences, seconds: r.seconds });
+    } catch (e) {
+      raw.errors.push(`C floor serving (${s.name}): ${e.message}`);
+      log(`C floor serving run failed: ${e.message}`);
+    }
   }
   if (!nodeFailed) {
     log(`serving round ${round}/${serveRounds}: @lite/core`);
