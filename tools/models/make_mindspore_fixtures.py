@@ -12,6 +12,8 @@ Models:
 - lenet: LeNet-5 shape (conv 5x5 pad 2, relu, maxpool, conv 5x5, relu, maxpool, 3 dense layers)
   on [N,1,28,28] float32 with a dynamic batch N; outputs "logits" and "probs" (softmax).
   ONNX Conv nodes carry explicit strides/dilations/group (the converter needs them).
+- Each model's ONNX source is kept beside it (<name>.onnx): the Node Converter's tests convert it
+  with the same options and compare.
 - two_io: inputs "a" [2,3] float32 and "b" [2,3] float32 -> outputs "sum" (a+b) and "prod" (a*b):
   several inputs/outputs found by name.
 """
@@ -89,7 +91,8 @@ def sha256(path):
 
 
 def convert(onnx_model, out_dir, name):
-    """ONNX -> <name>.mindir with the wheel's Converter (it appends .mindir itself)."""
+    """ONNX -> <name>.onnx (kept) -> <name>.mindir with the wheel's Converter (it appends .mindir
+    itself), with save_type MINDIR and optimize "none"."""
     onnx_path = os.path.join(out_dir, name + ".onnx")
     onnx.save(onnx_model, onnx_path)
     converter = mslite.Converter()
@@ -103,7 +106,7 @@ def convert(onnx_model, out_dir, name):
     finally:
         os.dup2(stdout, 1)
         os.close(stdout)
-    os.remove(onnx_path)
+    # The .onnx stays: @lite/mindspore's Converter tests convert it again from Node.
     return name + ".mindir"
 
 
@@ -150,7 +153,7 @@ def main():
             np.save(os.path.join(out, npy), arr)
             outs.append(io(name, arr, npy))
         runs.append({"batch": batch, "inputs": [io("x", x, x_npy)], "outputs": outs})
-    models["lenet"] = {"file": lenet, "dynamic_batch": True, "runs": runs}
+    models["lenet"] = {"file": lenet, "onnx": "lenet.onnx", "dynamic_batch": True, "runs": runs}
 
     two = convert(two_io_onnx(), out, "two_io")
     a = rng.standard_normal((2, 3)).astype(np.float32)
@@ -162,7 +165,7 @@ def main():
         npy = "two_io_output_%s.npy" % name
         np.save(os.path.join(out, npy), arr)
         outs.append(io(name, arr, npy))
-    models["two_io"] = {"file": two, "dynamic_batch": False, "runs": [
+    models["two_io"] = {"file": two, "onnx": "two_io.onnx", "dynamic_batch": False, "runs": [
         {"batch": 2, "inputs": [io("a", a, "two_io_input_a.npy"), io("b", b, "two_io_input_b.npy")], "outputs": outs}]}
 
     files = sorted(f for f in os.listdir(out) if f != "manifest.json")

@@ -22,6 +22,8 @@ const shimDir = resolve(here, '..', '..', 'crates', 'mindspore-sys', 'shim');
 export const SHIM_FILE = 'liblite_mindspore_shim.so';
 /** The glog-quieting interposer (see shim/lite_mindspore_logquiet.c), built beside the shim. */
 export const LOGQUIET_FILE = 'liblite_mindspore_logquiet.so';
+/** The converter shim (shim/lite_mindspore_convert.cc), linked to libmindspore_converter.so. */
+export const CONVERT_FILE = 'liblite_mindspore_convert.so';
 
 function defaultDir() {
   const pin = JSON.parse(readFileSync(join(here, 'mindspore-runtime.json'), 'utf8'));
@@ -43,22 +45,29 @@ export function buildMindsporeShim(dir) {
     '-L', dir, '-l:libmindspore-extendrt_python.so', '-l:libmindspore_glog.so.0',
     '-Wl,--disable-new-dtags', '-Wl,-rpath,$ORIGIN', '-Wl,--no-undefined',
   ];
+  const convertOut = join(dir, CONVERT_FILE);
+  const convertArgs = [...args.slice(0, args.indexOf(join(shimDir, 'lite_mindspore_shim.cc'))),
+    join(shimDir, 'lite_mindspore_convert.cc'),
+    '-L', dir, '-l:libmindspore_converter.so', '-l:libmindspore_core.so', '-l:libmindspore_glog.so.0',
+    '-Wl,--disable-new-dtags', '-Wl,-rpath,$ORIGIN', '-Wl,--no-undefined',
+  ];
   const cc = process.env.CC || 'gcc';
   const quietOut = join(dir, LOGQUIET_FILE);
   const quietArgs = ['-std=c11', '-O2', '-fPIC', '-shared', '-Wall', '-Wextra', '-Werror', '-fvisibility=hidden',
     join(shimDir, 'lite_mindspore_logquiet.c'), '-ldl'];
   const hash = createHash('sha256');
-  for (const f of ['lite_mindspore_shim.cc', 'lite_mindspore_shim.h', 'lite_mindspore_logquiet.c']) hash.update(readFileSync(join(shimDir, f)));
-  hash.update(JSON.stringify([cxx, args, cc, quietArgs]));
+  for (const f of ['lite_mindspore_shim.cc', 'lite_mindspore_shim.h', 'lite_mindspore_common.h', 'lite_mindspore_logquiet.c',
+    'lite_mindspore_convert.cc', 'lite_mindspore_convert.h']) hash.update(readFileSync(join(shimDir, f)));
+  hash.update(JSON.stringify([cxx, args, cc, quietArgs, convertArgs]));
   const stamp = hash.digest('hex');
-  const upToDate = existsSync(out) && existsSync(quietOut) && existsSync(stampPath);
+  const upToDate = existsSync(out) && existsSync(quietOut) && existsSync(convertOut) && existsSync(stampPath);
   if (upToDate && readFileSync(stampPath, 'utf8').trim() === stamp) return out;
   if (!existsSync(join(dir, 'include', 'api', 'model.h'))) {
     console.error(`[lite runtime] ${dir} has no MindSpore Lite headers (include/api); fetch the runtime first: node tools/runtime/fetch-runtime.mjs --engine mindspore`);
     process.exit(1);
   }
   const started = Date.now();
-  for (const [compiler, flags, target] of [[cc, quietArgs, quietOut], [cxx, args, out]]) {
+  for (const [compiler, flags, target] of [[cc, quietArgs, quietOut], [cxx, args, out], [cxx, convertArgs, convertOut]]) {
     const tmp = `${target}.partial-${process.pid}`;
     const r = spawnSync(compiler, [...flags, '-o', tmp], { stdio: ['ignore', 'inherit', 'inherit'] });
     if (r.status !== 0) {
