@@ -91,7 +91,7 @@ fn to_js_tensors(list: Vec<TensorData>) -> Vec<MsTensorData> {
 
 /// Async failures carry the stable code in front of the message, separated by U+0001 (the
 /// convention `@lite/core` decodes).
-fn task_error(e: mindspore::LiteError) -> napi::Error {
+pub(crate) fn task_error(e: mindspore::LiteError) -> napi::Error {
     napi::Error::new(
         napi::Status::GenericFailure,
         format!("{}\u{1}{}", e.code.as_str(), e.message),

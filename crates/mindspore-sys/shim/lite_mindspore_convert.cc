@@ -153,7 +153,12 @@ int32_t lmc_convert(const lmc_options *opts) {
                                           chars(opts->model_file), chars(opts->output_file),
                                           chars(opts->weight_file));
     if (status.IsOk()) return LMS_OK;
-    const int32_t code = from_status(status, "converting the model", capture);
+    int32_t code = from_status(status, "converting the model", capture);
+    // The engine's verdict on the settings (e.g. a config file's values) rather than the model.
+    const auto engine_code = status.StatusCode();
+    if (engine_code == mindspore::kLiteInputParamInvalid || engine_code == mindspore::kLiteParamInvalid) {
+      code = LMS_ERR_INVALID;
+    }
     std::string printed = out.text();
     while (!printed.empty() && (printed.back() == '\n' || printed.back() == ' ')) printed.pop_back();
     if (!printed.empty() && t_last_error.find(printed) == std::string::npos) t_last_error += "; " + printed;

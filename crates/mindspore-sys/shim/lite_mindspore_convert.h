@@ -62,6 +62,8 @@ LMS_API void lmc_init(int32_t quiet);
 LMS_API const char *lmc_last_error(void);
 /* Converts opts->model_file into opts->output_file (+ suffix). What the engine writes to std::cout
  * during the call (its "CONVERT RESULT ..." line) is kept off stdout; on failure it joins the message. */
+/* Returns LMS_ERR_INVALID when the engine rejects the settings (its "invalid input param" statuses),
+ * LMS_ERR_ENGINE for other conversion failures. */
 LMS_API int32_t lmc_convert(const lmc_options *opts);
 
 #ifdef __cplusplus
