@@ -78,6 +78,5 @@ fn garbage_model_fails_with_the_engine_reason() {
         "{}",
         err.message
     );
-    eprintln!("garbage: {}", err.message);
     std::fs::remove_dir_all(&dir).ok();
 }
