@@ -73,11 +73,7 @@ fn to_options(o: MsConvertOptions) -> mindspore::Result<ConvertOptions> {
         .config
         .unwrap_or_default()
         .into_iter()
-        .map(|e| ConfigEntry {
-            section: e.section,
-            key: e.key,
-            value: e.value,
-        })
+        .map(ConfigEntry::from)
         .collect();
     Ok(opts)
 }

@@ -27,6 +27,16 @@ pub struct MsConfigEntry {
     pub value: String,
 }
 
+impl From<MsConfigEntry> for ConfigEntry {
+    fn from(e: MsConfigEntry) -> ConfigEntry {
+        ConfigEntry {
+            section: e.section,
+            key: e.key,
+            value: e.value,
+        }
+    }
+}
+
 /// Build settings (a CPU Context plus config and runner workers), all optional.
 #[napi(object)]
 #[derive(Clone, Default)]
@@ -54,11 +64,7 @@ impl From<MsBuildOptions> for BuildOptions {
                 .config
                 .unwrap_or_default()
                 .into_iter()
-                .map(|e| ConfigEntry {
-                    section: e.section,
-                    key: e.key,
-                    value: e.value,
-                })
+                .map(ConfigEntry::from)
                 .collect(),
             workers_num: o.workers_num,
         }
