@@ -1,6 +1,8 @@
 #!/usr/bin/env node
-// Compiles our C shim (crates/mindspore-sys/shim) into the MindSpore Lite runtime folder, next to
-// the 11 runtime libraries it links (DT_RPATH $ORIGIN finds them and their own dependencies,
+// Compiles our C shims (crates/mindspore-sys/shim) into the MindSpore Lite runtime folder: the
+// inference shim, the glog-quieting interposer and the converter shim
+// (liblite_mindspore_convert.so, linked to libmindspore_converter.so and loaded only on the first
+// model conversion), next to the 11 runtime libraries they link (DT_RPATH $ORIGIN finds them and their own dependencies,
 // which carry no rpath). Why there and not in the cargo build: the shim is a separate shared
 // object loaded at run time (the .node never links the runtime), and $ORIGIN ties it to the
 // folder holding the runtime.
@@ -9,7 +11,7 @@
 //   node tools/runtime/build-mindspore-shim.mjs --dir DIR    a MINDSPORE_LITE_LIB_DIR folder
 //
 // Up to date when DIR/liblite_mindspore_shim.stamp holds the sha256 of the sources + command;
-// otherwise rebuilt (about 2 s). Needs g++ (C++17); the runtime's headers are in DIR/include.
+// otherwise rebuilt (about 15 s on 2 busy cores). Needs g++ (C++17); the runtime's headers are in DIR/include.
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
