@@ -1,9 +1,10 @@
 import { defineConfig } from 'tsup';
 
 export default defineConfig({
-  entry: ['src/index.ts'],
+  // src/cli.ts starts with a shebang, so its build output is executable (package.json "bin").
+  entry: { index: 'src/index.ts', cli: 'src/cli.ts' },
+  dts: { entry: { index: 'src/index.ts' } },
   format: ['esm', 'cjs'],
-  dts: true,
   sourcemap: true,
   clean: true,
   shims: true,

@@ -17,6 +17,8 @@ Models:
   to 256, global average pool, FC 1000, softmax) on [1,3,224,224] with BatchNorm folded into the
   conv biases and its own seeded weights: the benchmark's ShuffleNet-size model (same FLOPs as the
   MegEngine fixture; not the same weights). Input = fixtures/shufflenet_input.npy; output "prob".
+- Each model's ONNX source is kept beside it (<name>.onnx): the Node Converter's tests convert it
+  with the same options and compare.
 - two_io: inputs "a" [2,3] float32 and "b" [2,3] float32 -> outputs "sum" (a+b) and "prod" (a*b):
   several inputs/outputs found by name.
 """
@@ -174,7 +176,8 @@ def sha256(path):
 
 
 def convert(onnx_model, out_dir, name):
-    """ONNX -> <name>.mindir with the wheel's Converter (it appends .mindir itself)."""
+    """ONNX -> <name>.onnx (kept) -> <name>.mindir with the wheel's Converter (it appends .mindir
+    itself), with save_type MINDIR and optimize "none"."""
     onnx_path = os.path.join(out_dir, name + ".onnx")
     onnx.save(onnx_model, onnx_path)
     converter = mslite.Converter()
@@ -188,7 +191,7 @@ def convert(onnx_model, out_dir, name):
     finally:
         os.dup2(stdout, 1)
         os.close(stdout)
-    os.remove(onnx_path)
+    # The .onnx stays: @lite/mindspore's Converter tests convert it again from Node.
     return name + ".mindir"
 
 
@@ -235,7 +238,7 @@ def main():
             np.save(os.path.join(out, npy), arr)
             outs.append(io(name, arr, npy))
         runs.append({"batch": batch, "inputs": [io("x", x, x_npy)], "outputs": outs})
-    models["lenet"] = {"file": lenet, "dynamic_batch": True, "runs": runs}
+    models["lenet"] = {"file": lenet, "onnx": "lenet.onnx", "dynamic_batch": True, "runs": runs}
 
     two = convert(two_io_onnx(), out, "two_io")
     a = rng.standard_normal((2, 3)).astype(np.float32)
@@ -247,7 +250,7 @@ def main():
         npy = "two_io_output_%s.npy" % name
         np.save(os.path.join(out, npy), arr)
         outs.append(io(name, arr, npy))
-    models["two_io"] = {"file": two, "dynamic_batch": False, "runs": [
+    models["two_io"] = {"file": two, "onnx": "two_io.onnx", "dynamic_batch": False, "runs": [
         {"batch": 2, "inputs": [io("a", a, "two_io_input_a.npy"), io("b", b, "two_io_input_b.npy")], "outputs": outs}]}
 
     # its own generator, so adding it changed none of the files above

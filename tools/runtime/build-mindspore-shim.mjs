@@ -1,6 +1,8 @@
 #!/usr/bin/env node
-// Compiles our C shim (crates/mindspore-sys/shim) into the MindSpore Lite runtime folder, next to
-// the 11 runtime libraries it links (DT_RPATH $ORIGIN finds them and their own dependencies,
+// Compiles our C shims (crates/mindspore-sys/shim) into the MindSpore Lite runtime folder: the
+// inference shim, the glog-quieting interposer and the converter shim
+// (liblite_mindspore_convert.so, linked to libmindspore_converter.so and loaded only on the first
+// model conversion), next to the 11 runtime libraries they link (DT_RPATH $ORIGIN finds them and their own dependencies,
 // which carry no rpath). Why there and not in the cargo build: the shim is a separate shared
 // object loaded at run time (the .node never links the runtime), and $ORIGIN ties it to the
 // folder holding the runtime.
@@ -9,7 +11,7 @@
 //   node tools/runtime/build-mindspore-shim.mjs --dir DIR    a MINDSPORE_LITE_LIB_DIR folder
 //
 // Up to date when DIR/liblite_mindspore_shim.stamp holds the sha256 of the sources + command;
-// otherwise rebuilt (about 2 s). Needs g++ (C++17); the runtime's headers are in DIR/include.
+// otherwise rebuilt (about 15 s on 2 busy cores). Needs g++ (C++17); the runtime's headers are in DIR/include.
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
@@ -22,6 +24,8 @@ const shimDir = resolve(here, '..', '..', 'crates', 'mindspore-sys', 'shim');
 export const SHIM_FILE = 'liblite_mindspore_shim.so';
 /** The glog-quieting interposer (see shim/lite_mindspore_logquiet.c), built beside the shim. */
 export const LOGQUIET_FILE = 'liblite_mindspore_logquiet.so';
+/** The converter shim (shim/lite_mindspore_convert.cc), linked to libmindspore_converter.so. */
+export const CONVERT_FILE = 'liblite_mindspore_convert.so';
 
 function defaultDir() {
   const pin = JSON.parse(readFileSync(join(here, 'mindspore-runtime.json'), 'utf8'));
@@ -43,22 +47,29 @@ export function buildMindsporeShim(dir) {
     '-L', dir, '-l:libmindspore-extendrt_python.so', '-l:libmindspore_glog.so.0',
     '-Wl,--disable-new-dtags', '-Wl,-rpath,$ORIGIN', '-Wl,--no-undefined',
   ];
+  const convertOut = join(dir, CONVERT_FILE);
+  const convertArgs = [...args.slice(0, args.indexOf(join(shimDir, 'lite_mindspore_shim.cc'))),
+    join(shimDir, 'lite_mindspore_convert.cc'),
+    '-L', dir, '-l:libmindspore_converter.so', '-l:libmindspore_core.so', '-l:libmindspore_glog.so.0',
+    '-Wl,--disable-new-dtags', '-Wl,-rpath,$ORIGIN', '-Wl,--no-undefined',
+  ];
   const cc = process.env.CC || 'gcc';
   const quietOut = join(dir, LOGQUIET_FILE);
   const quietArgs = ['-std=c11', '-O2', '-fPIC', '-shared', '-Wall', '-Wextra', '-Werror', '-fvisibility=hidden',
     join(shimDir, 'lite_mindspore_logquiet.c'), '-ldl'];
   const hash = createHash('sha256');
-  for (const f of ['lite_mindspore_shim.cc', 'lite_mindspore_shim.h', 'lite_mindspore_logquiet.c']) hash.update(readFileSync(join(shimDir, f)));
-  hash.update(JSON.stringify([cxx, args, cc, quietArgs]));
+  for (const f of ['lite_mindspore_shim.cc', 'lite_mindspore_shim.h', 'lite_mindspore_common.h', 'lite_mindspore_logquiet.c',
+    'lite_mindspore_convert.cc', 'lite_mindspore_convert.h']) hash.update(readFileSync(join(shimDir, f)));
+  hash.update(JSON.stringify([cxx, args, cc, quietArgs, convertArgs]));
   const stamp = hash.digest('hex');
-  const upToDate = existsSync(out) && existsSync(quietOut) && existsSync(stampPath);
+  const upToDate = existsSync(out) && existsSync(quietOut) && existsSync(convertOut) && existsSync(stampPath);
   if (upToDate && readFileSync(stampPath, 'utf8').trim() === stamp) return out;
   if (!existsSync(join(dir, 'include', 'api', 'model.h'))) {
     console.error(`[lite runtime] ${dir} has no MindSpore Lite headers (include/api); fetch the runtime first: node tools/runtime/fetch-runtime.mjs --engine mindspore`);
     process.exit(1);
   }
   const started = Date.now();
-  for (const [compiler, flags, target] of [[cc, quietArgs, quietOut], [cxx, args, out]]) {
+  for (const [compiler, flags, target] of [[cc, quietArgs, quietOut], [cxx, args, out], [cxx, convertArgs, convertOut]]) {
     const tmp = `${target}.partial-${process.pid}`;
     const r = spawnSync(compiler, [...flags, '-o', tmp], { stdio: ['ignore', 'inherit', 'inherit'] });
     if (r.status !== 0) {

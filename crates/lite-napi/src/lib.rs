@@ -12,6 +12,7 @@ mod engine_log;
 mod error;
 mod fork_quiet;
 mod global;
+mod mindspore_converter;
 mod mindspore_model;
 mod network;
 mod tensor;

@@ -27,6 +27,16 @@ pub struct MsConfigEntry {
     pub value: String,
 }
 
+impl From<MsConfigEntry> for ConfigEntry {
+    fn from(e: MsConfigEntry) -> ConfigEntry {
+        ConfigEntry {
+            section: e.section,
+            key: e.key,
+            value: e.value,
+        }
+    }
+}
+
 /// Build settings (a CPU Context plus config and runner workers), all optional.
 #[napi(object)]
 #[derive(Clone, Default)]
@@ -54,11 +64,7 @@ impl From<MsBuildOptions> for BuildOptions {
                 .config
                 .unwrap_or_default()
                 .into_iter()
-                .map(|e| ConfigEntry {
-                    section: e.section,
-                    key: e.key,
-                    value: e.value,
-                })
+                .map(ConfigEntry::from)
                 .collect(),
             workers_num: o.workers_num,
         }
@@ -91,7 +97,7 @@ fn to_js_tensors(list: Vec<TensorData>) -> Vec<MsTensorData> {
 
 /// Async failures carry the stable code in front of the message, separated by U+0001 (the
 /// convention `@lite/core` decodes).
-fn task_error(e: mindspore::LiteError) -> napi::Error {
+pub(crate) fn task_error(e: mindspore::LiteError) -> napi::Error {
     napi::Error::new(
         napi::Status::GenericFailure,
         format!("{}\u{1}{}", e.code.as_str(), e.message),

@@ -81,18 +81,19 @@ pub struct LmsTensorInfo {
 }
 
 macro_rules! shim_api {
-    ($( $(#[$doc:meta])* fn $name:ident ( $($arg:ident : $ty:ty),* $(,)? ) $(-> $ret:ty)? ;)*) => {
-        /// Every entry point of the shim, as resolved function pointers (field names are the C
-        /// symbol names). Calling any of them is `unsafe`: valid handles and pointers required.
-        pub struct Api {
+    ($(#[$tdoc:meta])* $table:ident; $( $(#[$doc:meta])* fn $name:ident ( $($arg:ident : $ty:ty),* $(,)? ) $(-> $ret:ty)? ;)*) => {
+        $(#[$tdoc])*
+        /// Field names are the C symbol names; calling any of them is `unsafe`: valid handles
+        /// and pointers required.
+        pub struct $table {
             $( $(#[$doc])* pub $name: unsafe extern "C" fn($($ty),*) $(-> $ret)?, )*
             pub(crate) _lib: libloading::Library,
         }
 
-        impl Api {
-            pub(crate) fn resolve(lib: libloading::Library) -> Result<Api, String> {
+        impl $table {
+            pub(crate) fn resolve(lib: libloading::Library) -> Result<$table, String> {
                 $(
-                    // SAFETY: the signature is the one of lite_mindspore_shim.h at ABI_VERSION;
+                    // SAFETY: the signature is the one of the shim's header at its ABI version;
                     // the pointer is only used while `_lib` (moved into the table, which is never
                     // dropped once stored) stays loaded.
                     let $name = unsafe {
@@ -101,13 +102,15 @@ macro_rules! shim_api {
                         ).map_err(|e| format!("symbol `{}` is missing from the MindSpore shim: {e}", stringify!($name)))?
                     };
                 )*
-                Ok(Api { $($name,)* _lib: lib })
+                Ok($table { $($name,)* _lib: lib })
             }
         }
     };
 }
 
 shim_api! {
+    /// Every entry point of the inference shim (`lite_mindspore_shim.h`).
+    Api;
     /// `int32_t lms_abi_version(void)`
     fn lms_abi_version() -> i32;
     /// `void lms_init(int32_t quiet)`
@@ -148,4 +151,79 @@ shim_api! {
     fn lms_runner_outputs(runner: *mut LmsRunner, out: *mut *mut LmsTensors) -> i32;
     /// `int32_t lms_runner_predict(lms_runner *, size_t, const void *const *, const size_t *, const int64_t *, const size_t *, lms_tensors **)`
     fn lms_runner_predict(runner: *mut LmsRunner, n: usize, data: *const *const c_void, sizes: *const usize, dims: *const i64, offsets: *const usize, outputs: *mut *mut LmsTensors) -> i32;
+}
+
+/// `LMC_ABI_VERSION` of the converter header this table mirrors.
+pub const CONVERT_ABI_VERSION: i32 = 1;
+
+/// `lmc_options`: one conversion. Strings: null = not set. Enums and booleans: < 0 = not set.
+#[repr(C)]
+pub struct LmcOptions {
+    /// `mindspore::converter::FmkType`.
+    pub fmk_type: i32,
+    /// Required.
+    pub model_file: *const c_char,
+    /// Required; the engine appends ".mindir" or ".ms".
+    pub output_file: *const c_char,
+    /// Null or empty: none.
+    pub weight_file: *const c_char,
+    /// Null: none.
+    pub config_file: *const c_char,
+    /// Boolean.
+    pub weight_fp16: i32,
+    /// `mindspore::Format`.
+    pub input_format: i32,
+    /// `mindspore::DataType`.
+    pub input_data_type: i32,
+    /// `mindspore::DataType`.
+    pub output_data_type: i32,
+    /// `mindspore::ModelType`.
+    pub save_type: i64,
+    /// Boolean (`optimize = "none"`).
+    pub no_fusion: i32,
+    /// Boolean.
+    pub infer: i32,
+    /// Boolean.
+    pub train_model: i32,
+    /// Boolean.
+    pub optimize_transformer: i32,
+    /// Boolean.
+    pub enable_encryption: i32,
+    /// String.
+    pub encrypt_key: *const c_char,
+    /// String.
+    pub decrypt_key: *const c_char,
+    /// String.
+    pub decrypt_mode: *const c_char,
+    /// String.
+    pub device: *const c_char,
+    /// Input shape names.
+    pub shape_names: *const *const c_char,
+    /// All dims, concatenated.
+    pub shape_dims: *const i64,
+    /// `shape_len + 1` offsets into `shape_dims`.
+    pub shape_offsets: *const usize,
+    /// Number of named shapes.
+    pub shape_len: usize,
+    /// Config info: sections.
+    pub cfg_sections: *const *const c_char,
+    /// Config info: keys.
+    pub cfg_keys: *const *const c_char,
+    /// Config info: values.
+    pub cfg_values: *const *const c_char,
+    /// Number of config entries.
+    pub cfg_len: usize,
+}
+
+shim_api! {
+    /// Every entry point of the converter shim (`lite_mindspore_convert.h`).
+    ConvertApi;
+    /// `int32_t lmc_abi_version(void)`
+    fn lmc_abi_version() -> i32;
+    /// `void lmc_init(int32_t quiet)`
+    fn lmc_init(quiet: i32);
+    /// `const char *lmc_last_error(void)` (this thread's last failure)
+    fn lmc_last_error() -> *const c_char;
+    /// `int32_t lmc_convert(const lmc_options *)` (serialised inside the shim)
+    fn lmc_convert(opts: *const LmcOptions) -> i32;
 }

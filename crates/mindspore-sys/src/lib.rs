@@ -38,6 +38,8 @@ pub const RUNTIME_SUBDIR: &str = "mindspore-2.0.0-linux-x64";
 pub const SHIM_FILE_NAME: &str = "liblite_mindspore_shim.so";
 /// File name of the glog-quieting interposer (`shim/lite_mindspore_logquiet.c`), beside the shim.
 pub const LOGQUIET_FILE_NAME: &str = "liblite_mindspore_logquiet.so";
+/// File name of our converter shim (`shim/lite_mindspore_convert.cc`), beside the shim.
+pub const CONVERT_FILE_NAME: &str = "liblite_mindspore_convert.so";
 /// The library that proves a folder holds the runtime.
 pub const RUNTIME_MARKER: &str = "libmindspore-extendrt_python.so";
 
@@ -163,4 +165,55 @@ pub fn runtime_dir() -> Option<&'static Path> {
 /// Whether glog was kept off stderr (the user had not set `GLOG_v`), if loaded.
 pub fn glog_quiet() -> Option<bool> {
     LOADED.get().map(|l| l.quiet)
+}
+
+static CONVERTER: OnceLock<ConvertApi> = OnceLock::new();
+
+/// Load the converter shim (and through it `libmindspore_converter.so`) once, after [`load`]
+/// (which sets the logging up), from the same folder. Inference alone never loads it.
+pub fn load_converter(explicit: Option<&Path>) -> Result<&'static ConvertApi, String> {
+    if let Some(c) = CONVERTER.get() {
+        return Ok(c);
+    }
+    load(explicit)?;
+    let _guard = LOAD_LOCK.lock().unwrap_or_else(|p| p.into_inner());
+    if let Some(c) = CONVERTER.get() {
+        return Ok(c);
+    }
+    let loaded = LOADED
+        .get()
+        .ok_or_else(|| "MindSpore Lite runtime not loaded".to_string())?;
+    let dir = &loaded.dir;
+    let path = dir.join(CONVERT_FILE_NAME);
+    let rebuild = format!(
+        "build it with `node tools/runtime/build-mindspore-shim.mjs --dir {}`",
+        dir.display()
+    );
+    if !path.is_file() {
+        return Err(format!(
+            "the MindSpore Lite runtime at {} lacks our converter shim {CONVERT_FILE_NAME}: {rebuild}",
+            dir.display()
+        ));
+    }
+    // SAFETY: runs the initialisers of our converter shim and libmindspore_converter.so (op
+    // registrations); the runtime they share was loaded and set up by `load` above.
+    let lib = unsafe { libloading::Library::new(&path) }.map_err(|e| {
+        format!(
+            "failed to load the MindSpore Lite converter from {}: {e}",
+            path.display()
+        )
+    })?;
+    let api =
+        ConvertApi::resolve(lib).map_err(|e| format!("{e} ({}); {rebuild}", path.display()))?;
+    // SAFETY: takes no arguments and only returns a constant.
+    let abi = unsafe { (api.lmc_abi_version)() };
+    if abi != CONVERT_ABI_VERSION {
+        return Err(format!(
+            "{} speaks converter ABI {abi}, this binding needs {CONVERT_ABI_VERSION}: {rebuild}",
+            path.display()
+        ));
+    }
+    // SAFETY: idempotent; installs this shim's log sink (quiet as decided by `load`).
+    unsafe { (api.lmc_init)(i32::from(loaded.quiet)) };
+    Ok(CONVERTER.get_or_init(|| api))
 }

@@ -10,11 +10,13 @@
 
 #![warn(missing_docs)]
 
+mod converter;
 mod model;
 mod options;
 mod runner;
 mod tensor;
 
+pub use converter::{convert, ConvertOptions, FmkType};
 pub use lite::{ErrorCode, LiteError, Result};
 pub use model::Model;
 pub use options::{BuildOptions, ConfigEntry, ModelType};
@@ -53,10 +55,15 @@ pub(crate) fn check(api: &mindspore_sys::Api, rc: i32) -> Result<()> {
     let message = unsafe { CStr::from_ptr((api.lms_last_error)()) }
         .to_string_lossy()
         .into_owned();
+    Err(error_for(rc, message))
+}
+
+/// The error for a failing shim return code and its message.
+pub(crate) fn error_for(rc: i32, message: String) -> LiteError {
     let code = match rc {
         mindspore_sys::LMS_ERR_INVALID => ErrorCode::InvalidArgument,
         mindspore_sys::LMS_ERR_UNSUPPORTED => ErrorCode::Unsupported,
         _ => ErrorCode::LiteError,
     };
-    Err(LiteError::new(code, message))
+    LiteError::new(code, message)
 }

@@ -67,8 +67,33 @@ pub struct BuildOptions {
     pub workers_num: Option<i32>,
 }
 
-fn c_string(what: &str, s: &str) -> Result<CString> {
+pub(crate) fn c_string(what: &str, s: &str) -> Result<CString> {
     CString::new(s).map_err(|_| LiteError::invalid(format!("{what} contains a NUL character")))
+}
+
+/// C strings of config entries as three parallel pointer arrays (sections, keys, values); the
+/// strings they point into are pushed onto `strings`, which must outlive the pointers.
+pub(crate) fn config_pointers(
+    config: &[ConfigEntry],
+    strings: &mut Vec<CString>,
+) -> Result<[Vec<*const c_char>; 3]> {
+    let mut pointers: [Vec<*const c_char>; 3] = Default::default();
+    for e in config {
+        for (i, (what, s)) in [
+            ("config section", &e.section),
+            ("config key", &e.key),
+            ("config value", &e.value),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            let c = c_string(what, s)?;
+            // A CString's heap buffer does not move when the CString itself moves.
+            pointers[i].push(c.as_ptr());
+            strings.push(c);
+        }
+    }
+    Ok(pointers)
 }
 
 /// The C view of [`BuildOptions`]; owns the strings the raw struct points into.
@@ -112,22 +137,7 @@ impl BuildOptions {
             }
             _ => ptr::null(),
         };
-        let mut pointers: [Vec<*const c_char>; 3] = Default::default();
-        for e in &self.config {
-            for (i, (what, s)) in [
-                ("config section", &e.section),
-                ("config key", &e.key),
-                ("config value", &e.value),
-            ]
-            .into_iter()
-            .enumerate()
-            {
-                let c = c_string(what, s)?;
-                // A CString's heap buffer does not move when the CString itself moves.
-                pointers[i].push(c.as_ptr());
-                strings.push(c);
-            }
-        }
+        let pointers = config_pointers(&self.config, &mut strings)?;
         let cores = self.core_list.clone();
         let raw = LmsBuildOptions {
             thread_num: self.thread_num.unwrap_or(0),

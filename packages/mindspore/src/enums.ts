@@ -49,7 +49,7 @@ export enum Format {
   NC8HW8 = 19,
 }
 
-/** Source frameworks of the Converter (`mindspore_lite.FmkType`); no converter is bound yet. */
+/** Source frameworks of the model converter (`mindspore_lite.FmkType`) for `Converter.convert`; PYTORCH is not in the 2.0.0 converter (`LITE_UNSUPPORTED`). */
 export enum FmkType {
   TF = 0,
   CAFFE = 1,

@@ -6,7 +6,9 @@
  * - `LITE_DISPOSED` — the object was used after `dispose()`.
  * - `LITE_RUNTIME_NOT_FOUND` — the MindSpore Lite runtime could not be loaded (the message says how to get it).
  * - `LITE_UNSUPPORTED` — the runtime cannot do this (e.g. GPU/Ascend targets, weight updates on CPU).
- * - `LITE_BUSY` — the model is running an asynchronous call.
+ * - `LITE_BUSY` — the model is running an asynchronous call (or another model conversion runs).
+ * - `LITE_FILE_NOT_FOUND` — a file given to the {@link Converter} does not exist.
+ * - `LITE_INVALID_MODEL` — the {@link Converter} could not convert the model (the message carries the engine's reason).
  */
 export type LiteErrorCode =
   | 'LITE_ERROR'
@@ -14,7 +16,9 @@ export type LiteErrorCode =
   | 'LITE_DISPOSED'
   | 'LITE_RUNTIME_NOT_FOUND'
   | 'LITE_UNSUPPORTED'
-  | 'LITE_BUSY';
+  | 'LITE_BUSY'
+  | 'LITE_FILE_NOT_FOUND'
+  | 'LITE_INVALID_MODEL';
 
 const KNOWN_CODES = new Set<string>([
   'LITE_ERROR',
@@ -23,6 +27,8 @@ const KNOWN_CODES = new Set<string>([
   'LITE_RUNTIME_NOT_FOUND',
   'LITE_UNSUPPORTED',
   'LITE_BUSY',
+  'LITE_FILE_NOT_FOUND',
+  'LITE_INVALID_MODEL',
 ]);
 
 /**

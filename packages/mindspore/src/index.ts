@@ -6,6 +6,7 @@
  * @module @lite/mindspore
  */
 export { Context, type AscendOptions, type ConfigDict, type CpuOptions, type GpuOptions, type ParallelOptions, type Target } from './context.js';
+export { Converter, type OptimizeMode } from './converter.js';
 export { dtypeName, type TensorData } from './dtype.js';
 export { DataType, FmkType, Format, ModelType } from './enums.js';
 export { LiteError, type LiteErrorCode } from './errors.js';

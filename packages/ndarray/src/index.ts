@@ -1,7 +1,9 @@
 /**
  * Interop between `@lite/core`'s {@link LiteTensor} and scijs
  * [`ndarray`](https://github.com/scijs/ndarray): shape, dtype and strides carried over,
- * zero-copy where the memory allows it.
+ * zero-copy where the memory allows it. `@lite/mindspore` Tensors work too ({@link toNdarray},
+ * {@link setFromNdarray}), recognised by their shape ({@link isMindsporeTensor}): this package
+ * does not depend on `@lite/mindspore`, and neither engine's runtime is needed to install it.
  *
  * Importing this package also teaches `LiteTensor.setDataByCopy` / `setDataByShare` to accept
  * ndarrays (through `@lite/core`'s `registerDataConverter` hook).
@@ -42,6 +44,88 @@ export type TensorNdData = LiteNumberArray;
  * `options.dtype` says what to convert it to.
  */
 export type NdArrayLike = CoreNdArrayLike;
+
+/**
+ * The part of an `@lite/mindspore` `Tensor` this package uses, matched structurally (this
+ * package does not import `@lite/mindspore`). `dtype` is MindSpore's `DataType` number.
+ */
+export interface MindsporeTensorLike {
+  /** Dims (-1: a dynamic dim not yet known). */
+  readonly shape: number[];
+  /** MindSpore `DataType` (e.g. 43 float32, 42 float16). */
+  readonly dtype: number;
+  /** MindSpore `Format`. */
+  readonly format: number;
+  /** Element count (0 while a dim is dynamic). */
+  readonly elementNum: number;
+  /** A copy of the data, typed by dtype. */
+  getData(): MindsporeNdData;
+  /** Copies data in; an ndarray view brings its shape. */
+  setData(data: MindsporeNdView): void;
+}
+
+/** An ndarray view over data of an `@lite/mindspore` Tensor's dtype (what its `setData` takes). */
+export interface MindsporeNdView {
+  readonly data: MindsporeNdData;
+  readonly shape: readonly number[];
+  readonly stride?: readonly number[];
+  readonly offset?: number;
+}
+
+/** The TypedArrays an `@lite/mindspore` Tensor's data travels in (float16 as raw halves in a `Uint16Array`, bool in a `Uint8Array`). */
+export type MindsporeNdData =
+  | Float32Array
+  | Float64Array
+  | Int8Array
+  | Int16Array
+  | Int32Array
+  | BigInt64Array
+  | Uint8Array
+  | Uint16Array
+  | Uint32Array
+  | BigUint64Array;
+
+/** MindSpore `DataType` numbers -> the dtype names of `@lite/core` (float64 and uint64 have none). */
+const MINDSPORE_DTYPES = new Map<number, DTypeLike>([
+  [30, 'uint8'], // bool, one byte each
+  [32, 'int8'],
+  [33, 'int16'],
+  [34, 'int32'],
+  [35, 'int64'],
+  [37, 'uint8'],
+  [38, 'uint16'],
+  [39, 'uint32'],
+  [42, 'float16'],
+  [43, 'float32'],
+]);
+const MINDSPORE_FLOAT16 = 42;
+
+/**
+ * An ndarray over an `@lite/mindspore` Tensor's data (what {@link toNdarray} returns for one;
+ * the data is always ArrayBuffer-backed).
+ */
+export type MindsporeNdArray = ndarray.NdArray<
+  | Exclude<MindsporeNdData, BigInt64Array | BigUint64Array>
+  | BigInt64Array<ArrayBuffer>
+  | BigUint64Array<ArrayBuffer>
+>;
+
+/**
+ * Whether a value looks like an `@lite/mindspore` `Tensor` (getData/setData, numeric dtype and
+ * format, shape array, elementNum) and is not a `LiteTensor`.
+ */
+export function isMindsporeTensor(value: unknown): value is MindsporeTensorLike {
+  if (value === null || typeof value !== 'object' || value instanceof LiteTensor) return false;
+  const v = value as Partial<Record<keyof MindsporeTensorLike, unknown>>;
+  return (
+    typeof v.getData === 'function' &&
+    typeof v.setData === 'function' &&
+    typeof v.dtype === 'number' &&
+    typeof v.format === 'number' &&
+    typeof v.elementNum === 'number' &&
+    Array.isArray(v.shape)
+  );
+}
 
 /** Options of {@link toNdarray}. */
 export interface ToNdarrayOptions {
@@ -115,8 +199,23 @@ export function isNdarray(value: unknown): value is NdArrayLike {
  * const nd = toNdarray(net.getIoTensor('prob'));   // a copy
  * const view = toNdarray(tensor, { share: true }); // zero-copy when contiguous on the CPU
  */
-export function toNdarray(tensor: LiteTensor, options: ToNdarrayOptions = {}): TensorNdArray {
-  if (!(tensor instanceof LiteTensor)) invalid(`toNdarray expects a LiteTensor, got ${describe(tensor)}`);
+export function toNdarray(tensor: LiteTensor, options?: ToNdarrayOptions): TensorNdArray;
+/**
+ * An `@lite/mindspore` Tensor's data as an ndarray of its shape: always a copy (`share` is
+ * ignored). Those tensors hold their data in JS by design and hand out copies only (predict
+ * copies its inputs at the call and returns output copies), so there is no engine memory to
+ * share. float16 comes as raw halves in a `Uint16Array`, tagged by {@link markFloat16}.
+ */
+export function toNdarray(tensor: MindsporeTensorLike, options?: ToNdarrayOptions): MindsporeNdArray;
+export function toNdarray(tensor: LiteTensor | MindsporeTensorLike, options: ToNdarrayOptions = {}): TensorNdArray | MindsporeNdArray {
+  if (isMindsporeTensor(tensor)) {
+    const shape = tensor.shape;
+    if (shape.some((d) => d < 0)) invalid(`toNdarray: the tensor's shape ${JSON.stringify(shape)} has a dynamic dim; set its data or shape first`);
+    const nd: MindsporeNdArray = ndarray(tensor.getData() as MindsporeNdArray['data'], shape);
+    if (tensor.dtype === MINDSPORE_FLOAT16) float16Tagged.add(nd);
+    return nd;
+  }
+  if (!(tensor instanceof LiteTensor)) invalid(`toNdarray expects a LiteTensor or an @lite/mindspore Tensor, got ${describe(tensor)}`);
   const layout = tensor.layout;
   const shareable = options.share === true && tensor.isContinue && (tensor.deviceType === LiteDeviceType.LITE_CPU || tensor.isPinnedHost);
   const data = shareable ? tensor.getDataByShare() : tensor.toTypedArray();
@@ -154,9 +253,29 @@ export function fromNdarray(nd: NdArrayLike, options: FromNdarrayOptions = {}): 
 /**
  * Copies `nd` into `tensor`, which takes `nd`'s shape and dtype (like megenginelite's
  * `set_data_by_copy(ndarray)`). Works for device tensors too.
+ *
+ * For an `@lite/mindspore` Tensor the tensor keeps its dtype and takes `nd`'s shape (within the
+ * dims its model declares): `nd` is converted to that dtype when its data differs (e.g. a
+ * `Float64Array` or a plain array into float32; `options.dtype` is then ignored), strided views
+ * are gathered, and the data is copied (the tensor's own `setData(nd)` does the same for data
+ * already of its dtype).
  */
-export function setFromNdarray(tensor: LiteTensor, nd: NdArrayLike, options: SetFromNdarrayOptions = {}): void {
-  if (!(tensor instanceof LiteTensor)) invalid(`setFromNdarray expects a LiteTensor, got ${describe(tensor)}`);
+export function setFromNdarray(tensor: LiteTensor | MindsporeTensorLike, nd: NdArrayLike, options: SetFromNdarrayOptions = {}): void {
+  if (isMindsporeTensor(tensor)) {
+    const target = MINDSPORE_DTYPES.get(tensor.dtype);
+    const natural = ArrayBuffer.isView(nd?.data) ? dataTypeOfArray(nd.data) : undefined;
+    // Data already of the tensor's dtype (or one without a core dtype): the tensor gathers it itself.
+    if (target === undefined || (natural !== undefined && (natural === toDataType(target) || (tensor.dtype === MINDSPORE_FLOAT16 && nd.data instanceof Uint16Array)))) {
+      if (!ArrayBuffer.isView(nd.data)) invalid(`setFromNdarray: this tensor's dtype takes TypedArray data, got ${describe(nd.data)}`);
+      tensor.setData(nd as MindsporeNdView);
+      return;
+    }
+    const packed = pack(nd, target, 'setFromNdarray');
+    const shape = packed.layout.shapes;
+    tensor.setData({ data: packed.data, shape, stride: cStrides(shape), offset: 0 });
+    return;
+  }
+  if (!(tensor instanceof LiteTensor)) invalid(`setFromNdarray expects a LiteTensor or an @lite/mindspore Tensor, got ${describe(tensor)}`);
   let dtype = options.dtype;
   if (dtype === undefined && nd?.data instanceof Uint16Array && tensor.layout.dataType === LiteDataType.LITE_HALF) dtype = LiteDataType.LITE_HALF;
   const packed = pack(nd, dtype, 'setFromNdarray');
@@ -252,6 +371,12 @@ function pack(nd: NdArrayLike, dtypeOption: DTypeLike | undefined, what: string)
     }
   }
   return { data: out, layout, shared: false };
+}
+
+function cStrides(shape: readonly number[]): number[] {
+  const out = new Array<number>(shape.length).fill(1);
+  for (let i = shape.length - 2; i >= 0; i--) out[i] = (out[i + 1] as number) * (shape[i + 1] as number);
+  return out;
 }
 
 function isCContiguous(shape: readonly number[], stride: readonly number[]): boolean {
