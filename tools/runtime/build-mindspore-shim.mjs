@@ -22,6 +22,8 @@ const shimDir = resolve(here, '..', '..', 'crates', 'mindspore-sys', 'shim');
 export const SHIM_FILE = 'liblite_mindspore_shim.so';
 /** The glog-quieting interposer (see shim/lite_mindspore_logquiet.c), built beside the shim. */
 export const LOGQUIET_FILE = 'liblite_mindspore_logquiet.so';
+/** Every file this script builds into the runtime folder (what a runtime package ships besides the libraries). */
+export const SHIM_OUTPUTS = [SHIM_FILE, LOGQUIET_FILE];
 
 function defaultDir() {
   const pin = JSON.parse(readFileSync(join(here, 'mindspore-runtime.json'), 'utf8'));
