@@ -19,7 +19,10 @@ pnpm run docs
 printf '\n==> tests (cargo test via @lite/binding, then vitest per package; doc examples included)\n'
 pnpm run test
 
-printf '\n==> release tools (slim-elf, libnvrtc stand-in: headers, readelf, bit-identical fixtures)\n'
+printf '\n==> MindSpore third-party notices for the runtime package (once per cache: the pinned mindspore wheel, only the notice kept)\n'
+node tools/release/mindspore-notices.mjs
+
+printf '\n==> release tools (slim-elf, libnvrtc stand-in, MindSpore runtime staging: headers, readelf, bit-identical fixtures)\n'
 node --test tools/release/
 
 printf '\n==> packaging test (pack, install with plain npm in a temp project, run ESM + CJS)\n'

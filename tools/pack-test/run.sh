@@ -4,8 +4,10 @@
 #  1. `pnpm pack` every public workspace package (workspace: ranges become real versions), and
 #     stage + pack the linux-x64-gnu platform packages (tools/release/prepare-platform-package.mjs):
 #     @lite/binding-linux-x64-gnu (the .node) and @lite/runtime-megengine-linux-x64-gnu (the
-#     runtime, libmegengine_shared.so slimmed by slim-elf.mjs, the libnvrtc stand-in).
-#  2. Install the tarballs with plain npm into a fresh project in a temp dir (no workspace, no
+#     runtime, libmegengine_shared.so slimmed by slim-elf.mjs, the libnvrtc stand-in), and
+#     @lite/runtime-mindspore-linux-x64-gnu (tools/release/prepare-mindspore-runtime.mjs: the
+#     MindSpore Lite libraries, our shim, MindSpore's third-party notices).
+#  2. Install the tarballs (all but @lite/mindspore's) with plain npm into a fresh project in a temp dir (no workspace, no
 #     repo paths, PATH without cargo/python, LITE_CACHE_DIR pointing at an empty dir so only the
 #     packaged runtime can be found; time and peak memory of `npm install` via /usr/bin/time -v
 #     where installed). Assert the installed size of @lite/core + its dependencies is at most
@@ -17,6 +19,10 @@
 #  3. Install @lite/utils alone (with core + binding, without the platform package): assert
 #     @lite/crypto and @lite/ndarray are absent, and that the missing platform package gives
 #     the clear LITE_RUNTIME_NOT_FOUND error naming it.
+#  4. Install @lite/mindspore alone (+ binding, its platform package, its runtime package): assert
+#     no @lite/runtime-megengine-* and no @lite/core is installed or depended on (and, in 2, that
+#     @lite/core pulls no @lite/runtime-mindspore-*), report the installed size, and run every
+#     MindSpore fixture from an ESM and a CJS consumer, bit-identical to fixtures/mindspore.
 #
 # Needs a finished build (`pnpm run build`) and the fetched runtime (`pnpm run setup`).
 # Writes nothing into the repo; everything lives in one temp dir that is removed at exit
@@ -60,6 +66,10 @@ node "$repo/tools/release/prepare-platform-package.mjs" --target linux-x64-gnu \
 for staged in binding-linux-x64-gnu runtime-megengine-linux-x64-gnu; do
   (cd "$tmp/stage/$staged" && npm pack --pack-destination "$tmp/tarballs" --silent >/dev/null)
 done
+step "staging and packing @lite/runtime-mindspore-linux-x64-gnu (libraries, shim, third-party notices)"
+node "$repo/tools/runtime/build-mindspore-shim.mjs" # this checkout's shim into the cached runtime (no-op when up to date)
+node "$repo/tools/release/prepare-mindspore-runtime.mjs" --target linux-x64-gnu --out "$tmp/stage/runtime-mindspore-linux-x64-gnu"
+(cd "$tmp/stage/runtime-mindspore-linux-x64-gnu" && npm pack --pack-destination "$tmp/tarballs" --silent >/dev/null)
 rm -rf "$tmp/stage" # hard links into the cache; the tarballs are what counts now
 
 echo "tarballs:"
@@ -73,7 +83,7 @@ for dir in "${public_dirs[@]}"; do
   (cd "$repo/$dir" && "$repo/node_modules/.bin/publint" --strict --pack pnpm | grep -v '^Running\|^Packing\|^Linting')
 done
 for t in "$tmp"/tarballs/*.tgz; do
-  case "$t" in *binding-linux-x64-gnu* | *runtime-megengine-*) continue ;; esac # no JS/types: a .node or libraries
+  case "$t" in *binding-linux-x64-gnu* | *runtime-megengine-* | *runtime-mindspore-*) continue ;; esac # no JS/types: a .node or libraries
   # node16 profile: every package needs Node >= 20.17, so node10-style resolution (which ignores
   # "exports" subpaths such as @lite/core/internal) is not a way these packages can be loaded.
   "$repo/node_modules/.bin/attw" "$t" --profile node16 --format ascii --quiet || { echo "attw flagged $(basename "$t")" >&2; exit 1; }
@@ -93,7 +103,7 @@ for tool in cargo rustc python3 python pip; do
 done
 
 # ---- 2. full install, ESM + CJS consumers -------------------------------------------------
-step "installing every tarball into a fresh npm project"
+step "installing every tarball but @lite/mindspore's into a fresh npm project"
 app="$tmp/app"
 mkdir -p "$app/fixtures"
 cp "$repo"/fixtures/{shufflenet.mge,shufflenet_input.npy,shufflenet_output.npy} "$app/fixtures/"
@@ -101,7 +111,7 @@ cp "$repo"/fixtures/{shufflenet.mge,shufflenet_input.npy,shufflenet_output.npy} 
 cp "$(node "$repo/tools/models/lite-refs.mjs")/shufflenet_lite_output.npy" "$app/fixtures/"
 cp "$here/check.mjs" "$here/check.cjs" "$here/check-shufflenet.cjs" "$here/npy.cjs" "$app/"
 echo '{ "name": "lite-pack-test-app", "version": "0.0.0", "private": true }' > "$app/package.json"
-mapfile -t all_tgz < <(ls "$tmp"/tarballs/*.tgz)
+mapfile -t all_tgz < <(ls "$tmp"/tarballs/*.tgz | grep -v '/lite-mindspore-[0-9]\|/lite-runtime-mindspore-')
 install_started=$(date +%s)
 timed=()
 if [ -x /usr/bin/time ]; then timed=(/usr/bin/time -v -o "$tmp/install-time.txt"); fi
@@ -112,6 +122,7 @@ if [ -f "$tmp/install-time.txt" ]; then
 fi
 test -f "$app/node_modules/@lite/runtime-megengine-linux-x64-gnu/runtime/megenginelite/libs/liblite_shared_whl.so"
 if [ -e "$app/node_modules/@lite/binding-linux-x64-gnu/runtime" ]; then echo "pack-test: the binding package still carries a runtime" >&2; exit 1; fi
+if ls -d "$app"/node_modules/@lite/runtime-mindspore-* 2>/dev/null; then echo "pack-test: installing @lite/core installed a MindSpore runtime" >&2; exit 1; fi
 # The installed size of @lite/core and everything it pulls in on linux-x64 (apparent bytes).
 core_set=(core binding binding-linux-x64-gnu runtime-megengine-linux-x64-gnu)
 core_bytes=0
@@ -125,7 +136,7 @@ extra_deps=$(cd "$app" && node -e '
   while (todo.length) { const n = todo.pop(); if (seen.has(n)) continue; seen.add(n);
     let pkg; try { pkg = require(n + "/package.json"); } catch { continue; }
     for (const d of Object.keys({ ...pkg.dependencies, ...pkg.optionalDependencies })) todo.push(d); }
-  for (const n of seen) if (!["@lite/core","@lite/binding","@lite/binding-linux-x64-gnu","@lite/runtime-megengine-linux-x64-gnu","@lite/binding-darwin-x64"].includes(n)) out.push(n);
+  for (const n of seen) if (!["@lite/core","@lite/binding","@lite/binding-linux-x64-gnu","@lite/runtime-megengine-linux-x64-gnu","@lite/binding-darwin-x64","@lite/runtime-megengine-darwin-x64"].includes(n)) out.push(n);
   console.log(out.join(" "));')
 if [ -n "$extra_deps" ]; then echo "pack-test: @lite/core pulls in packages the size check does not count: $extra_deps" >&2; exit 1; fi
 echo "installed size of @lite/core + its dependencies on linux-x64: $core_bytes bytes ($(human "$core_bytes"))"
@@ -195,6 +206,60 @@ if ls "$tmp"/tarballs/lite-utils-*.tgz >/dev/null 2>&1; then
   echo "absent as expected: @lite/crypto, @lite/ndarray (and the platform package, omitted on purpose)"
   (cd "$solo" && "${clean_env[@]}" node missing-platform.cjs)
 fi
+
+# ---- 4. @lite/mindspore alone -------------------------------------------------------------
+step "installing @lite/mindspore alone into a fresh npm project"
+msapp="$tmp/mindspore-only"
+mkdir -p "$msapp"
+echo '{ "name": "lite-pack-test-mindspore", "version": "0.0.0", "private": true }' > "$msapp/package.json"
+cp "$here/check-mindspore.mjs" "$here/check-mindspore.cjs" "$here/npy.cjs" "$msapp/"
+ms_started=$(date +%s)
+(cd "$msapp" && "${clean_env[@]}" npm install --no-save --loglevel=error \
+  "$(tgz lite-mindspore)" "$(tgz lite-binding)" "$(tgz lite-binding-linux-x64-gnu)" "$(tgz lite-runtime-mindspore-linux-x64-gnu)")
+echo "installed in $(( $(date +%s) - ms_started )) s"
+test -f "$msapp/node_modules/@lite/runtime-mindspore-linux-x64-gnu/runtime/liblite_mindspore_shim.so"
+test -s "$msapp/node_modules/@lite/runtime-mindspore-linux-x64-gnu/runtime/Third_Party_Open_Source_Software_Notice"
+if ls -d "$msapp"/node_modules/@lite/runtime-megengine-* "$msapp/node_modules/@lite/core" 2>/dev/null; then
+  echo "pack-test: installing @lite/mindspore installed MegEngine packages" >&2; exit 1
+fi
+# Nothing @lite/mindspore depends on (installed or not) is MegEngine's.
+ms_deps=$(cd "$msapp" && node -e '
+  const seen = new Set(); const todo = ["@lite/mindspore"];
+  while (todo.length) { const n = todo.pop(); if (seen.has(n)) continue; seen.add(n);
+    let pkg; try { pkg = require(n + "/package.json"); } catch { continue; }
+    for (const d of Object.keys({ ...pkg.dependencies, ...pkg.optionalDependencies, ...pkg.peerDependencies })) todo.push(d); }
+  console.log([...seen].sort().join(" "));')
+echo "@lite/mindspore and its dependencies: $ms_deps"
+case " $ms_deps " in *runtime-megengine* | *" @lite/core "*) echo "pack-test: @lite/mindspore depends on MegEngine packages" >&2; exit 1 ;; esac
+ms_bytes=0
+for p in mindspore binding binding-linux-x64-gnu runtime-mindspore-linux-x64-gnu; do
+  b=$(du -sb "$msapp/node_modules/@lite/$p" | cut -f1)
+  printf '  installed @lite/%-34s %12d bytes\n' "$p" "$b"
+  ms_bytes=$((ms_bytes + b))
+done
+echo "installed size of @lite/mindspore + its dependencies on linux-x64: $ms_bytes bytes ($(human "$ms_bytes"))"
+if find "$msapp/node_modules/@lite" -type l | grep -q .; then echo "pack-test: symlinks in the installed packages" >&2; exit 1; fi
+
+step "@lite/mindspore: every MindSpore fixture from ESM and CJS (runtime from the package)"
+(cd "$msapp" && "${clean_env[@]}" node check-mindspore.mjs "$repo/fixtures/mindspore" && "${clean_env[@]}" node check-mindspore.cjs "$repo/fixtures/mindspore")
+(cd "$msapp" && "${clean_env[@]}" node -e '
+  const ms = require("@lite/mindspore");
+  new ms.Model().buildFromFile(process.argv[1], ms.ModelType.MINDIR, new ms.Context());
+  const p = require("@lite/binding").loadMindsporeRuntime();
+  if (!p.includes("node_modules/@lite/runtime-mindspore-linux-x64-gnu/runtime")) { console.error("MindSpore runtime loaded from " + p); process.exit(1); }
+  console.log("MindSpore runtime loaded from the runtime package: " + p.slice(p.indexOf("node_modules")));' "$repo/fixtures/mindspore/lenet.mindir")
+
+step "@lite/mindspore without its runtime package: one clear error that names it"
+mv "$msapp/node_modules/@lite/runtime-mindspore-linux-x64-gnu" "$tmp/ms-runtime-aside"
+(cd "$msapp" && "${clean_env[@]}" node -e '
+  const ms = require("@lite/mindspore");
+  try { new ms.Model().buildFromFile(process.argv[1], ms.ModelType.MINDIR, new ms.Context()); } catch (e) {
+    if (e.code === "LITE_RUNTIME_NOT_FOUND" && e.message.includes("@lite/runtime-mindspore-linux-x64-gnu")) {
+      console.log(e.code + ": " + e.message.slice(0, 120) + "..."); process.exit(0);
+    }
+    console.error("unexpected error:", e); process.exit(1);
+  }
+  console.error("no error without the runtime package"); process.exit(1);' "$repo/fixtures/mindspore/lenet.mindir")
 
 echo
 echo "[pack-test] passed in $(( $(date +%s) - started )) s"

@@ -22,12 +22,13 @@
 //        [--node <path to lite.<triple>.node>] [--runtime <runtime dir>] [--full-runtime]
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { copyFileSync, existsSync, linkSync, lstatSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { NVRTC_SONAME, NVRTC_STUB_SOURCES, buildNvrtcStub, compilerIdentity } from './nvrtc-stub.mjs';
 import { slimElf } from './slim-elf.mjs';
+import { place, stagedBytes } from './stage-files.mjs';
 
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const napiDir = join(repo, 'crates', 'lite-napi');
@@ -78,18 +79,6 @@ function publishedManifest(dir) {
   return pkg;
 }
 
-/** Hard link when possible (same file system), else copy. Always yields a regular file. */
-function place(src, dst) {
-  mkdirSync(dirname(dst), { recursive: true });
-  rmSync(dst, { force: true });
-  try {
-    linkSync(src, dst);
-  } catch {
-    copyFileSync(src, dst);
-  }
-  if (!lstatSync(dst).isFile()) fail(`${dst} is not a regular file`);
-}
-
 /** Starts a staged package: an empty folder with its package.json and README. */
 function startPackage(srcDir, outDir) {
   const pkg = publishedManifest(srcDir);
@@ -101,11 +90,11 @@ function startPackage(srcDir, outDir) {
 }
 
 function finishPackage(pkg, outDir) {
-  let total = 0;
-  for (const entry of readdirSync(outDir, { recursive: true })) {
-    const st = lstatSync(join(outDir, entry));
-    if (st.isSymbolicLink()) fail(`${entry} is a symlink; the package must hold real files`);
-    if (st.isFile()) total += st.size;
+  let total;
+  try {
+    total = stagedBytes(outDir);
+  } catch (err) {
+    fail(err instanceof Error ? err.message : String(err));
   }
   console.log(`[prepare-platform-package] staged ${pkg.name}@${pkg.version} in ${outDir} (${(total / 1e6).toFixed(1)} MB unpacked)`);
 }

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Publishes every public package whose current version is not on the registry yet, runtime
-// packages first, then the platform bindings that depend on them (so nothing ever points at a
-// version that does not exist), then @lite/binding, @lite/core and the add-ons. Workspace packages are packed with `pnpm pack`
+// packages first (MegEngine and MindSpore, the optional dependencies of @lite/core and
+// @lite/mindspore), then the platform bindings, then @lite/binding, @lite/core and the add-ons
+// (@lite/mindspore among them), so nothing ever points at a version that does not exist. Workspace packages are packed with `pnpm pack`
 // (which turns `workspace:` ranges into real versions), then published with
 // `npm publish <tarball> --provenance`. Prints "New tag: <name>@<version>" for each one, which
 // changesets/action turns into git tags and GitHub releases.
@@ -9,7 +10,9 @@
 //   node tools/release/publish.mjs --platform-tarballs <dir> [--dry-run]
 //
 // <dir> holds the lite-runtime-megengine-<triple>-<version>.tgz and lite-binding-<triple>-<version>.tgz
-// files made by the CI build matrix (tools/release/prepare-platform-package.mjs + npm pack). A
+// files made by the CI build matrix (tools/release/prepare-platform-package.mjs + npm pack) and the
+// lite-runtime-mindspore-<triple>-<version>.tgz files of every runtimes/mindspore/<triple>
+// (tools/release/prepare-mindspore-runtime.mjs + npm pack, in the mindspore-runtime jobs). A
 // runtime package is versioned on its own (the engine version it carries): an already published
 // version is skipped, so a binding release does not publish the engine again.
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -68,10 +71,14 @@ if (process.env.NPM_TOKEN && !dryRun) {
 const out = mkdtempSync(join(tmpdir(), 'lite-publish-'));
 const queue = [];
 const tarballDir = resolve(args['platform-tarballs'] ?? fail('--platform-tarballs <dir> is needed'));
-for (const triple of triples) {
-  const runtime = readJson(join(repo, 'runtimes/megengine', triple, 'package.json'));
-  const tgz = join(tarballDir, `lite-runtime-megengine-${triple}-${runtime.version}.tgz`);
-  if (!existsSync(tgz)) fail(`${basename(tgz)} is missing: the ${triple} build job did not produce it`);
+const runtimeTriples = [
+  ...triples.map((triple) => ['megengine', triple]),
+  ...readdirSync(join(repo, 'runtimes/mindspore')).map((triple) => ['mindspore', triple]),
+];
+for (const [engine, triple] of runtimeTriples) {
+  const runtime = readJson(join(repo, 'runtimes', engine, triple, 'package.json'));
+  const tgz = join(tarballDir, `lite-runtime-${engine}-${triple}-${runtime.version}.tgz`);
+  if (!existsSync(tgz)) fail(`${basename(tgz)} is missing: the ${engine} ${triple} build job did not produce it`);
   queue.push({ name: runtime.name, version: runtime.version, tgz });
 }
 for (const triple of triples) {

@@ -26,6 +26,8 @@ export const SHIM_FILE = 'liblite_mindspore_shim.so';
 export const LOGQUIET_FILE = 'liblite_mindspore_logquiet.so';
 /** The converter shim (shim/lite_mindspore_convert.cc), linked to libmindspore_converter.so. */
 export const CONVERT_FILE = 'liblite_mindspore_convert.so';
+/** Every file this script builds into the runtime folder (what a runtime package ships besides the libraries). */
+export const SHIM_OUTPUTS = [SHIM_FILE, LOGQUIET_FILE, CONVERT_FILE];
 
 function defaultDir() {
   const pin = JSON.parse(readFileSync(join(here, 'mindspore-runtime.json'), 'utf8'));

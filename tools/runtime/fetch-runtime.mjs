@@ -89,6 +89,16 @@ function requestedPlatform() {
   return i > 0 ? process.argv[i + 1] : undefined;
 }
 
+// Our shim is compiled for this machine; another platform's runtime (fetched for staging its
+// package) needs a cross compiler: CXX/CC set to it, e.g. aarch64-linux-gnu-g++ / -gcc.
+function shimFor(key, runtimeDir) {
+  if (key === platformKey() || process.env.CXX) {
+    buildMindsporeShim(runtimeDir);
+  } else {
+    console.log(`[lite runtime] ${key} is not this machine: the shim is not built (set CXX and CC to a ${key} cross compiler, or run build-mindspore-shim.mjs --dir ${runtimeDir} with them)`);
+  }
+}
+
 async function main() {
   const key = requestedPlatform() ?? platformKey();
   const spec = pin.platforms[key];
@@ -114,7 +124,7 @@ async function main() {
     );
   }
   if (manifestUpToDate(runtimeDir, spec)) {
-    if (mindspore) buildMindsporeShim(runtimeDir);
+    if (mindspore) shimFor(key, runtimeDir);
     console.log(`[lite runtime] ready: ${libPath}`);
     return;
   }
@@ -192,7 +202,7 @@ async function main() {
   rmSync(runtimeDir, { recursive: true, force: true });
   mkdirSync(dirname(runtimeDir), { recursive: true });
   renameSync(staging, runtimeDir);
-  if (mindspore) buildMindsporeShim(runtimeDir);
+  if (mindspore) shimFor(key, runtimeDir);
   console.log(`[lite runtime] ready in ${((Date.now() - started) / 1000).toFixed(1)} s: ${libPath}`);
   for (const f of files) if (!f.path.startsWith('include/')) console.log(`  ${f.path}  ${(f.size / 1e6).toFixed(1)} MB`);
 }

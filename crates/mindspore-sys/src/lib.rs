@@ -32,8 +32,21 @@ use std::sync::{Mutex, OnceLock};
 
 /// The pinned runtime version (the runtime's own `Version()` returns an empty string).
 pub const VERSION: &str = "2.0.0";
+/// The runtime platform key of this build (`tools/runtime/mindspore-runtime.json`), as a literal.
+#[cfg(target_arch = "aarch64")]
+macro_rules! platform_key {
+    () => {
+        "linux-arm64"
+    };
+}
+#[cfg(not(target_arch = "aarch64"))]
+macro_rules! platform_key {
+    () => {
+        "linux-x64"
+    };
+}
 /// Runtime folder name inside the cache (`mindspore-<version>-<os>-<arch>`).
-pub const RUNTIME_SUBDIR: &str = "mindspore-2.0.0-linux-x64";
+pub const RUNTIME_SUBDIR: &str = concat!("mindspore-2.0.0-", platform_key!());
 /// File name of our shim inside the runtime folder.
 pub const SHIM_FILE_NAME: &str = "liblite_mindspore_shim.so";
 /// File name of the glog-quieting interposer (`shim/lite_mindspore_logquiet.c`), beside the shim.
@@ -43,9 +56,12 @@ pub const CONVERT_FILE_NAME: &str = "liblite_mindspore_convert.so";
 /// The library that proves a folder holds the runtime.
 pub const RUNTIME_MARKER: &str = "libmindspore-extendrt_python.so";
 
-const HOWTO: &str = "run `node tools/runtime/fetch-runtime.mjs --engine mindspore` (part of `bash tools/setup.sh`), \
-     install @lite/runtime-mindspore-linux-x64-gnu, or set MINDSPORE_LITE_LIB_DIR to a folder holding the \
-     MindSpore Lite 2.0.0 CPU libraries and liblite_mindspore_shim.so";
+const HOWTO: &str = concat!(
+    "run `node tools/runtime/fetch-runtime.mjs --engine mindspore` (part of `bash tools/setup.sh`), install @lite/runtime-mindspore-",
+    platform_key!(),
+    "-gnu (an optional dependency of @lite/mindspore), or set MINDSPORE_LITE_LIB_DIR to a folder holding the \
+     MindSpore Lite 2.0.0 CPU libraries and liblite_mindspore_shim.so"
+);
 
 struct Loaded {
     api: Api,

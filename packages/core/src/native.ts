@@ -3,8 +3,8 @@
 // Runtime lookup order: LITE_LIB_PATH (an explicit library file; handled natively so it wins
 // everywhere); then, when CUDA is asked for (LITE_DEVICE=cuda, or `lite-runtime use cuda`), the
 // CUDA runtime fetched into the per-user cache by `lite-runtime fetch --cuda`; then the runtime
-// package `@lite/runtime-megengine-<triple>`, resolved from the platform binding package
-// `@lite/binding-<triple>` that depends on it; then the per-user cache (the CPU runtime that
+// package `@lite/runtime-megengine-<triple>`, an optional dependency of @lite/core itself
+// (resolved from this package); then the per-user cache (the CPU runtime that
 // `lite-runtime fetch` or the repo's `tools/runtime/fetch-runtime.mjs` put there).
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -106,17 +106,16 @@ export function runtimePackageName(triple: string): string {
 
 /**
  * Path of the runtime shipped in `@lite/runtime-megengine-<triple>`, if that package is installed.
- * It is a dependency of the platform binding package, which is a dependency of `@lite/binding`,
- * so it is resolved along that chain (pnpm hoists neither next to `@lite/core`). Layout:
+ * It is an optional dependency of `@lite/core` (per os/cpu/libc), so it resolves from this package
+ * under npm's hoisting and pnpm's strict layout alike; the binding packages carry no engine, so
+ * `@lite/mindspore` users never download this one. Layout:
  * `<pkg>/runtime/megenginelite/libs/liblite_shared_whl.so` whose rpath
  * (`$ORIGIN/../../megengine/core/lib`) finds the engine in `<pkg>/runtime/megengine`.
  */
 function packagedRuntime(triple: string | null): string | null {
   if (!triple) return null;
   try {
-    const fromBinding = createRequire(require.resolve('@lite/binding'));
-    const fromPlatform = createRequire(fromBinding.resolve(`@lite/binding-${triple}/package.json`));
-    const pkg = fromPlatform.resolve(`${runtimePackageName(triple)}/package.json`);
+    const pkg = require.resolve(`${runtimePackageName(triple)}/package.json`);
     const lib = join(dirname(pkg), 'runtime', 'megenginelite', 'libs', 'liblite_shared_whl.so');
     return existsSync(lib) ? lib : null;
   } catch {
@@ -157,8 +156,8 @@ function runtimeLoadError(err: unknown, triple: string | null, packaged: string 
   if (triple && !packaged && !process.env.LITE_LIB_PATH) {
     return new LiteError(
       'LITE_RUNTIME_NOT_FOUND',
-      `the MegEngine runtime package ${runtimePackageName(triple)} is not installed (it is a dependency of ` +
-        `@lite/binding-${triple}, which your package manager should have installed with it), and no runtime ` +
+      `the MegEngine runtime package ${runtimePackageName(triple)} is not installed (it is an optional dependency ` +
+        `of @lite/core that your package manager should have installed with it), and no runtime ` +
         `is in the per-user cache either. Install ${runtimePackageName(triple)}, run \`npx lite-runtime fetch\`, ` +
         `or set LITE_LIB_PATH to liblite_shared_whl.so. (${message})`,
       { cause: err },

@@ -1,6 +1,7 @@
 // Loads the native binding (the same `.node` as @lite/core) and, on first use, the MindSpore
 // Lite runtime. Runtime lookup order (decided natively): MINDSPORE_LITE_LIB_DIR, then the
-// `runtime/` folder of this platform's runtime package (@lite/runtime-mindspore-<platform>),
+// `runtime/` folder of this platform's runtime package (@lite/runtime-mindspore-<platform>, an
+// optional dependency of @lite/mindspore itself, resolved from this package),
 // then the per-user cache written by `node tools/runtime/fetch-runtime.mjs --engine mindspore`.
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -19,7 +20,9 @@ let runtimeError: LiteError | undefined;
 
 /** The napi-rs platform name of this machine, when a MindSpore runtime exists for it. */
 function platformTriple(): string | null {
-  return process.platform === 'linux' && process.arch === 'x64' ? 'linux-x64-gnu' : null;
+  if (process.platform !== 'linux') return null;
+  if (process.arch === 'x64') return 'linux-x64-gnu';
+  return process.arch === 'arm64' ? 'linux-arm64-gnu' : null;
 }
 
 /** The runtime folder of the platform runtime package, if that package is installed. */
