@@ -53,15 +53,16 @@ if (!args.out && !args['runtime-out']) fail('--out <dir> and/or --runtime-out <d
 
 // Which runtime-pin key (tools/runtime/runtime.json) each published triple uses.
 const RUNTIME_KEY = { 'linux-x64-gnu': 'linux-x64', 'darwin-x64': 'darwin-x64' };
-const runtimeKey = RUNTIME_KEY[triple] ?? fail(`unknown target ${triple}; known: ${Object.keys(RUNTIME_KEY).join(', ')}`);
+// linux-arm64-gnu has a binding but no MegEngine runtime (MegEngine publishes none for it).
+const runtimeKey = args['runtime-out'] ? (RUNTIME_KEY[triple] ?? fail(`no MegEngine runtime for ${triple}; known: ${Object.keys(RUNTIME_KEY).join(', ')}`)) : RUNTIME_KEY[triple];
 const readJson = (p) => JSON.parse(readFileSync(p, 'utf8'));
 const bindingDir = join(napiDir, 'npm', triple);
 const runtimePkgDir = join(repo, 'runtimes', 'megengine', triple);
-for (const d of [bindingDir, runtimePkgDir]) if (!existsSync(join(d, 'package.json'))) fail(`${d}/package.json is missing`);
+for (const d of [bindingDir, ...(args['runtime-out'] ? [runtimePkgDir] : [])]) if (!existsSync(join(d, 'package.json'))) fail(`${d}/package.json is missing`);
 
 /** Versions of the workspace packages a staged package.json may name with `workspace:`. */
 const workspaceVersions = new Map(
-  [napiDir, bindingDir, runtimePkgDir].map((d) => {
+  [napiDir, bindingDir, runtimePkgDir].filter((d) => existsSync(join(d, 'package.json'))).map((d) => {
     const p = readJson(join(d, 'package.json'));
     return [p.name, p.version];
   }),

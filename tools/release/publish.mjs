@@ -35,7 +35,7 @@ const fail = (m) => {
 const readJson = (p) => JSON.parse(readFileSync(p, 'utf8'));
 const binding = readJson(join(repo, 'crates/lite-napi/package.json'));
 const triples = binding.napi.targets.map((t) =>
-  ({ 'x86_64-unknown-linux-gnu': 'linux-x64-gnu', 'x86_64-apple-darwin': 'darwin-x64' })[t] ?? fail(`no triple known for ${t}`),
+  ({ 'x86_64-unknown-linux-gnu': 'linux-x64-gnu', 'x86_64-apple-darwin': 'darwin-x64', 'aarch64-unknown-linux-gnu': 'linux-arm64-gnu' })[t] ?? fail(`no triple known for ${t}`),
 );
 
 // Workspace packages in publish order: binding, core, then the add-ons.
@@ -72,7 +72,8 @@ const out = mkdtempSync(join(tmpdir(), 'lite-publish-'));
 const queue = [];
 const tarballDir = resolve(args['platform-tarballs'] ?? fail('--platform-tarballs <dir> is needed'));
 const runtimeTriples = [
-  ...triples.map((triple) => ['megengine', triple]),
+  // MegEngine publishes no runtime for every triple the binding is built for (none for linux-arm64).
+  ...triples.filter((triple) => existsSync(join(repo, 'runtimes/megengine', triple, 'package.json'))).map((triple) => ['megengine', triple]),
   ...readdirSync(join(repo, 'runtimes/mindspore')).map((triple) => ['mindspore', triple]),
 ];
 for (const [engine, triple] of runtimeTriples) {
