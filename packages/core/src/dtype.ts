@@ -160,3 +160,31 @@ export function float32ToHalfArray(values: ArrayLike<number>): Uint16Array {
   for (let i = 0; i < values.length; i++) out[i] = floatToHalf(values[i] as number);
   return out;
 }
+
+/** @internal Whether a TypedArray of element type `arrayType` holds `dtype` data (float16 travels as raw halves in a `Uint16Array`). */
+export function arrayFitsDtype(arrayType: LiteDataType | undefined, dtype: LiteDataType): boolean {
+  return arrayType === dtype || (arrayType === LiteDataType.LITE_UINT16 && dtype === LiteDataType.LITE_HALF);
+}
+
+/**
+ * @internal Writes `values` (numbers, or bigints) into `out`, an array of `dtype`'s TypedArray, from index 0:
+ * integers for int64, halves for float16. Throws `LITE_INVALID_ARGUMENT` (prefixed with `what`)
+ * for a value that is not a number, not an integer for int64, or NaN for an integer dtype.
+ */
+export function writeNumbers(out: LiteTypedArray, values: readonly unknown[], dtype: LiteDataType, what: string): void {
+  if (dtype === LiteDataType.LITE_INT64) {
+    const o = out as BigInt64Array;
+    values.forEach((v, i) => {
+      if (typeof v !== 'bigint' && (typeof v !== 'number' || !Number.isSafeInteger(v))) invalid(`${what}: value ${i} (${show(v)}) is not an integer`);
+      o[i] = BigInt(v);
+    });
+    return;
+  }
+  const o = out as Exclude<LiteTypedArray, BigInt64Array>;
+  const float = dtype === LiteDataType.LITE_FLOAT || dtype === LiteDataType.LITE_HALF;
+  values.forEach((v, i) => {
+    const n = typeof v === 'bigint' ? Number(v) : v;
+    if (typeof n !== 'number' || (Number.isNaN(n) && !float)) invalid(`${what}: value ${i} (${show(v)}) is not a number`);
+    o[i] = dtype === LiteDataType.LITE_HALF ? floatToHalf(n) : n;
+  });
+}

@@ -1,7 +1,7 @@
 // What `predict` (of a network or a pool) does with its feeds, synchronously inside the call:
 // check every input is given, check each feed against the model's declared input, and take a
 // private copy of the data. Nothing the caller does afterwards can reach a queued or running call.
-import { type LiteTypedArray, dataTypeOfArray, dtypeArray, dtypeName, dtypeSize, floatToHalf } from './dtype.js';
+import { type LiteTypedArray, arrayFitsDtype, dataTypeOfArray, dtypeArray, dtypeName, dtypeSize, writeNumbers } from './dtype.js';
 import { LiteDataType } from './enums.js';
 import { LiteError, invalid, show } from './errors.js';
 import { LiteLayout, checkShape } from './layout.js';
@@ -59,8 +59,7 @@ function copyBytes(view: ArrayBufferView | ArrayBuffer): Uint8Array {
 function checkElementType(what: string, data: ArrayBufferView | ArrayBuffer, dtype: LiteDataType): void {
   if (data instanceof ArrayBuffer || data instanceof DataView || data instanceof Uint8Array) return;
   const arrayType = dataTypeOfArray(data);
-  const ok = arrayType === dtype || (arrayType === LiteDataType.LITE_UINT16 && dtype === LiteDataType.LITE_HALF);
-  if (!ok) {
+  if (!arrayFitsDtype(arrayType, dtype)) {
     const want = dtypeArray(dtype).name;
     invalid(`${what}: a ${data.constructor.name} cannot feed a ${dtypeName(dtype)} input; pass a ${want}${dtype === LiteDataType.LITE_HALF ? ' of raw halves' : ''} or raw bytes`);
   }
@@ -69,23 +68,8 @@ function checkElementType(what: string, data: ArrayBufferView | ArrayBuffer, dty
 /** Converts exactly `layout.count` numbers into the layout's dtype. */
 export function numbersToArray(what: string, values: readonly unknown[], layout: LiteLayout): LiteTypedArray {
   if (values.length !== layout.count) invalid(`${what}: got ${values.length} numbers, ${fmt(layout)} holds ${layout.count}`);
-  const dtype = layout.dataType;
-  const out = new (dtypeArray(dtype))(layout.count);
-  if (dtype === LiteDataType.LITE_INT64) {
-    const o = out as BigInt64Array;
-    values.forEach((v, i) => {
-      if (typeof v !== 'bigint' && (typeof v !== 'number' || !Number.isSafeInteger(v))) invalid(`${what}: value ${i} (${show(v)}) is not an integer`);
-      o[i] = BigInt(v);
-    });
-    return out;
-  }
-  const o = out as Exclude<LiteTypedArray, BigInt64Array>;
-  const float = dtype === LiteDataType.LITE_FLOAT || dtype === LiteDataType.LITE_HALF;
-  values.forEach((v, i) => {
-    const n = typeof v === 'bigint' ? Number(v) : v;
-    if (typeof n !== 'number' || (Number.isNaN(n) && !float)) invalid(`${what}: value ${i} (${show(v)}) is not a number`);
-    o[i] = dtype === LiteDataType.LITE_HALF ? floatToHalf(n) : n;
-  });
+  const out = new (dtypeArray(layout.dataType))(layout.count);
+  writeNumbers(out, values, layout.dataType, what);
   return out;
 }
 

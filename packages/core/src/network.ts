@@ -153,7 +153,6 @@ export class LiteNetwork implements Disposable {
 
   // After every (re)load: the engine replaced its IO tensors; read names and declared layouts.
   #afterLoad(n: NativeNetwork): void {
-    this.#ioTensors.clear();
     this.#inputNames = native(() => n.inputNames());
     this.#outputNames = native(() => n.outputNames());
     this.#declared = new Map(this.#inputNames.map((name) => [name, LiteLayout.fromNative(native(() => n.getIoTensor(name, LiteTensorPhase.LITE_INPUT)).layout())]));
@@ -456,7 +455,7 @@ export class LiteNetwork implements Disposable {
         // A shape given with a feed holds for this call only: the input returns to the declared layout.
         for (const input of inputs) {
           const declared = this.#declared.get(input.name);
-          if (!input.shaped || !declared || sameShape(declared, input.layout)) continue;
+          if (!input.shaped || !declared || declared.equals(input.layout)) continue;
           const t = this.getIoTensor(input.name, LiteTensorPhase.LITE_INPUT).native;
           native(() => t.setLayout(declared.toNative()));
         }
@@ -727,14 +726,10 @@ export function readModel(path: string): Uint8Array {
   return readFileSync(path);
 }
 
-function sameShape(a: LiteLayout, b: LiteLayout): boolean {
-  return a.shapes.length === b.shapes.length && a.shapes.every((d, i) => d === b.shapes[i]);
-}
-
 // An engine failure after a feed changed an input's shape: say which shapes were given.
 function withFeedShapes(err: unknown, inputs: readonly PreparedInput[], declared: ReadonlyMap<string, LiteLayout>): unknown {
   if (!(err instanceof LiteError) || err.code !== 'LITE_ERROR') return err;
-  const shaped = inputs.filter((i) => { const d = declared.get(i.name); return i.shaped && d !== undefined && !sameShape(d, i.layout); });
+  const shaped = inputs.filter((i) => { const d = declared.get(i.name); return i.shaped && d !== undefined && !d.equals(i.layout); });
   if (shaped.length === 0) return err;
   const what = shaped.map((i) => `"${i.name}" was given [${i.layout.shapes.join(', ')}], the model declares [${declared.get(i.name)?.shapes.join(', ')}]`).join('; ');
   return new LiteError(err.code, `${err.message} (input ${what})`, { cause: err });

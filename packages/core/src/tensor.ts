@@ -1,5 +1,5 @@
 import type { NativeTensor } from '@lite/binding';
-import { type DTypeLike, type LiteNumberArray, type LiteTypedArray, dataTypeOfArray, dtypeArray, dtypeName, dtypeSize, floatToHalf, halfArrayToFloat32 } from './dtype.js';
+import { type DTypeLike, type LiteNumberArray, type LiteTypedArray, arrayFitsDtype, dataTypeOfArray, dtypeArray, dtypeName, dtypeSize, halfArrayToFloat32, writeNumbers } from './dtype.js';
 import { LiteDataType, LiteDeviceType } from './enums.js';
 import { LiteError, invalid, isEnumValue, native, show } from './errors.js';
 import { LiteLayout, checkShape } from './layout.js';
@@ -466,7 +466,7 @@ export class LiteTensor implements Disposable {
           return invalid(`${what}: got ${bytes.byteLength} bytes but the tensor holds ${target.nbytes} (${current}); pass options.layout to relayout`);
         }
         const dtype = current.ndim === 0 ? arrayType : current.dataType;
-        if (dtypeSize(dtype) !== dtypeSize(arrayType) || (current.ndim !== 0 && !compatible(arrayType, dtype))) {
+        if (dtypeSize(dtype) !== dtypeSize(arrayType) || (current.ndim !== 0 && !arrayFitsDtype(arrayType, dtype))) {
           return invalid(`${what}: a ${source.constructor.name} cannot hold ${current.dtype} data`);
         }
         layout = new LiteLayout([bytes.byteLength / dtypeSize(dtype)], dtype);
@@ -478,7 +478,7 @@ export class LiteTensor implements Disposable {
     if (bytes.byteLength !== finalLayout.nbytes) {
       return invalid(`${what}: got ${bytes.byteLength} bytes but ${finalLayout} needs ${finalLayout.nbytes}`);
     }
-    if (!raw && arrayType !== undefined && !compatible(arrayType, finalLayout.dataType)) {
+    if (!raw && arrayType !== undefined && !arrayFitsDtype(arrayType, finalLayout.dataType)) {
       return invalid(`${what}: a ${source.constructor.name} cannot hold ${finalLayout.dtype} data (use a matching TypedArray or raw bytes)`);
     }
     if (share && bytes.byteOffset % dtypeSize(finalLayout.dataType) !== 0) {
@@ -495,18 +495,7 @@ export class LiteTensor implements Disposable {
     // Start from the current contents (a contiguous copy, also for slices) so elements past
     // the end of `values` keep their values, as documented.
     const full = this.#readAll();
-    values.forEach((v, i) => {
-      if (layout.dataType === LiteDataType.LITE_INT64) {
-        if (typeof v !== 'bigint' && (typeof v !== 'number' || !Number.isSafeInteger(v))) invalid(`setDataByCopy: value ${i} (${show(v)}) is not an integer`);
-        (full as BigInt64Array)[i] = BigInt(v);
-      } else {
-        const n = typeof v === 'bigint' ? Number(v) : v;
-        if (typeof n !== 'number' || Number.isNaN(n) && layout.dataType !== LiteDataType.LITE_FLOAT && layout.dataType !== LiteDataType.LITE_HALF) {
-          invalid(`setDataByCopy: value ${i} (${show(v)}) is not a number`);
-        }
-        (full as Exclude<LiteTypedArray, BigInt64Array>)[i] = layout.dataType === LiteDataType.LITE_HALF ? floatToHalf(n) : n;
-      }
-    });
+    writeNumbers(full, values, layout.dataType, 'setDataByCopy');
     native(() => t.writeBytes(toBytes(full)));
   }
 
@@ -637,7 +626,7 @@ function shapeText(shape: readonly number[]): string {
  */
 function checkDataLayout(fromData: LiteLayout, current: LiteLayout, what: string): LiteLayout {
   if (current.ndim === 0) return fromData;
-  if (!compatible(fromData.dataType, current.dataType)) {
+  if (!arrayFitsDtype(fromData.dataType, current.dataType)) {
     return invalid(`${what}: the data is ${fromData.dtype} ${shapeText(fromData.shapes)} but the tensor holds ${current.dtype} ${shapeText(current.shapes)}; convert it to ${current.dtype} first`);
   }
   const same = fromData.shapes.length === current.shapes.length && fromData.shapes.every((d, i) => d === current.shapes[i]);
@@ -649,8 +638,3 @@ function checkDataLayout(fromData: LiteLayout, current: LiteLayout, what: string
   return new LiteLayout(fromData.shapes, current.dataType);
 }
 
-function compatible(arrayType: LiteDataType, dtype: LiteDataType): boolean {
-  if (arrayType === dtype) return true;
-  // float16 travels as raw halves.
-  return arrayType === LiteDataType.LITE_UINT16 && dtype === LiteDataType.LITE_HALF;
-}
