@@ -10,6 +10,7 @@
 mod crypto;
 mod engine_log;
 mod error;
+mod executor;
 mod fork_quiet;
 mod global;
 mod mindspore_converter;

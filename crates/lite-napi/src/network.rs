@@ -1,17 +1,17 @@
-//! `NativeNetwork`: the JS face of `lite::Network`, with async load/forward on the libuv pool.
+//! `NativeNetwork`: the JS face of `lite::Network`, owned by its [`Executor`].
 
-use crate::error::{disposed, invalid, Code, IntoJs, Result};
+use crate::error::{invalid, IntoJs, Result};
+use crate::executor::{Executor, Feed, NativeModelInfo, Work};
 use crate::tensor::{NativeLayout, NativeTensor};
 use lite::{
     AlgoSelectStrategy, Backend, Config, DeviceType, ExtraConfig, Io, IoType, Network, NetworkIo,
     Options, TensorPhase,
 };
 use napi::bindgen_prelude::*;
-use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
+use napi::CleanupEnvHook;
 use napi_derive::napi;
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex, TryLockError};
-use std::thread::ThreadId;
+use std::sync::{Arc, Weak};
 
 /// Graph options as plain data (every field of C `LiteOptions`).
 #[napi(object)]
@@ -147,225 +147,79 @@ impl NativeNetworkIo {
     }
 }
 
-/// The network behind a mutex: the JS thread only ever `try_lock`s it, so a call made while an
-/// async load/forward holds it fails with `LITE_BUSY` instead of blocking the event loop.
-type Shared = Arc<Mutex<Option<Network>>>;
-
-fn busy() -> Error<Code> {
-    Error::new(
-        Code("LITE_BUSY"),
-        "the network is busy with an asynchronous load or forward; await it first".to_string(),
-    )
-}
-
-fn with_net<T>(shared: &Shared, f: impl FnOnce(&Network) -> Result<T>) -> Result<T> {
-    let guard = match shared.try_lock() {
-        Ok(g) => g,
-        Err(TryLockError::WouldBlock) => return Err(busy()),
-        Err(TryLockError::Poisoned(p)) => p.into_inner(),
-    };
-    match guard.as_ref() {
-        Some(n) => f(n),
-        None => Err(disposed("LiteNetwork")),
-    }
-}
-
-/// What an async task does with the network.
-pub enum Job {
-    LoadPath(PathBuf),
-    LoadBytes(Vec<u8>),
-    ForwardWait,
-}
-
-/// Runs a [`Job`] on the libuv pool.
-pub struct NetworkTask {
-    shared: Shared,
-    job: Option<Job>,
-}
-
-impl Task for NetworkTask {
-    type Output = ();
-    type JsValue = ();
-
-    fn compute(&mut self) -> napi::Result<()> {
-        let job = self
-            .job
-            .take()
-            .ok_or_else(|| napi::Error::from_reason("task already ran"))?;
-        let run = |net: &Network| -> lite::Result<()> {
-            match &job {
-                Job::LoadPath(p) => net.load_from_path(p),
-                Job::LoadBytes(b) => net.load_from_mem(b),
-                Job::ForwardWait => {
-                    net.forward()?;
-                    net.wait()
-                }
-            }
-        };
-        // The JS thread never blocks on this lock (it only try_locks), so waiting here is safe.
-        let guard = self.shared.lock().unwrap_or_else(|p| p.into_inner());
-        let net = guard.as_ref().ok_or_else(|| {
-            napi::Error::new(napi::Status::GenericFailure, "the LiteNetwork was disposed")
-        })?;
-        run(net).map_err(|e| {
-            napi::Error::new(
-                napi::Status::GenericFailure,
-                format!("{}\u{1}{}", e.code.as_str(), e.message),
-            )
-        })
-    }
-
-    fn resolve(&mut self, _env: Env, _output: ()) -> napi::Result<()> {
-        Ok(())
-    }
-}
-
-/// Which network callback fired.
-const CB_ASYNC: u32 = 0;
-const CB_START: u32 = 1;
-const CB_FINISH: u32 = 2;
-
-/// The one argument handed to the JS dispatcher.
-type CbArgs = PendingCallback;
-
-/// The JS dispatcher as a weak thread-safe function (it does not keep the event loop alive).
-/// The dispatcher (in `@lite/core`) never throws: it catches the user's error and keeps it.
-type Dispatcher = ThreadsafeFunction<CbArgs, (), CbArgs, Status, false, true>;
-
-/// The JS dispatcher: called directly on the JS thread, through the thread-safe function from
-/// any other thread.
-struct JsDispatch {
-    direct: FunctionRef<CbArgs, ()>,
-    tsfn: Dispatcher,
-}
-
-impl JsDispatch {
-    fn new(dispatch: Function<'_, CbArgs, ()>) -> Result<JsDispatch> {
-        let direct = dispatch.create_ref().map_err(crate::error::from_napi)?;
-        let tsfn = dispatch
-            .build_threadsafe_function::<CbArgs>()
-            .callee_handled::<false>()
-            .weak::<true>()
-            .build_callback(|ctx| Ok(ctx.value))
-            .map_err(crate::error::from_napi)?;
-        Ok(JsDispatch { direct, tsfn })
-    }
-}
-
-/// A callback that fired on the JS thread, waiting to be dispatched when the sync call returns.
+/// The IO tensors a start (inputs) or finish (outputs) callback gets: the network's live IO
+/// tensors, each with its IO description (the configured one, or the defaults).
 #[napi(object, object_from_js = false)]
-pub struct PendingCallback {
-    pub kind: u32,
+pub struct NativeCallbackIo {
     pub ios: Vec<NativeIo>,
     pub tensors: Vec<NativeTensor>,
 }
 
-fn pending(kind: u32, ios: Vec<NativeIo>, tensors: Vec<NativeTensor>) -> PendingCallback {
-    PendingCallback { kind, ios, tensors }
+fn callback_io(net: &Network, inputs: bool) -> Result<NativeCallbackIo> {
+    let (names, phase, configured) = if inputs {
+        (
+            net.input_names().js()?,
+            TensorPhase::Input,
+            &net.io().inputs,
+        )
+    } else {
+        (
+            net.output_names().js()?,
+            TensorPhase::Output,
+            &net.io().outputs,
+        )
+    };
+    let mut ios = Vec::with_capacity(names.len());
+    let mut tensors = Vec::with_capacity(names.len());
+    for name in names {
+        let io = configured
+            .iter()
+            .find(|c| c.name == name)
+            .cloned()
+            .unwrap_or_else(|| Io::new(name.clone()));
+        tensors.push(NativeTensor::wrap(net.get_io_tensor(&name, phase).js()?));
+        ios.push(io_from_lite(&io)?);
+    }
+    Ok(NativeCallbackIo { ios, tensors })
 }
 
-thread_local! {
-    // Set while a sync forward()/wait() called from JS runs on this thread: a start/finish
-    // callback firing inside it may call JS directly (the env is live, JS is on the stack).
-    static IN_SYNC_CALL: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
-}
-
-/// Marks the current thread as inside a sync call from JS for its lifetime.
-struct SyncCall(bool);
-
-impl SyncCall {
-    fn enter() -> SyncCall {
-        SyncCall(IN_SYNC_CALL.with(|c| c.replace(true)))
-    }
-}
-
-impl Drop for SyncCall {
-    fn drop(&mut self) {
-        IN_SYNC_CALL.with(|c| c.set(self.0));
-    }
-}
-
-/// Callback delivery state shared by the engine-side closures and the `NativeNetwork`.
-struct CbState {
-    /// The JS thread that owns the network (the main thread or a worker's thread).
-    js_thread: ThreadId,
-    /// The `napi_env` of `js_thread`, as an address (only used on that thread).
-    env: usize,
-    /// Calls that fired on the JS thread outside a sync call from JS (e.g. while a dropped
-    /// network waits for its run): JS cannot be called from there, so they are queued.
-    pending: Mutex<Vec<PendingCallback>>,
-}
-
-/// The callback's tensors for JS: the network's live IO tensors (another handle each). A
-/// tensor that is no network's (lent while the network is being destroyed) is copied.
-fn callback_entries(entries: &[lite::CallbackIo]) -> (Vec<NativeIo>, Vec<NativeTensor>) {
-    let mut ios = Vec::with_capacity(entries.len());
-    let mut tensors = Vec::with_capacity(entries.len());
-    for e in entries {
-        let Ok(io) = io_from_lite(&e.io) else {
-            continue;
-        };
-        let tensor = match e.tensor.network_handle() {
-            Some(live) => Ok(live),
-            None => e
-                .tensor
-                .layout()
-                .and_then(|l| Ok((l, e.tensor.to_host_bytes()?)))
-                .and_then(|(l, bytes)| lite::Tensor::from_host_bytes(&l, &bytes)),
-        };
-        if let Ok(t) = tensor {
-            ios.push(io);
-            tensors.push(NativeTensor::wrap(t));
-        }
-    }
-    (ios, tensors)
-}
-
-/// Delivers one callback. On the JS thread inside a sync call from JS it calls JS directly;
-/// elsewhere on the JS thread it is queued; from other threads it goes through the
-/// thread-safe function. `block` makes the engine thread wait until JS has run the callback
-/// (start/finish), so the engine stays paused while JS uses the tensors.
-fn deliver(state: &CbState, js: &JsDispatch, args: CbArgs, block: bool) {
-    if std::thread::current().id() == state.js_thread {
-        if block && IN_SYNC_CALL.with(|c| c.get()) {
-            // We are on the env's thread inside a native call made from JS, so the env is
-            // live; the dispatcher never throws (a failure to call is ignored like one).
-            let env = Env::from_raw(state.env as napi::sys::napi_env);
-            let _ = js.direct.borrow_back(&env).and_then(|f| f.call(args));
-            return;
-        }
-        state
-            .pending
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .push(args);
-        return;
-    }
-    if !block {
-        js.tsfn.call(args, ThreadsafeFunctionCallMode::NonBlocking);
-        return;
-    }
-    let (tx, rx) = std::sync::mpsc::channel::<()>();
-    let status = js.tsfn.call_with_return_value(
-        args,
-        ThreadsafeFunctionCallMode::Blocking,
-        move |_r: napi::Result<()>, _env| {
-            let _ = tx.send(());
-            Ok(())
-        },
-    );
-    if status == Status::Ok {
-        // Returns when JS ran the callback, or when the queued call is dropped because the
-        // environment is shutting down (the sender goes with it).
-        let _ = rx.recv();
-    }
+/// One input of `predict`: a private copy of the caller's data and the layout to run it with.
+#[napi(object, object_to_js = false)]
+pub struct NativeFeed {
+    pub name: String,
+    pub layout: NativeLayout,
+    /// The input's bytes (copied during the call; the array is released on the JS thread).
+    pub bytes: Uint8Array,
+    /// The declared layout to restore after the run (when the feed changed the shape).
+    pub restore: Option<NativeLayout>,
 }
 
 /// A MegEngine Lite network (internal; use `LiteNetwork` from `@lite/core`).
-#[napi]
+///
+/// Asynchronous calls return a `Promise<JobOutcome>` that never rejects: a failure is a
+/// structured `failure` value. When `turn` is set, JS holds the network for a callback and
+/// must give it back (`resume()` after a start turn, `endTurn()` after a finish turn).
+#[napi(custom_finalize)]
 pub struct NativeNetwork {
-    shared: Shared,
-    cbs: Arc<CbState>,
+    exec: Arc<Executor>,
+    /// Joins the executor's thread when the JS environment goes away (removed when this
+    /// object is collected first).
+    teardown: Option<CleanupEnvHook<Weak<Executor>>>,
+}
+
+impl Drop for NativeNetwork {
+    fn drop(&mut self) {
+        self.exec.close();
+    }
+}
+
+impl ObjectFinalize for NativeNetwork {
+    fn finalize(mut self, env: Env) -> napi::Result<()> {
+        if let Some(hook) = self.teardown.take() {
+            env.remove_env_cleanup_hook(hook)?;
+        }
+        Ok(())
+    }
 }
 
 #[napi]
@@ -386,143 +240,179 @@ impl NativeNetwork {
             None => NetworkIo::default(),
         };
         let net = Network::new(&config, &io).js()?;
+        let exec = Executor::new(net);
+        let teardown = env
+            .add_env_cleanup_hook(Arc::downgrade(&exec), |weak| {
+                if let Some(exec) = weak.upgrade() {
+                    exec.shutdown();
+                }
+            })
+            .map_err(crate::error::from_napi)?;
         Ok(NativeNetwork {
-            shared: Arc::new(Mutex::new(Some(net))),
-            cbs: Arc::new(CbState {
-                js_thread: std::thread::current().id(),
-                env: env.raw() as usize,
-                pending: Mutex::new(Vec::new()),
-            }),
+            exec,
+            teardown: Some(teardown),
         })
     }
 
-    /// Switches to async mode: `forward` returns at once and `dispatch({ kind: 0 })` is called
-    /// on the JS thread when the work is done.
-    #[napi(ts_args_type = "dispatch: (call: PendingCallback) => void")]
-    pub fn set_async_callback(&self, dispatch: Function<CbArgs, ()>) -> Result<()> {
-        let state = self.cbs.clone();
-        let dispatch = JsDispatch::new(dispatch)?;
-        with_net(&self.shared, |n| {
-            n.set_async_callback(move || {
-                deliver(
-                    &state,
-                    &dispatch,
-                    pending(CB_ASYNC, Vec::new(), Vec::new()),
-                    false,
-                )
-            })
-            .js()
-        })
-    }
-
-    /// Calls `dispatch({ kind: 1, ios, tensors })` (the live input tensors) at the start of
-    /// each forward, while the engine waits for it.
-    #[napi(ts_args_type = "dispatch: (call: PendingCallback) => void")]
-    pub fn set_start_callback(&self, dispatch: Function<CbArgs, ()>) -> Result<()> {
-        let state = self.cbs.clone();
-        let dispatch = JsDispatch::new(dispatch)?;
-        with_net(&self.shared, |n| {
-            n.set_start_callback(move |entries| {
-                let (ios, tensors) = callback_entries(entries);
-                deliver(&state, &dispatch, pending(CB_START, ios, tensors), true)
-            })
-            .js()
-        })
-    }
-
-    /// Calls `dispatch({ kind: 2, ios, tensors })` (the live output tensors) when each forward
-    /// finished, while the engine waits for it.
-    #[napi(ts_args_type = "dispatch: (call: PendingCallback) => void")]
-    pub fn set_finish_callback(&self, dispatch: Function<CbArgs, ()>) -> Result<()> {
-        let state = self.cbs.clone();
-        let dispatch = JsDispatch::new(dispatch)?;
-        with_net(&self.shared, |n| {
-            n.set_finish_callback(move |entries| {
-                let (ios, tensors) = callback_entries(entries);
-                deliver(&state, &dispatch, pending(CB_FINISH, ios, tensors), true)
-            })
-            .js()
-        })
-    }
-
-    /// Callbacks that fired on the JS thread during the last sync call, to dispatch now.
+    /// Whether anything holds the network (a queued or running job, a run, a callback turn).
     #[napi]
-    pub fn take_pending_callbacks(&self) -> Vec<PendingCallback> {
-        std::mem::take(&mut *self.cbs.pending.lock().unwrap_or_else(|p| p.into_inner()))
+    pub fn is_busy(&self) -> bool {
+        self.exec.busy()
+    }
+
+    /// Whether the network's IO tensors must refuse calls now (busy outside a callback turn).
+    #[napi]
+    pub fn tensors_busy(&self) -> bool {
+        self.exec.tensors_busy()
+    }
+
+    /// Switches the engine to async mode: `forwardInAsyncMode` then returns at once.
+    #[napi]
+    pub fn set_async_mode(&self) -> Result<()> {
+        let done = self.exec.async_completion();
+        self.exec.with_net(|n| n.set_async_callback(done).js())
+    }
+
+    /// Takes a callback turn outside a job (the callbacks of a sync forward/wait).
+    #[napi]
+    pub fn begin_turn(&self) -> Result<()> {
+        self.exec.begin_turn()
+    }
+
+    /// Gives the network back after a callback turn.
+    #[napi]
+    pub fn end_turn(&self) {
+        self.exec.end_turn()
+    }
+
+    /// Continues the job after its start turn; settles when its engine part is done.
+    #[napi(ts_return_type = "Promise<JobOutcome>")]
+    pub fn resume<'env>(&self, env: &'env Env) -> Result<Object<'env>> {
+        self.exec.resume(env)
+    }
+
+    /// The live IO tensors for a callback (inside a turn): inputs, or outputs.
+    #[napi]
+    pub fn turn_io(&self, inputs: bool) -> Result<NativeCallbackIo> {
+        self.exec.in_turn(|n| callback_io(n, inputs))
+    }
+
+    /// A host copy of every output (inside a turn), in output order.
+    #[napi]
+    pub fn turn_outputs(&self) -> Result<Vec<NativeTensor>> {
+        self.exec.in_turn(|n| crate::executor::copy_outputs(n).js())
+    }
+
+    /// The loaded model's names and declared input layouts.
+    #[napi]
+    pub fn model_info(&self) -> Result<NativeModelInfo> {
+        self.exec.with_net(|n| crate::executor::model_info(n).js())
     }
 
     /// Loads a model file (blocking).
     #[napi]
     pub fn load_path(&self, path: String) -> Result<()> {
-        with_net(&self.shared, |n| {
-            n.load_from_path(std::path::Path::new(&path)).js()
-        })
+        self.exec
+            .with_net(|n| n.load_from_path(std::path::Path::new(&path)).js())
     }
 
     /// Loads a model from memory (blocking; the bytes are copied).
     #[napi]
     pub fn load_bytes(&self, model: &[u8]) -> Result<()> {
-        with_net(&self.shared, |n| n.load_from_mem(model).js())
+        self.exec.with_net(|n| n.load_from_mem(model).js())
     }
 
-    /// Loads a model file on the libuv pool.
-    #[napi(ts_return_type = "Promise<void>")]
-    pub fn load_path_async(&self, path: String) -> AsyncTask<NetworkTask> {
-        AsyncTask::new(NetworkTask {
-            shared: self.shared.clone(),
-            job: Some(Job::LoadPath(PathBuf::from(path))),
-        })
+    /// Loads a model file on the network's thread.
+    #[napi(ts_return_type = "Promise<JobOutcome>")]
+    pub fn load_path_async<'env>(&self, env: &'env Env, path: String) -> Result<Object<'env>> {
+        self.exec
+            .submit(env, Work::LoadPath(PathBuf::from(path)), false, false)
     }
 
-    /// Loads a model from memory on the libuv pool (the bytes are copied first).
-    #[napi(ts_return_type = "Promise<void>")]
-    pub fn load_bytes_async(&self, model: &[u8]) -> AsyncTask<NetworkTask> {
-        AsyncTask::new(NetworkTask {
-            shared: self.shared.clone(),
-            job: Some(Job::LoadBytes(model.to_vec())),
-        })
+    /// Loads a model from memory on the network's thread (the bytes are copied first).
+    #[napi(ts_return_type = "Promise<JobOutcome>")]
+    pub fn load_bytes_async<'env>(&self, env: &'env Env, model: &[u8]) -> Result<Object<'env>> {
+        self.exec
+            .submit(env, Work::LoadBytes(model.to_vec()), false, false)
     }
 
-    /// Starts inference (blocking in sync mode).
+    /// Starts inference in sync mode (the engine may run it on its own thread until `wait`).
     #[napi]
     pub fn forward(&self) -> Result<()> {
-        let _js = SyncCall::enter();
-        with_net(&self.shared, |n| n.forward().js())
+        self.exec.sync_forward(|n| n.forward().js())
     }
 
-    /// Waits for inference to finish.
+    /// Starts inference in async mode; settles when the engine's completion callback fired.
+    #[napi(ts_return_type = "Promise<JobOutcome>")]
+    pub fn forward_in_async_mode<'env>(&self, env: &'env Env) -> Result<Object<'env>> {
+        self.exec.async_forward(env, |n| n.forward().js())
+    }
+
+    /// Waits for the run started by `forward`; true when it ended a sync run (its finish
+    /// callback is then due).
     #[napi]
-    pub fn wait(&self) -> Result<()> {
-        let _js = SyncCall::enter();
-        with_net(&self.shared, |n| n.wait().js())
+    pub fn wait(&self) -> Result<bool> {
+        self.exec.wait_run(|n| n.wait().js())
     }
 
-    /// Forward + wait on the libuv pool.
-    #[napi(ts_return_type = "Promise<void>")]
-    pub fn forward_async(&self) -> AsyncTask<NetworkTask> {
-        AsyncTask::new(NetworkTask {
-            shared: self.shared.clone(),
-            job: Some(Job::ForwardWait),
-        })
-    }
-
-    /// Whether an async call currently holds the network.
+    /// Drops the job parked for its start callback (the callback threw).
     #[napi]
-    pub fn is_busy(&self) -> bool {
-        match self.shared.try_lock() {
-            Ok(g) => g.as_ref().is_some_and(|n| n.is_busy()),
-            Err(TryLockError::WouldBlock) => true,
-            Err(TryLockError::Poisoned(_)) => false,
-        }
+    pub fn abandon(&self) {
+        self.exec.abandon()
+    }
+
+    /// Forward + wait on the network's thread, with optional callback turns around it.
+    #[napi(ts_return_type = "Promise<JobOutcome>")]
+    pub fn forward_async<'env>(
+        &self,
+        env: &'env Env,
+        start_turn: bool,
+        finish_turn: bool,
+    ) -> Result<Object<'env>> {
+        self.exec
+            .submit(env, Work::Forward, start_turn, finish_turn)
+    }
+
+    /// Sets the inputs from private copies, runs, and (without a finish turn) copies every
+    /// output, all on the network's thread.
+    #[napi(ts_return_type = "Promise<JobOutcome>")]
+    pub fn predict<'env>(
+        &self,
+        env: &'env Env,
+        feeds: Vec<NativeFeed>,
+        start_turn: bool,
+        finish_turn: bool,
+    ) -> Result<Object<'env>> {
+        let feeds = feeds
+            .into_iter()
+            .map(|f| {
+                let layout = f.layout.to_lite()?;
+                if f.bytes.len() != layout.nbytes() {
+                    return Err(invalid(format!(
+                        "input {:?} has {} bytes, its layout needs {}",
+                        f.name,
+                        f.bytes.len(),
+                        layout.nbytes()
+                    )));
+                }
+                Ok(Feed {
+                    name: f.name,
+                    layout,
+                    bytes: f.bytes.to_vec(),
+                    restore: f.restore.map(|l| l.to_lite()).transpose()?,
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        self.exec
+            .submit(env, Work::Predict(feeds), start_turn, finish_turn)
     }
 
     /// An IO tensor by name and phase.
     #[napi]
     pub fn get_io_tensor(&self, name: String, phase: i32) -> Result<NativeTensor> {
         let phase = TensorPhase::from_c(phase).js()?;
-        with_net(&self.shared, |n| {
-            Ok(NativeTensor::wrap(n.get_io_tensor(&name, phase).js()?))
-        })
+        self.exec
+            .with_net(|n| Ok(NativeTensor::wrap(n.get_io_tensor(&name, phase).js()?)))
     }
 
     /// One tensor of a discrete input.
@@ -534,65 +424,41 @@ impl NativeNetwork {
         phase: i32,
     ) -> Result<NativeTensor> {
         let phase = TensorPhase::from_c(phase).js()?;
-        with_net(&self.shared, |n| {
+        self.exec.with_net(|n| {
             Ok(NativeTensor::wrap(
                 n.get_discrete_tensor(&name, index as usize, phase).js()?,
             ))
         })
     }
 
-    /// All input names.
-    #[napi]
-    pub fn input_names(&self) -> Result<Vec<String>> {
-        with_net(&self.shared, |n| n.input_names().js())
-    }
-
-    /// All output names.
-    #[napi]
-    pub fn output_names(&self) -> Result<Vec<String>> {
-        with_net(&self.shared, |n| n.output_names().js())
-    }
-
-    /// Input name by index.
-    #[napi]
-    pub fn input_name(&self, index: u32) -> Result<String> {
-        with_net(&self.shared, |n| n.input_name(index as usize).js())
-    }
-
-    /// Output name by index.
-    #[napi]
-    pub fn output_name(&self, index: u32) -> Result<String> {
-        with_net(&self.shared, |n| n.output_name(index as usize).js())
-    }
-
     /// Device id.
     #[napi]
     pub fn device_id(&self) -> Result<i32> {
-        with_net(&self.shared, |n| n.device_id().js())
+        self.exec.with_net(|n| n.device_id().js())
     }
 
     /// Sets the device id (before load).
     #[napi]
     pub fn set_device_id(&self, id: i32) -> Result<()> {
-        with_net(&self.shared, |n| n.set_device_id(id).js())
+        self.exec.with_net(|n| n.set_device_id(id).js())
     }
 
     /// Stream id.
     #[napi]
     pub fn stream_id(&self) -> Result<i32> {
-        with_net(&self.shared, |n| n.stream_id().js())
+        self.exec.with_net(|n| n.stream_id().js())
     }
 
     /// Sets the stream id (before load).
     #[napi]
     pub fn set_stream_id(&self, id: i32) -> Result<()> {
-        with_net(&self.shared, |n| n.set_stream_id(id).js())
+        self.exec.with_net(|n| n.set_stream_id(id).js())
     }
 
     /// CPU threads.
     #[napi]
     pub fn threads_number(&self) -> Result<u32> {
-        with_net(&self.shared, |n| Ok(n.threads_number().js()? as u32))
+        self.exec.with_net(|n| Ok(n.threads_number().js()? as u32))
     }
 
     /// Sets CPU threads (before load).
@@ -601,63 +467,59 @@ impl NativeNetwork {
         if threads == 0 {
             return Err(invalid("threadsNumber must be at least 1"));
         }
-        with_net(&self.shared, |n| {
-            n.set_threads_number(threads as usize).js()
-        })
+        self.exec
+            .with_net(|n| n.set_threads_number(threads as usize).js())
     }
 
     /// Device type value.
     #[napi]
     pub fn device_type(&self) -> Result<i32> {
-        with_net(&self.shared, |n| Ok(n.device_type().js()?.as_c()))
+        self.exec.with_net(|n| Ok(n.device_type().js()?.as_c()))
     }
 
     /// Runs CPU kernels inline on the calling thread (before load).
     #[napi]
     pub fn enable_cpu_inplace_mode(&self) -> Result<()> {
-        with_net(&self.shared, |n| n.enable_cpu_inplace_mode().js())
+        self.exec.with_net(|n| n.enable_cpu_inplace_mode().js())
     }
 
     /// Whether CPU inplace mode is on.
     #[napi]
     pub fn is_cpu_inplace_mode(&self) -> Result<bool> {
-        with_net(&self.shared, |n| n.is_cpu_inplace_mode().js())
+        self.exec.with_net(|n| n.is_cpu_inplace_mode().js())
     }
 
     /// Uses TensorRT (CUDA builds only).
     #[napi]
     pub fn use_tensorrt(&self) -> Result<()> {
-        with_net(&self.shared, |n| n.use_tensorrt().js())
+        self.exec.with_net(|n| n.use_tensorrt().js())
     }
 
     /// Shares `src`'s weights (this network must not be loaded yet).
     #[napi]
     pub fn share_weights_with(&self, src: &NativeNetwork) -> Result<()> {
-        if Arc::ptr_eq(&self.shared, &src.shared) {
+        if Arc::ptr_eq(&self.exec, &src.exec) {
             return Err(invalid("a network cannot share weights with itself"));
         }
-        with_net(&src.shared, |s| {
-            with_net(&self.shared, |n| n.share_weights_with(s).js())
-        })
+        src.exec
+            .with_net(|s| self.exec.with_net(|n| n.share_weights_with(s).js()))
     }
 
     /// Shares `src`'s runtime memory.
     #[napi]
     pub fn share_runtime_memory_with(&self, src: &NativeNetwork) -> Result<()> {
-        if Arc::ptr_eq(&self.shared, &src.shared) {
+        if Arc::ptr_eq(&self.exec, &src.exec) {
             return Err(invalid("a network cannot share runtime memory with itself"));
         }
-        with_net(&src.shared, |s| {
-            with_net(&self.shared, |n| n.share_runtime_memory_with(s).js())
-        })
+        src.exec
+            .with_net(|s| self.exec.with_net(|n| n.share_runtime_memory_with(s).js()))
     }
 
     /// Writes a profile JSON after forwards.
     #[napi]
     pub fn enable_profile_performance(&self, json_path: String) -> Result<()> {
-        with_net(&self.shared, |n| {
-            n.enable_profile_performance(&json_path).js()
-        })
+        self.exec
+            .with_net(|n| n.enable_profile_performance(&json_path).js())
     }
 
     /// Algorithm workspace limit in bytes (after load).
@@ -672,9 +534,8 @@ impl NativeNetwork {
                 "workspace limit must be a non-negative integer number of bytes",
             ));
         }
-        with_net(&self.shared, |n| {
-            n.set_network_algo_workspace_limit(bytes as usize).js()
-        })
+        self.exec
+            .with_net(|n| n.set_network_algo_workspace_limit(bytes as usize).js())
     }
 
     /// Algorithm selection policy (after load).
@@ -686,7 +547,7 @@ impl NativeNetwork {
         binary_equal_between_batch: bool,
     ) -> Result<()> {
         let s = AlgoSelectStrategy::from_bits(strategy).js()?;
-        with_net(&self.shared, |n| {
+        self.exec.with_net(|n| {
             n.set_network_algo_policy(s, shared_batch_size, binary_equal_between_batch)
                 .js()
         })
@@ -695,39 +556,40 @@ impl NativeNetwork {
     /// Dumps IO values as text to `path` on each forward.
     #[napi]
     pub fn io_txt_dump(&self, path: String) -> Result<()> {
-        with_net(&self.shared, |n| n.io_txt_dump(&path).js())
+        self.exec.with_net(|n| n.io_txt_dump(&path).js())
     }
 
     /// Dumps IO values as binary files into `dir` on each forward.
     #[napi]
     pub fn io_bin_dump(&self, dir: String) -> Result<()> {
-        with_net(&self.shared, |n| n.io_bin_dump(&dir).js())
+        self.exec.with_net(|n| n.io_bin_dump(&dir).js())
     }
 
     /// Writes static memory allocation info into `log_dir`.
     #[napi]
     pub fn get_static_memory_alloc_info(&self, log_dir: String) -> Result<()> {
-        with_net(&self.shared, |n| {
-            n.get_static_memory_alloc_info(&log_dir).js()
-        })
+        self.exec
+            .with_net(|n| n.get_static_memory_alloc_info(&log_dir).js())
     }
 
     /// Enables the global layout transform (before load).
     #[napi]
     pub fn enable_global_layout_transform(&self) -> Result<()> {
-        with_net(&self.shared, |n| n.enable_global_layout_transform().js())
+        self.exec
+            .with_net(|n| n.enable_global_layout_transform().js())
     }
 
     /// Dumps the layout-transformed model (after load).
     #[napi]
     pub fn dump_layout_transform_model(&self, path: String) -> Result<()> {
-        with_net(&self.shared, |n| n.dump_layout_transform_model(&path).js())
+        self.exec
+            .with_net(|n| n.dump_layout_transform_model(&path).js())
     }
 
     /// Extra configuration (before load).
     #[napi]
     pub fn extra_configure(&self, disable_configure_by_model_info: bool) -> Result<()> {
-        with_net(&self.shared, |n| {
+        self.exec.with_net(|n| {
             n.extra_configure(ExtraConfig {
                 disable_configure_by_model_info,
             })
@@ -738,29 +600,20 @@ impl NativeNetwork {
     /// The extra info string packed with the model.
     #[napi]
     pub fn model_extra_info(&self) -> Result<String> {
-        with_net(&self.shared, |n| n.model_extra_info().js())
+        self.exec.with_net(|n| n.model_extra_info().js())
     }
 
     /// The IO description the network was created with.
     #[napi]
     pub fn network_io(&self) -> Result<NativeNetworkIo> {
-        with_net(&self.shared, |n| NativeNetworkIo::from_lite(n.io()))
+        self.exec.with_net(|n| NativeNetworkIo::from_lite(n.io()))
     }
 
-    /// Releases the network (IO tensors handed out keep it alive until they go too).
+    /// Releases the network now (`LITE_BUSY` while anything holds it; IO tensors handed out
+    /// keep the engine's network alive until they go too).
     #[napi]
     pub fn dispose(&self) -> Result<()> {
-        match self.shared.try_lock() {
-            Ok(mut g) => {
-                g.take();
-                Ok(())
-            }
-            Err(TryLockError::WouldBlock) => Err(busy()),
-            Err(TryLockError::Poisoned(p)) => {
-                p.into_inner().take();
-                Ok(())
-            }
-        }
+        self.exec.dispose()
     }
 }
 

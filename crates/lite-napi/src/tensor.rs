@@ -44,12 +44,26 @@ impl NativeLayout {
 /// JS memory lent to a tensor by `shareBytes`. The typed array holds a reference to its
 /// ArrayBuffer, so the memory stays reachable while any tensor uses it; napi-rs releases that
 /// reference on the JS thread whichever thread drops it.
-struct JsMemory(Uint8Array);
+pub(crate) struct JsMemory(Uint8Array);
 
-// SAFETY: a JS ArrayBuffer's backing store never moves while the buffer is alive and not
-// detached; the held reference keeps it alive. Detaching (transfer) or shrinking a resizable
-// buffer is refused before sharing and checked before every use by @lite/core, which is the
-// only caller of this internal binding.
+impl JsMemory {
+    /// Lends `data` to a tensor (see the safety rule below).
+    pub(crate) fn new(data: Uint8Array) -> JsMemory {
+        JsMemory(data)
+    }
+}
+
+// SAFETY: the rule for JS memory lent to the engine. A JS ArrayBuffer's backing store never
+// moves while the buffer is alive and attached; the held reference keeps the buffer alive. It
+// could only go away by being detached (transferred) and then collected, and that cannot
+// happen to memory lent here:
+// - `setDataByShare` (the only caller) pins the buffer first: @lite/core marks
+//   it untransferable (`worker_threads.markAsUntransferable`), so `postMessage` and
+//   `structuredClone` with a transfer list copy it (or throw) instead of detaching it; it
+//   refuses resizable buffers (they could shrink) and already-detached ones; and @lite/core
+//   re-checks every shared input before each forward.
+// (predict copies its feeds into Rust memory on the JS thread: no JS handle reaches the
+// network's own thread.)
 unsafe impl UserMemory for JsMemory {
     fn as_mut_ptr(&mut self) -> *mut u8 {
         // SAFETY: the typed array is alive (owned by self) and points at its backing store.
@@ -274,7 +288,9 @@ impl NativeTensor {
                 l.nbytes()
             )));
         }
-        self.get_mut()?.reset_with(JsMemory(data), Some(&l)).js()
+        self.get_mut()?
+            .reset_with(JsMemory::new(data), Some(&l))
+            .js()
     }
 
     /// Copies host bytes in (exactly `nbytes`).

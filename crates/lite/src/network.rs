@@ -14,7 +14,7 @@ use std::marker::PhantomData;
 use std::os::raw::{c_char, c_int, c_void};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::Path;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 
 /// One entry passed to a start/finish callback: the IO configuration and the tensor.
@@ -51,20 +51,27 @@ struct IoSlot {
 
 /// State shared by a [`Network`] and the IO tensors it handed out.
 pub(crate) struct NetShared {
-    raw: LiteNetwork,
+    /// The engine's network. Replaced by a fresh one on every reload (see [`Network::load_from_owned`]).
+    raw: AtomicPtr<c_void>,
+    /// Settings made through this wrapper, replayed on the fresh engine network of a reload.
+    settings: Mutex<Vec<Setting>>,
+    /// Whether a load was attempted (the next one is a reload).
+    loaded: AtomicBool,
+    /// Networks that share this one's weights: while any exists, an engine network replaced
+    /// by a reload is kept (with its model bytes) instead of destroyed.
+    weight_sharers: AtomicUsize,
+    retired: Mutex<Vec<Retired>>,
     pub(crate) gate: Gate,
     deps: Mutex<HashMap<usize, Deps>>,
-    /// Dependencies of IO tensors of earlier loads (kept until the network is destroyed).
-    retired_deps: Mutex<Vec<HashMap<usize, Deps>>>,
     /// Bumped by every (re)load: the runtime then replaces its IO tensor objects and frees
     /// the old ones, so handles from an older generation must never reach it again.
     generation: AtomicU64,
     /// Callback slots, kept until the network is destroyed (the runtime may still hold
     /// a pointer to a replaced one while it runs).
     slots: Mutex<Vec<Box<dyn Any + Send>>>,
-    /// Model bytes passed to `load_from_mem`, kept for the network's life in case the
-    /// loader references them.
-    models: Mutex<Vec<Box<[u8]>>>,
+    /// The bytes of the current model when it came from memory: the engine's loader reads
+    /// them (also on later calls), so they live as long as the engine network that loaded them.
+    model: Mutex<Option<Arc<[u8]>>>,
     async_mode: AtomicBool,
 }
 
@@ -82,16 +89,66 @@ impl NetShared {
     }
 
     /// Called under the run gate (or an op guard) right before the runtime may replace
-    /// its IO tensors: invalidates every IO tensor handle given out so far.
-    fn start_new_generation(&self) {
+    /// its IO tensors: invalidates every IO tensor handle given out so far. Returns what the
+    /// old IO tensors depended on (caller memory, other owners): the caller drops it once the
+    /// runtime call that replaces those tensors has returned, so a reload keeps nothing of the
+    /// previous model alive.
+    #[must_use = "drop the old dependencies only after the runtime replaced the IO tensors"]
+    fn start_new_generation(&self) -> HashMap<usize, Deps> {
         self.generation.fetch_add(1, Ordering::AcqRel);
-        let old = std::mem::take(&mut *self.deps.lock().unwrap_or_else(|p| p.into_inner()));
-        if !old.is_empty() {
-            self.retired_deps
+        std::mem::take(&mut *self.deps.lock().unwrap_or_else(|p| p.into_inner()))
+    }
+
+    fn raw(&self) -> LiteNetwork {
+        self.raw.load(Ordering::Acquire)
+    }
+
+    /// Before a load (under the run gate): a network that already loaded (or tried to load) a
+    /// model gets a fresh engine network with every recorded setting made before the first
+    /// load replayed. MegEngine Lite 1.13 builds a network's graph loader on the first load
+    /// only, over that model's memory: reusing the engine network makes a reload read the
+    /// first model again whatever it is given (a different model silently runs the old one)
+    /// and grows memory by about 1.5 model sizes per reload (measured on ShuffleNet).
+    fn renew_for_load(&self, config: &Config, io: &NetworkIo) -> Result<()> {
+        if !self.loaded.swap(true, Ordering::AcqRel) {
+            return Ok(());
+        }
+        let api = api()?;
+        let c: CConfig = config.to_c()?;
+        let cio = io.to_c()?;
+        let mut fresh: LiteNetwork = std::ptr::null_mut();
+        // SAFETY: `c.raw`/`cio.raw` point to strings and arrays owned by `c`/`cio`, alive
+        // during the call; `fresh` is a valid out-pointer.
+        let rc = unsafe { (api.LITE_make_network)(&mut fresh, c.raw, cio.raw) };
+        check(api, rc, "LITE_make_network")?;
+        if let Err(e) = self.replay(api, fresh, false) {
+            // SAFETY: `fresh` was just made and is not shared with anything.
+            let _ = unsafe { (api.LITE_destroy_network)(fresh) };
+            return Err(e);
+        }
+        let old = self.raw.swap(fresh, Ordering::AcqRel);
+        let old_model = self.model.lock().unwrap_or_else(|p| p.into_inner()).take();
+        if self.weight_sharers.load(Ordering::Acquire) > 0 {
+            self.retired
                 .lock()
                 .unwrap_or_else(|p| p.into_inner())
-                .push(old);
+                .push((old as usize, old_model));
+        } else {
+            // SAFETY: the run gate is held, so no call uses `old`; IO tensor handles of it
+            // belong to an older generation and never reach the runtime again.
+            let _ = unsafe { (api.LITE_destroy_network)(old) };
         }
+        Ok(())
+    }
+
+    /// Applies the recorded settings made before (`after_load == false`) or after the first
+    /// load to `raw`.
+    fn replay(&self, api: &lite_sys::Api, raw: LiteNetwork, after_load: bool) -> Result<()> {
+        let settings = self.settings.lock().unwrap_or_else(|p| p.into_inner());
+        for s in settings.iter().filter(|s| s.after_load == after_load) {
+            check(api, (s.apply)(api, raw), s.what)?;
+        }
+        Ok(())
     }
 
     pub(crate) fn deps_of(&self, t: LiteTensor) -> Deps {
@@ -127,12 +184,37 @@ impl Drop for NetShared {
             self.wait_async_idle();
         } else if self.gate.is_running() {
             // SAFETY: live handle; a sync forward was started and not waited for.
-            let _ = unsafe { (api.LITE_wait)(self.raw) };
+            let _ = unsafe { (api.LITE_wait)(self.raw()) };
         }
         // SAFETY: live handle, destroyed exactly once; no IO tensor handle survives
         // (they hold an Arc to this struct).
-        let _ = unsafe { (api.LITE_destroy_network)(self.raw) };
+        let _ = unsafe { (api.LITE_destroy_network)(self.raw()) };
+        for (old, _bytes) in self
+            .retired
+            .get_mut()
+            .unwrap_or_else(|p| p.into_inner())
+            .drain(..)
+        {
+            // SAFETY: an engine network replaced by a reload and kept for weight sharers,
+            // destroyed exactly once (no network shares its weights any more: they held an
+            // Arc to this struct).
+            let _ = unsafe { (api.LITE_destroy_network)(old as LiteNetwork) };
+        }
     }
+}
+
+/// An engine network replaced by a reload (its address) and the model bytes its loader reads.
+type Retired = (usize, Option<Arc<[u8]>>);
+
+type Apply = Box<dyn Fn(&lite_sys::Api, LiteNetwork) -> c_int + Send>;
+
+/// A setting made through [`Network`], kept to be replayed on the fresh engine network of a
+/// reload.
+struct Setting {
+    /// Made after the first load (replayed after the reload's load, else before it).
+    after_load: bool,
+    what: &'static str,
+    apply: Apply,
 }
 
 /// A MegEngine Lite network.
@@ -251,13 +333,16 @@ impl Network {
         crate::LIVE_NETWORKS.fetch_add(1, Ordering::Relaxed);
         Ok(Network {
             shared: Arc::new(NetShared {
-                raw,
+                raw: AtomicPtr::new(raw),
+                settings: Mutex::new(Vec::new()),
+                loaded: AtomicBool::new(false),
+                weight_sharers: AtomicUsize::new(0),
+                retired: Mutex::new(Vec::new()),
                 gate: Gate::default(),
                 deps: Mutex::new(HashMap::new()),
-                retired_deps: Mutex::new(Vec::new()),
                 generation: AtomicU64::new(0),
                 slots: Mutex::new(Vec::new()),
-                models: Mutex::new(Vec::new()),
+                model: Mutex::new(None),
                 async_mode: AtomicBool::new(false),
             }),
             config: config.clone(),
@@ -282,7 +367,7 @@ impl Network {
     }
 
     fn raw(&self) -> LiteNetwork {
-        self.shared.raw
+        self.shared.raw()
     }
 
     /// Run a short C call under the gate and check its return code.
@@ -290,6 +375,27 @@ impl Network {
         let _g = self.shared.gate.op()?;
         let api = api()?;
         check(api, f(api, self.raw()), what)
+    }
+
+    /// A lasting setting: applied now, and again to the fresh engine network of a reload.
+    fn setting(
+        &self,
+        what: &'static str,
+        f: impl Fn(&lite_sys::Api, LiteNetwork) -> c_int + Send + 'static,
+    ) -> Result<()> {
+        let _g = self.shared.gate.op()?;
+        let api = api()?;
+        check(api, f(api, self.raw()), what)?;
+        self.shared
+            .settings
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(Setting {
+                after_load: self.shared.loaded.load(Ordering::Acquire),
+                what,
+                apply: Box::new(f),
+            });
+        Ok(())
     }
 
     /// Read one value through a lite-c getter `getter(network, &mut value)` under the gate.
@@ -305,40 +411,47 @@ impl Network {
         Ok(v)
     }
 
-    /// Load a model file.
+    /// Load a model file. A reload runs on a fresh engine network (see `renew_for_load`).
     pub fn load_from_path(&self, path: &Path) -> Result<()> {
         let s = path.to_str().ok_or_else(|| {
             LiteError::invalid(format!("model path {} is not UTF-8", path.display()))
         })?;
         let c = cstring(s, "model path")?;
         let _g = self.shared.gate.run()?;
-        self.shared.start_new_generation();
+        let _old_deps = self.shared.start_new_generation();
+        self.shared.renew_for_load(&self.config, &self.io)?;
         let api = api()?;
         // SAFETY: live handle; `c` is a valid C string alive during the call.
         let rc = unsafe { (api.LITE_load_model_from_path)(self.raw(), c.as_ptr()) };
-        check(api, rc, "LITE_load_model_from_path")
+        check(api, rc, "LITE_load_model_from_path")?;
+        self.shared.replay(api, self.raw(), true)
     }
 
-    /// Load a model from memory (the bytes are copied and kept with the network).
+    /// Load a model from memory (the bytes are copied and kept while the engine network
+    /// that loaded them lives).
     pub fn load_from_mem(&self, model: &[u8]) -> Result<()> {
+        self.load_from_owned(model.into())
+    }
+
+    /// Load a model from bytes the network takes over (no copy). A reload runs on a fresh
+    /// engine network (see `renew_for_load`).
+    pub fn load_from_owned(&self, model: Box<[u8]>) -> Result<()> {
         if model.is_empty() {
             return Err(LiteError::invalid("model data is empty"));
         }
-        let mut buf: Box<[u8]> = model.into();
-        let ptr = buf.as_mut_ptr();
-        let len = buf.len();
+        let model: Arc<[u8]> = model.into();
+        let ptr = model.as_ptr();
+        let len = model.len();
         let _g = self.shared.gate.run()?;
-        self.shared.start_new_generation();
-        self.shared
-            .models
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .push(buf);
+        let _old_deps = self.shared.start_new_generation();
+        self.shared.renew_for_load(&self.config, &self.io)?;
+        *self.shared.model.lock().unwrap_or_else(|p| p.into_inner()) = Some(model.clone());
         let api = api()?;
-        // SAFETY: live handle; `ptr` addresses `len` bytes of a boxed slice now owned by
-        // NetShared (it never moves and lives as long as the network).
+        // SAFETY: live handle; `ptr` addresses `len` bytes of an Arc'd slice held by
+        // NetShared as long as this engine network; the runtime only reads it.
         let rc = unsafe { (api.LITE_load_model_from_mem)(self.raw(), ptr as *mut c_void, len) };
-        check(api, rc, "LITE_load_model_from_mem")
+        check(api, rc, "LITE_load_model_from_mem")?;
+        self.shared.replay(api, self.raw(), true)
     }
 
     /// Start the network. The network (and its IO tensors) stay busy until
@@ -496,7 +609,7 @@ impl Network {
     /// Set the device id (before loading).
     pub fn set_device_id(&self, id: i32) -> Result<()> {
         // SAFETY: live handle.
-        self.call("LITE_set_device_id", |api, n| unsafe {
+        self.setting("LITE_set_device_id", move |api, n| unsafe {
             (api.LITE_set_device_id)(n, id)
         })
     }
@@ -509,7 +622,7 @@ impl Network {
     /// Set the stream id (before loading).
     pub fn set_stream_id(&self, id: i32) -> Result<()> {
         // SAFETY: live handle.
-        self.call("LITE_set_stream_id", |api, n| unsafe {
+        self.setting("LITE_set_stream_id", move |api, n| unsafe {
             (api.LITE_set_stream_id)(n, id)
         })
     }
@@ -527,7 +640,7 @@ impl Network {
             return Err(LiteError::invalid("threads number must be at least 1"));
         }
         // SAFETY: live handle.
-        self.call("LITE_set_cpu_threads_number", |api, n| unsafe {
+        self.setting("LITE_set_cpu_threads_number", move |api, n| unsafe {
             (api.LITE_set_cpu_threads_number)(n, threads)
         })
     }
@@ -540,7 +653,7 @@ impl Network {
     /// Enable CPU inplace mode (before loading).
     pub fn enable_cpu_inplace_mode(&self) -> Result<()> {
         // SAFETY: live handle.
-        self.call("LITE_set_cpu_inplace_mode", |api, n| unsafe {
+        self.setting("LITE_set_cpu_inplace_mode", move |api, n| unsafe {
             (api.LITE_set_cpu_inplace_mode)(n)
         })
     }
@@ -555,7 +668,7 @@ impl Network {
     /// Use TensorRT (before loading).
     pub fn use_tensorrt(&self) -> Result<()> {
         // SAFETY: live handle.
-        self.call("LITE_use_tensorrt", |api, n| unsafe {
+        self.setting("LITE_use_tensorrt", move |api, n| unsafe {
             (api.LITE_use_tensorrt)(n)
         })
     }
@@ -574,8 +687,9 @@ impl Network {
         }
         let _g = self.shared.gate.op()?;
         let _g2 = src.shared.gate.try_op()?;
+        let _old_deps = reloads.then(|| self.shared.start_new_generation());
         if reloads {
-            self.shared.start_new_generation();
+            self.shared.renew_for_load(&self.config, &self.io)?;
         }
         let api = api()?;
         // SAFETY: two distinct live handles.
@@ -591,7 +705,9 @@ impl Network {
             api.LITE_shared_weight_with_network,
             true,
         )?;
-        // The weights now live in both; keep `src` alive as long as this network.
+        // The weights now live in both; keep `src` (and with it the model bytes its loader
+        // reads, and the engine networks a reload of `src` replaces) as long as this network.
+        src.shared.weight_sharers.fetch_add(1, Ordering::AcqRel);
         self.shared
             .slots
             .lock()
@@ -609,6 +725,20 @@ impl Network {
             api.LITE_share_runtime_memroy,
             false,
         )?;
+        let src_shared = src.shared.clone();
+        self.shared
+            .settings
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(Setting {
+                after_load: self.shared.loaded.load(Ordering::Acquire),
+                what: "LITE_share_runtime_memroy",
+                // SAFETY: replayed on a fresh live handle of this network with the source's
+                // current live handle (the source is kept alive by this closure).
+                apply: Box::new(move |api, n| unsafe {
+                    (api.LITE_share_runtime_memroy)(n, src_shared.raw())
+                }),
+            });
         self.shared
             .slots
             .lock()
@@ -636,9 +766,17 @@ impl Network {
         });
         let ud = self.keep_slot(slot);
         // SAFETY: live handle; `ud` points to a slot kept until the network is destroyed.
-        self.call("LITE_set_async_callback_with_userdata", |api, n| unsafe {
-            (api.LITE_set_async_callback_with_userdata)(n, Some(async_trampoline), ud)
-        })?;
+        let ud = ud as usize;
+        self.setting(
+            "LITE_set_async_callback_with_userdata",
+            move |api, n| unsafe {
+                (api.LITE_set_async_callback_with_userdata)(
+                    n,
+                    Some(async_trampoline),
+                    ud as *mut c_void,
+                )
+            },
+        )?;
         self.shared.async_mode.store(true, Ordering::Release);
         Ok(())
     }
@@ -650,9 +788,17 @@ impl Network {
             net: Arc::downgrade(&self.shared),
         }));
         // SAFETY: live handle; `ud` points to a slot kept until the network is destroyed.
-        self.call("LITE_set_start_callback_with_userdata", |api, n| unsafe {
-            (api.LITE_set_start_callback_with_userdata)(n, Some(io_trampoline), ud)
-        })
+        let ud = ud as usize;
+        self.setting(
+            "LITE_set_start_callback_with_userdata",
+            move |api, n| unsafe {
+                (api.LITE_set_start_callback_with_userdata)(
+                    n,
+                    Some(io_trampoline),
+                    ud as *mut c_void,
+                )
+            },
+        )
     }
 
     /// Call `f` with the outputs after each forward.
@@ -662,20 +808,34 @@ impl Network {
             net: Arc::downgrade(&self.shared),
         }));
         // SAFETY: live handle; `ud` points to a slot kept until the network is destroyed.
-        self.call("LITE_set_finish_callback_with_userdata", |api, n| unsafe {
-            (api.LITE_set_finish_callback_with_userdata)(n, Some(io_trampoline), ud)
-        })
+        let ud = ud as usize;
+        self.setting(
+            "LITE_set_finish_callback_with_userdata",
+            move |api, n| unsafe {
+                (api.LITE_set_finish_callback_with_userdata)(
+                    n,
+                    Some(io_trampoline),
+                    ud as *mut c_void,
+                )
+            },
+        )
     }
 
     fn with_path(
         &self,
-        what: &str,
+        what: &'static str,
         path: &str,
         f: unsafe extern "C" fn(LiteNetwork, *const c_char) -> c_int,
+        lasting: bool,
     ) -> Result<()> {
         let c = cstring(path, "path")?;
         // SAFETY: live handle; `c` is a valid C string alive during the call.
-        self.call(what, |_, n| unsafe { f(n, c.as_ptr()) })
+        let apply = move |_: &lite_sys::Api, n: LiteNetwork| unsafe { f(n, c.as_ptr()) };
+        if lasting {
+            self.setting(what, apply)
+        } else {
+            self.call(what, apply)
+        }
     }
 
     /// Write a profile JSON to `json_path` (before loading).
@@ -685,15 +845,17 @@ impl Network {
             "LITE_enable_profile_performance",
             json_path,
             api.LITE_enable_profile_performance,
+            true,
         )
     }
 
     /// Limit algorithm workspace memory.
     pub fn set_network_algo_workspace_limit(&self, bytes: usize) -> Result<()> {
         // SAFETY: live handle.
-        self.call("LITE_set_network_algo_workspace_limit", |api, n| unsafe {
-            (api.LITE_set_network_algo_workspace_limit)(n, bytes)
-        })
+        self.setting(
+            "LITE_set_network_algo_workspace_limit",
+            move |api, n| unsafe { (api.LITE_set_network_algo_workspace_limit)(n, bytes) },
+        )
     }
 
     /// Algorithm selection policy plus fastrun settings, as megenginelite does it
@@ -706,29 +868,42 @@ impl Network {
     ) -> Result<()> {
         let s = AlgoSelectStrategy::from_bits(strategy.bits())?;
         // SAFETY: live handle; strategy validated to the defined flags.
-        self.call("LITE_set_network_algo_policy", |api, n| unsafe {
+        self.setting("LITE_set_network_algo_policy", move |api, n| unsafe {
             (api.LITE_set_network_algo_policy)(n, s.bits() as c_int)
         })?;
         // SAFETY: live handle.
-        self.call("LITE_set_network_algo_fastrun_config", |api, n| unsafe {
-            (api.LITE_set_network_algo_fastrun_config)(
-                n,
-                shared_batch_size,
-                binary_equal_between_batch as c_int,
-            )
-        })
+        self.setting(
+            "LITE_set_network_algo_fastrun_config",
+            move |api, n| unsafe {
+                (api.LITE_set_network_algo_fastrun_config)(
+                    n,
+                    shared_batch_size,
+                    binary_equal_between_batch as c_int,
+                )
+            },
+        )
     }
 
     /// Dump IO values as text to `path`.
     pub fn io_txt_dump(&self, path: &str) -> Result<()> {
         let api = api()?;
-        self.with_path("LITE_enable_io_txt_dump", path, api.LITE_enable_io_txt_dump)
+        self.with_path(
+            "LITE_enable_io_txt_dump",
+            path,
+            api.LITE_enable_io_txt_dump,
+            true,
+        )
     }
 
     /// Dump IO values as binary files into `dir`.
     pub fn io_bin_dump(&self, dir: &str) -> Result<()> {
         let api = api()?;
-        self.with_path("LITE_enable_io_bin_dump", dir, api.LITE_enable_io_bin_dump)
+        self.with_path(
+            "LITE_enable_io_bin_dump",
+            dir,
+            api.LITE_enable_io_bin_dump,
+            true,
+        )
     }
 
     /// Write static memory allocation info into `log_dir`.
@@ -738,15 +913,17 @@ impl Network {
             "LITE_get_static_memory_alloc_info",
             log_dir,
             api.LITE_get_static_memory_alloc_info,
+            false,
         )
     }
 
     /// Enable global layout transform (before loading).
     pub fn enable_global_layout_transform(&self) -> Result<()> {
         // SAFETY: live handle.
-        self.call("LITE_enable_global_layout_transform", |api, n| unsafe {
-            (api.LITE_enable_global_layout_transform)(n)
-        })
+        self.setting(
+            "LITE_enable_global_layout_transform",
+            move |api, n| unsafe { (api.LITE_enable_global_layout_transform)(n) },
+        )
     }
 
     /// Dump the layout-transformed model to `path` (after loading).
@@ -756,6 +933,7 @@ impl Network {
             "LITE_dump_layout_transform_model",
             path,
             api.LITE_dump_layout_transform_model,
+            false,
         )
     }
 
@@ -765,7 +943,7 @@ impl Network {
             disable_configure_by_model_info: cfg.disable_configure_by_model_info as c_int,
         };
         // SAFETY: live handle; struct passed by value.
-        self.call("LITE_extra_configure", |api, n| unsafe {
+        self.setting("LITE_extra_configure", move |api, n| unsafe {
             (api.LITE_extra_configure)(n, c)
         })
     }

@@ -128,13 +128,21 @@ export function toLiteError(err: unknown): unknown {
     if (typeof code === 'string' && KNOWN_CODES.has(code)) {
       return engineError(code as LiteErrorCode, err.message);
     }
-    // Async tasks carry the code in front of the message, separated by U+0001.
-    const sep = err.message.indexOf('\u0001');
-    if (sep > 0 && KNOWN_CODES.has(err.message.slice(0, sep))) {
-      return engineError(err.message.slice(0, sep) as LiteErrorCode, err.message.slice(sep + 1));
-    }
   }
   return err;
+}
+
+/** The structured failure of a native job (code, message, the engine's text). */
+export interface NativeFailureLike {
+  readonly code: string;
+  readonly message: string;
+  readonly engineMessage?: string | null;
+}
+
+/** Internal: a job's structured failure as a {@link LiteError}. */
+export function fromFailure(f: NativeFailureLike): LiteError {
+  const code = KNOWN_CODES.has(f.code) ? (f.code as LiteErrorCode) : 'LITE_ERROR';
+  return engineError(code, f.engineMessage ?? f.message);
 }
 
 /** Runs a native call, converting its failure into a {@link LiteError}. */

@@ -1,8 +1,8 @@
 import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
-import type { NativeNetwork, PendingCallback } from '@lite/binding';
+import type { JobOutcome, NativeModelInfo, NativeNetwork, NativeTensor } from '@lite/binding';
 import { LiteConfig, type LiteExtraConfig, LiteIO, LiteNetworkIO } from './config.js';
 import { LiteAlgoSelectStrategy, LiteDeviceType, LiteTensorPhase } from './enums.js';
-import { LiteError, invalid, isEnumValue, native, nativeAsync, show } from './errors.js';
+import { LiteError, fromFailure, invalid, isEnumValue, native, show } from './errors.js';
 import { type Feed, type PreparedInput, prepareFeeds } from './feeds.js';
 import { LiteLayout } from './layout.js';
 import { checkModelFile, loading, loadingAsync } from './model-errors.js';
@@ -30,7 +30,7 @@ export const networkInternals = {} as {
 };
 
 function busyError(): LiteError {
-  return new LiteError('LITE_BUSY', 'the network has an asynchronous call (predict, forwardAsync or loadAsync) queued or running; await it first');
+  return new LiteError('LITE_BUSY', 'the network is busy: an asynchronous call (predict, forwardAsync, loadAsync), a run or a callback holds it; await it first');
 }
 
 function modelBytes(model: Uint8Array | ArrayBuffer): Uint8Array {
@@ -98,11 +98,6 @@ export class LiteNetwork implements Disposable {
   #config: LiteConfig;
   #io: LiteNetworkIO;
   #loaded = false;
-  #queue: Promise<unknown> = Promise.resolve();
-  // Async calls queued or running. While > 0, sync calls throw LITE_BUSY (except inside #job).
-  #pending = 0;
-  // True while a queued job's synchronous part runs (it may use the network).
-  #inJob = false;
   // Input/output names and the model's declared input layouts, read once per load.
   #inputNames: string[] = [];
   #outputNames: string[] = [];
@@ -110,13 +105,16 @@ export class LiteNetwork implements Disposable {
   // IO tensor wrappers by phase/name, so memory shared into an input stays reachable as long as
   // the network is.
   #ioTensors = new Map<string, LiteTensor>();
+  // The user's callbacks live here only (the binding holds no JS function), so a network with
+  // callbacks is collected like any other. Whether the network is busy is the binding's
+  // executor's business alone: this class asks it (`isBusy`, `tensorsBusy`).
   #asyncCb: (() => void) | null = null;
-  // In async-callback mode, keeps the event loop alive from forward() until the callback ran
-  // (the binding's thread-safe function is weak so that an idle network never holds a process).
-  #keepAlive: ReturnType<typeof setInterval> | null = null;
   #startCb: IoCallback | null = null;
   #finishCb: IoCallback | null = null;
-  // First error thrown by a user callback since the last forward/wait reported one.
+  // The async-mode forward in flight: its callbacks are delivered once, by wait() or when the
+  // engine reports completion, whichever comes first.
+  #asyncRun: { delivered: boolean } | null = null;
+  // First error thrown by an async-mode callback, reported by the next forward/wait.
   #callbackError: unknown = undefined;
   #hasCallbackError = false;
 
@@ -139,25 +137,27 @@ export class LiteNetwork implements Disposable {
     this.#native = native(() => new b.NativeNetwork(cfg, nio));
   }
 
-  /** @internal the native network for a synchronous call: throws `LITE_BUSY` while an async call is queued or running. */
+  /** @internal the native network for a synchronous call: throws `LITE_BUSY` while the executor holds it. */
   get native(): NativeNetwork {
-    if (!this.#native) throw new LiteError('LITE_DISPOSED', 'the LiteNetwork was disposed');
-    if (this.#pending > 0 && !this.#inJob) throw busyError();
-    return this.#native;
+    const n = this.#live();
+    if (n.isBusy()) throw busyError();
+    return n;
   }
 
   /** @internal whether a tensor owned by this network must refuse synchronous calls now. */
   [BUSY_OWNER](): boolean {
-    return this.#pending > 0 && !this.#inJob;
+    return this.#native?.tensorsBusy() ?? false;
   }
 
-  // After every (re)load: the engine replaced its IO tensors; read names and declared layouts.
-  #afterLoad(n: NativeNetwork): void {
-    this.#inputNames = native(() => n.inputNames());
-    this.#outputNames = native(() => n.outputNames());
-    this.#declared = new Map(this.#inputNames.map((name) => [name, LiteLayout.fromNative(native(() => n.getIoTensor(name, LiteTensorPhase.LITE_INPUT)).layout())]));
+  // After every (re)load: the engine replaced its IO tensors; keep the names and declared layouts.
+  #afterLoad(info: NativeModelInfo): void {
+    this.#ioTensors.clear();
+    this.#inputNames = info.inputs;
+    this.#outputNames = info.outputs;
+    this.#declared = new Map(info.inputs.map((name, i) => [name, LiteLayout.fromNative(info.inputLayouts[i] as { shapes: number[]; dataType: number })]));
     this.#loaded = true;
   }
+
   /** The configuration the network was created with. */
   get config(): LiteConfig {
     return this.#config;
@@ -191,23 +191,22 @@ export class LiteNetwork implements Disposable {
         native(() => n.loadBytes(bytes));
       }
     });
-    this.#afterLoad(n);
+    this.#afterLoad(native(() => n.modelInfo()));
   }
 
-  /** Loads a model off the JS thread (libuv pool). */
-  loadAsync(model: ModelSource): Promise<void> {
+  /** Loads a model off the JS thread (on the network's own thread, after the calls queued before it). */
+  async loadAsync(model: ModelSource): Promise<void> {
+    checkModel(model);
+    const n = this.#live();
+    const bytes = typeof model === 'string' ? undefined : modelBytes(model);
     try {
-      checkModel(model);
+      const o = await loadingAsync(model, this.#config, () => settled(bytes === undefined ? n.loadPathAsync(model as string) : n.loadBytesAsync(bytes)));
+      this.#afterLoad(o.info as NativeModelInfo);
     } catch (e) {
-      return Promise.reject(e);
-    }
-    return this.#enqueue(async () => {
-      const n = this.#live();
       this.#ioTensors.clear();
       this.#loaded = false;
-      await loadingAsync(model, this.#config, () => (typeof model === 'string' ? nativeAsync(n.loadPathAsync(model)) : nativeAsync(n.loadBytesAsync(modelBytes(model)))));
-      this.#job(() => this.#afterLoad(n));
-    });
+      throw e;
+    }
   }
 
   #checkLoaded(what: string): void {
@@ -218,169 +217,181 @@ export class LiteNetwork implements Disposable {
   forward(): void {
     this.#checkLoaded('forward');
     const n = this.native;
-    this.#takeCallbackError();
-    try {
-      native(() => n.forward());
-      if (this.#asyncCb && this.#keepAlive === null) this.#keepAlive = setInterval(() => {}, 0x7fffffff);
-    } finally {
-      this.#drainPending(n);
-    }
+    this.#checkSharedInputs();
     this.#throwCallbackError();
-  }
-
-  #release(): void {
-    if (this.#keepAlive !== null) clearInterval(this.#keepAlive);
-    this.#keepAlive = null;
+    if (this.#startCb) this.#callbackTurn(n, true, this.#startCb, () => native(() => n.beginTurn()));
+    if (this.#asyncCb) {
+      const run = { delivered: false };
+      const done = native(() => n.forwardInAsyncMode());
+      this.#asyncRun = run;
+      // The pending promise keeps the process alive until the engine reports completion.
+      void done.then(() => this.#deliverAsync(run));
+    } else {
+      native(() => n.forward());
+    }
   }
 
   /**
-   * Waits for the inference started by {@link forward}. Throws the error of a callback that
-   * threw during that forward (the callback error is wrapped as `LITE_ERROR` with it as `cause`).
+   * Waits for the inference started by {@link forward}, then runs the finish callback. Throws the
+   * error of a callback that threw (wrapped as `LITE_ERROR` with it as `cause`).
    */
   wait(): void {
-    const n = this.native;
-    try {
-      native(() => n.wait());
-    } finally {
-      this.#drainPending(n);
-      this.#release();
-    }
+    const n = this.#live();
+    const ended = native(() => n.wait());
+    const run = this.#asyncRun;
+    if (run && !run.delivered) this.#deliverAsync(run);
+    else if (ended && this.#finishCb) this.#callbackTurn(n, false, this.#finishCb, () => native(() => n.beginTurn()));
     this.#throwCallbackError();
   }
 
-  // Dispatches callbacks that fired on the JS thread inside a sync native call.
-  #drainPending(n: NativeNetwork): void {
-    for (const p of n.takePendingCallbacks()) this.#dispatch(p);
-  }
-
-  // Called on the JS thread (directly, or by the binding's thread-safe function). Never throws:
-  // a user error is kept and reported by the forward/wait it belongs to.
-  #dispatch = ({ kind, ios, tensors }: PendingCallback): void => {
+  // An async-mode run ended: the async callback, then the finish callback (megenginelite's order).
+  // Never throws: an error is kept for the next forward()/wait().
+  #deliverAsync(run: { delivered: boolean }): void {
+    if (run.delivered) return;
+    run.delivered = true;
+    if (this.#asyncRun === run) this.#asyncRun = null;
+    const n = this.#native;
     try {
-      if (kind === 0) {
-        this.#release();
-        this.#asyncCb?.();
-        return;
-      }
-      const cb = kind === 1 ? this.#startCb : this.#finishCb;
-      if (!cb) return;
-      const map = new Map<LiteIO, LiteTensor>();
-      ios.forEach((io, i) => {
-        const t = tensors[i];
-        if (t) map.set(LiteIO.fromNative(io), new LiteTensor({ native: t }));
-      });
-      cb(map);
+      this.#asyncCb?.();
+      if (n && this.#finishCb) this.#callbackTurn(n, false, this.#finishCb, () => native(() => n.beginTurn()));
     } catch (err) {
       if (!this.#hasCallbackError) {
         this.#hasCallbackError = true;
         this.#callbackError = err;
       }
     }
-  };
+  }
 
-  #takeCallbackError(): unknown {
-    const had = this.#hasCallbackError;
-    const err = this.#callbackError;
-    this.#hasCallbackError = false;
-    this.#callbackError = undefined;
-    return had ? (err ?? new Error('callback threw')) : undefined;
+  // Runs a start (inputs) or finish (outputs) callback on the JS thread in a turn: the engine is
+  // not running, the network's live IO tensors are lent to the callback, calls on the network
+  // itself are LITE_BUSY. `begin` takes the turn (a job's turn is taken by the executor already).
+  #callbackTurn(n: NativeNetwork, inputs: boolean, cb: IoCallback, begin?: () => void): void {
+    begin?.();
+    try {
+      const { ios, tensors } = native(() => n.turnIo(inputs));
+      const map = new Map<LiteIO, LiteTensor>();
+      ios.forEach((io, i) => {
+        const t = tensors[i];
+        if (t) map.set(LiteIO.fromNative(io), new LiteTensor({ native: t, owner: this }));
+      });
+      try {
+        cb(map);
+      } catch (err) {
+        throw callbackFailed(err);
+      }
+    } finally {
+      if (begin) n.endTurn();
+    }
   }
 
   #throwCallbackError(): void {
-    const err = this.#takeCallbackError();
-    if (err === undefined) return;
-    const msg = err instanceof Error ? err.message : typeof err === 'string' ? err : show(err);
-    throw new LiteError('LITE_ERROR', `a network callback threw: ${msg}`, { cause: err });
+    if (!this.#hasCallbackError) return;
+    const err = this.#callbackError;
+    this.#hasCallbackError = false;
+    this.#callbackError = undefined;
+    throw err instanceof LiteError ? err : callbackFailed(err);
+  }
+
+  // Memory shared into an input by setDataByShare is pinned (untransferable); if it was detached
+  // anyway (e.g. by another addon), refuse to run rather than let the engine read freed memory.
+  #checkSharedInputs(): void {
+    for (const [key, t] of this.#ioTensors) {
+      if (!key.startsWith('in:') || t.disposed) continue;
+      for (const r of t.retained) {
+        const buffer = r.source instanceof ArrayBuffer ? r.source : r.source.buffer;
+        if (buffer.byteLength === 0 && r.byteLength > 0) {
+          throw new LiteError('LITE_INVALID_ARGUMENT', `input "${key.slice(3)}": the memory shared into it by setDataByShare was detached (transferred); share or copy the data again before running`);
+        }
+      }
+    }
   }
 
   /**
    * Switches the network to async mode (before load, as megenginelite): `forward()` returns at
    * once and `cb` runs on the JS thread when the work is done (then call {@link wait} or just rely
-   * on `cb`). If `cb` throws, the next `wait()`/`forward()`/`forwardAsync()` reports it. A forward
-   * in flight keeps the process alive until `cb` has run.
+   * on `cb`). If `cb` throws, the next `wait()`/`forward()` reports it. A forward in flight keeps
+   * the process alive until `cb` has run.
    */
   asyncWithCallback(cb: () => void): void {
     if (typeof cb !== 'function') invalid('asyncWithCallback expects a function');
     const n = this.native;
+    if (this.#asyncCb === null) native(() => n.setAsyncMode());
     this.#asyncCb = cb;
-    native(() => n.setAsyncCallback(this.#dispatch));
   }
 
   /**
    * `cb` runs at the start of every forward with a `Map<LiteIO, LiteTensor>` of the inputs: the
    * network's live input tensors, as in megenginelite, so the callback can fill or change them
-   * before the engine reads them. It runs on the JS thread while the engine waits for it: inside
-   * `forward()`, or, for `forwardAsync()`/async mode, while the pool (engine) thread is held until
-   * the callback returned. While it runs, the tensors can be used; calls on the network itself
-   * (`getIoTensor`, `forward`, ...) throw `LITE_BUSY`. Kept after the callback, the tensors are the
-   * network's IO tensors (`LITE_BUSY` while a later run is in progress). A throw makes that
-   * forward fail. (Only while a network is being destroyed does a callback get copies.)
+   * before the engine reads them. It runs on the JS thread, right before the engine part of the
+   * run (inside `forward()`; for `forwardAsync()`/`predict` when the run reaches the network),
+   * and the engine never waits for JS: the run starts when the callback returned. While it runs,
+   * the tensors can be used; calls on the network itself (`getIoTensor`, `forward`, ...) throw
+   * `LITE_BUSY`. Kept after the callback, the tensors are the network's IO tensors (`LITE_BUSY`
+   * while a later run is in progress). A throw makes that forward fail (`LITE_ERROR`, the error as
+   * `cause`). The network holds the callback; the callback does not keep the network alive.
    */
   setStartCallback(cb: IoCallback): void {
     if (typeof cb !== 'function') invalid('setStartCallback expects a function');
-    const n = this.native;
+    void this.native;
     this.#startCb = cb;
-    native(() => n.setStartCallback(this.#dispatch));
   }
 
   /**
    * Like {@link setStartCallback}, with the live output tensors when a forward finished (inside
-   * `wait()` for a sync forward).
+   * `wait()` for a sync forward; before the promise of `forwardAsync()`/`predict` settles).
    */
   setFinishCallback(cb: IoCallback): void {
     if (typeof cb !== 'function') invalid('setFinishCallback expects a function');
-    const n = this.native;
+    void this.native;
     this.#finishCb = cb;
-    native(() => n.setFinishCallback(this.#dispatch));
   }
 
   /**
-   * Beyond megenginelite: forward + wait on the libuv pool; the event loop keeps turning.
-   * Calls on one network are queued and run one at a time; while one runs, synchronous calls on
-   * the network and its IO tensors throw `LITE_BUSY`.
+   * Beyond megenginelite: forward + wait off the JS thread, on the network's own thread; the
+   * event loop keeps turning. Calls on one network are queued and run one at a time; while one is
+   * queued or running, synchronous calls on the network and its IO tensors throw `LITE_BUSY`.
    */
-  forwardAsync(): Promise<void> {
-    try {
-      this.#checkLoaded('forwardAsync');
-    } catch (e) {
-      return Promise.reject(e);
-    }
-    return this.#enqueue(() => this.#forwardAsyncNow());
-  }
-
-  async #forwardAsyncNow(): Promise<void> {
-    this.#takeCallbackError();
-    await nativeAsync(this.#live().forwardAsync());
+  async forwardAsync(): Promise<void> {
+    this.#checkLoaded('forwardAsync');
+    const n = this.#live();
+    this.#checkSharedInputs();
     this.#throwCallbackError();
+    await this.#runJob(n, (start, finish) => n.forwardAsync(start, finish));
+    if (this.#asyncCb) this.#asyncCb();
   }
 
-  // The native network inside a queued job (no busy check: the job is the one making the network busy).
+  // Submits a job and plays its callback turns: the start turn (the job is parked until
+  // `resume()`), then the finish turn (the network is held until `endTurn()`), in which
+  // `finishWork` reads what the job produced.
+  async #runJob<T>(n: NativeNetwork, submit: (start: boolean, finish: boolean) => Promise<JobOutcome>, finishWork?: () => T): Promise<{ outcome: JobOutcome; extra: T | undefined }> {
+    const startCb = this.#startCb;
+    const finishCb = this.#finishCb;
+    let outcome = await settled(native(() => submit(startCb !== null, finishCb !== null)));
+    if (startCb) {
+      try {
+        this.#callbackTurn(n, true, startCb);
+      } catch (e) {
+        n.abandon();
+        throw e;
+      }
+      outcome = await settled(n.resume());
+    }
+    let extra: T | undefined;
+    if (outcome.turn) {
+      try {
+        if (finishCb) this.#callbackTurn(n, false, finishCb);
+        extra = finishWork?.();
+      } finally {
+        n.endTurn();
+      }
+    }
+    return { outcome, extra };
+  }
+
+  // The native network (no busy check: the executor decides, per call).
   #live(): NativeNetwork {
     if (!this.#native) throw new LiteError('LITE_DISPOSED', 'the LiteNetwork was disposed');
     return this.#native;
-  }
-
-  // Runs the synchronous part of a queued job, during which the network's own methods work.
-  #job<T>(fn: () => T): T {
-    const was = this.#inJob;
-    this.#inJob = true;
-    try {
-      return fn();
-    } finally {
-      this.#inJob = was;
-    }
-  }
-
-  #enqueue<T>(job: () => Promise<T>): Promise<T> {
-    this.#pending++;
-    const run = this.#queue.then(job, job);
-    this.#queue = run.then(
-      () => undefined,
-      () => undefined,
-    );
-    return run.finally(() => {
-      this.#pending--;
-    });
   }
 
   /**
@@ -428,40 +439,28 @@ export class LiteNetwork implements Disposable {
     return prepareFeeds(feeds, this.#declared, what);
   }
 
-  #predictPrepared<Out extends string = string>(inputs: readonly PreparedInput[]): Promise<PredictOutputs<Out>> {
-    return this.#enqueue(async () => {
-      this.#job(() => {
-        for (const input of inputs) {
-          const t = this.getIoTensor(input.name, LiteTensorPhase.LITE_INPUT).native;
-          // The copy taken by prepareFeeds is private to this call: the tensor uses it in place.
-          if (t.deviceType() === LiteDeviceType.LITE_CPU) native(() => t.shareBytes(input.bytes, input.layout.toNative()));
-          else {
-            native(() => t.setLayout(input.layout.toNative()));
-            native(() => t.writeBytes(input.bytes));
-          }
-        }
-      });
-      try {
-        await this.#forwardAsyncNow();
-      } catch (e) {
-        throw withFeedShapes(e, inputs, this.#declared);
-      }
-      return this.#job(() => {
-        const out = {} as Record<string, LiteTensor>;
-        for (const name of this.#outputNames) {
-          const t = this.getIoTensor(name, LiteTensorPhase.LITE_OUTPUT).native;
-          out[name] = new LiteTensor({ native: native(() => t.cloneToHost()) });
-        }
-        // A shape given with a feed holds for this call only: the input returns to the declared layout.
-        for (const input of inputs) {
-          const declared = this.#declared.get(input.name);
-          if (!input.shaped || !declared || declared.equals(input.layout)) continue;
-          const t = this.getIoTensor(input.name, LiteTensorPhase.LITE_INPUT).native;
-          native(() => t.setLayout(declared.toNative()));
-        }
-        return out as PredictOutputs<Out>;
-      });
+  async #predictPrepared<Out extends string = string>(inputs: readonly PreparedInput[]): Promise<PredictOutputs<Out>> {
+    const n = this.#live();
+    const declared = this.#declared;
+    // The copies taken by prepareFeeds are private to this call: the input tensors use them in place.
+    const feeds = inputs.map((input) => {
+      const d = declared.get(input.name);
+      const restore = input.shaped && d !== undefined && !d.equals(input.layout) ? d.toNative() : undefined;
+      return { name: input.name, layout: input.layout.toNative(), bytes: input.bytes, restore };
     });
+    const names = this.#outputNames;
+    let result: { outcome: JobOutcome; extra: NativeTensor[] | undefined };
+    try {
+      result = await this.#runJob(n, (start, finish) => n.predict(feeds, start, finish), () => native(() => n.turnOutputs()));
+    } catch (e) {
+      throw withFeedShapes(e, inputs, declared);
+    }
+    const copies = result.outcome.outputs ?? result.extra ?? [];
+    const out = {} as Record<string, LiteTensor>;
+    copies.forEach((t, i) => {
+      out[names[i] as string] = new LiteTensor({ native: t });
+    });
+    return out as PredictOutputs<Out>;
   }
 
   /** The input or output tensor called `name`. */
@@ -599,7 +598,7 @@ export class LiteNetwork implements Disposable {
     const s = src.native;
     this.#ioTensors.clear();
     native(() => n.shareWeightsWith(s));
-    this.#afterLoad(n);
+    this.#afterLoad(native(() => n.modelInfo()));
   }
 
   /** Shares runtime memory with `src` (Python: `share_runtime_memroy`; before load). */
@@ -693,22 +692,32 @@ export class LiteNetwork implements Disposable {
 
   /**
    * Releases the network. Its IO tensors stay usable until they are disposed or collected.
-   * Throws `LITE_BUSY` while an async call runs.
+   * Throws `LITE_BUSY` while an async call is queued or running.
    */
   dispose(): void {
     if (!this.#native) return;
-    if (this.#pending > 0) throw new LiteError('LITE_BUSY', 'cannot dispose a network while an async call on it is pending');
     const n = this.#native;
     native(() => n.dispose());
     this.#native = null;
     this.#ioTensors.clear();
-    this.#release();
   }
 
   /** Same as {@link dispose}, for `using`. */
   [Symbol.dispose](): void {
     this.dispose();
   }
+}
+
+// A job's promise never rejects: its failure is a structured value, turned into a LiteError here.
+async function settled(p: Promise<JobOutcome>): Promise<JobOutcome> {
+  const o = await p;
+  if (o.failure) throw fromFailure(o.failure);
+  return o;
+}
+
+function callbackFailed(err: unknown): LiteError {
+  const msg = err instanceof Error ? err.message : typeof err === 'string' ? err : show(err);
+  return new LiteError('LITE_ERROR', `a network callback threw: ${msg}`, { cause: err });
 }
 
 /** IO info of a model before loading it: its inputs/outputs with names and layouts. */

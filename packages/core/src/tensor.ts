@@ -5,6 +5,7 @@ import { LiteError, invalid, isEnumValue, native, show } from './errors.js';
 import { LiteLayout, checkShape } from './layout.js';
 import { lib } from './native.js';
 import { constants as bufferConstants } from 'node:buffer';
+import { markAsUntransferable } from 'node:worker_threads';
 
 /** Largest byte length V8 allows for one ArrayBuffer on this platform. */
 const MAX_TYPED_ARRAY_BYTES = bufferConstants.MAX_LENGTH;
@@ -404,6 +405,12 @@ export class LiteTensor implements Disposable {
    * `data` reachable while it uses it; writes to `data` are visible to the tensor and back.
    * Size and dtype rules are those of {@link setDataByCopy}; with a different size the tensor
    * takes `options.layout` or, without one, a 1-D layout of the array's dtype.
+   *
+   * The memory is pinned: its `ArrayBuffer` is marked untransferable
+   * (`worker_threads.markAsUntransferable`, permanent), so `postMessage(x, [buffer])` and
+   * `structuredClone(x, { transfer: [buffer] })` copy it (or, on newer Node, throw) instead of
+   * detaching it from under the engine. A buffer detached anyway (e.g. by another addon) makes
+   * the next use of the tensor, and the next run of its network, throw `LITE_INVALID_ARGUMENT`.
    */
   setDataByShare(data: BinaryLike | NdArrayLike, options: SetDataOptions = {}): void {
     checkOptions(options, 'setDataByShare');
@@ -411,6 +418,10 @@ export class LiteTensor implements Disposable {
     if (Array.isArray(data)) invalid('setDataByShare needs a TypedArray, Buffer, ArrayBuffer or DataView (a number array cannot be shared)');
     const { bytes, layout, source, current } = this.#prepare(data, options, 'setDataByShare', true);
     const target = layout ?? current;
+    // Pin the memory: from now on a transfer (postMessage, structuredClone) copies this buffer
+    // instead of detaching it, so the engine can never read memory JS has handed away.
+    const buffer = bufferOf(source);
+    if (buffer instanceof ArrayBuffer) markAsUntransferable(buffer);
     native(() => t.shareBytes(bytes, target.toNative()));
     this.#retained = [{ source, byteLength: bytes.byteLength }];
   }

@@ -536,11 +536,26 @@ describe('views stay valid (never read freed memory)', () => {
     }
   });
 
-  it('detached shared memory is detected before use', () => {
+  it('shared memory is pinned: a transfer copies it, the tensor keeps reading the same memory', () => {
     const data = new Float32Array(8).fill(1);
     const t = new LiteTensor(new LiteLayout([8], 'float32'));
     t.setDataByShare(data);
-    structuredClone(data.buffer, { transfer: [data.buffer] });
+    const copy = structuredClone(data.buffer, { transfer: [data.buffer] });
+    expect(data.byteLength).toBe(32);
+    expect(copy.byteLength).toBe(32);
+    data[3] = 5;
+    expect(A(t.toTypedArray())).toEqual([1, 1, 1, 5, 1, 1, 1, 1]);
+  });
+
+  it('shared memory detached anyway (a WebAssembly memory grew) is detected before use', () => {
+    // (the Node types of this package have no DOM/WebAssembly lib: declare the one class used)
+    type WasmMemory = { readonly buffer: ArrayBuffer; grow(pages: number): number };
+    const wasm = (globalThis as unknown as { WebAssembly: { Memory: new (d: { initial: number }) => WasmMemory } }).WebAssembly;
+    const memory = new wasm.Memory({ initial: 1 });
+    const data = new Float32Array(memory.buffer, 0, 8).fill(1);
+    const t = new LiteTensor(new LiteLayout([8], 'float32'));
+    t.setDataByShare(data);
+    memory.grow(1);
     expect(data.byteLength).toBe(0);
     expectCode(() => t.toTypedArray(), 'LITE_INVALID_ARGUMENT');
     expectCode(() => t.getDataByShare(), 'LITE_INVALID_ARGUMENT');
