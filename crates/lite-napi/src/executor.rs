@@ -708,30 +708,31 @@ fn predict(net: &Network, feeds: Vec<Feed>) -> lite::Result<()> {
     net.wait()
 }
 
-/// Executors with a thread, joined when the process exits: Node's `process.exit()` tears down
-/// no environment on the main thread (no cleanup hook runs), it calls `exit()`, which unloads
-/// the engine while a network's thread may still be inside it. Only thread handles live here,
-/// never a JS handle.
-static THREADED: Mutex<Vec<std::sync::Weak<Executor>>> = Mutex::new(Vec::new());
+/// Executors with a thread, by the JS thread that owns them. Node's `process.exit()` tears down
+/// no environment on the main thread (no cleanup hook runs) and calls `exit()`, whose handlers
+/// unload the engine's statics while a network's thread may still be inside it; `@lite/core`
+/// therefore calls [`shutdown_executors`] from the `process` `'exit'` event. Only thread
+/// handles live here, never a JS handle.
+static THREADED: Mutex<Vec<(std::thread::ThreadId, std::sync::Weak<Executor>)>> =
+    Mutex::new(Vec::new());
 
 fn join_at_exit(exec: &Arc<Executor>) {
-    static REGISTER: std::sync::Once = std::sync::Once::new();
-    REGISTER.call_once(|| {
-        #[cfg(target_os = "linux")]
-        // SAFETY: registers a plain `extern "C" fn()` with the C runtime; it only takes a lock
-        // and joins threads this module started.
-        unsafe {
-            libc::atexit(join_all_at_exit);
-        }
-    });
     let mut list = THREADED.lock().unwrap_or_else(|p| p.into_inner());
-    list.retain(|w| w.strong_count() > 0);
-    list.push(Arc::downgrade(exec));
+    list.retain(|(_, w)| w.strong_count() > 0);
+    list.push((std::thread::current().id(), Arc::downgrade(exec)));
 }
 
-extern "C" fn join_all_at_exit() {
-    let list = std::mem::take(&mut *THREADED.lock().unwrap_or_else(|p| p.into_inner()));
-    for exec in list.iter().filter_map(std::sync::Weak::upgrade) {
+/// Stops the networks' threads owned by the calling JS thread: each finishes the job it is in
+/// and is joined (called when the process or worker exits).
+pub fn shutdown_executors() {
+    let me = std::thread::current().id();
+    let mine: Vec<Arc<Executor>> = {
+        let mut list = THREADED.lock().unwrap_or_else(|p| p.into_inner());
+        let (mine, rest): (Vec<_>, Vec<_>) = list.drain(..).partition(|(owner, _)| *owner == me);
+        *list = rest;
+        mine.into_iter().filter_map(|(_, w)| w.upgrade()).collect()
+    };
+    for exec in mine {
         exec.shutdown();
     }
 }

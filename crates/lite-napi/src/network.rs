@@ -617,6 +617,13 @@ impl NativeNetwork {
     }
 }
 
+/// Stops and joins the threads of the networks this JS thread owns (each finishes its current
+/// job). `@lite/core` calls it from the `process` `'exit'` event.
+#[napi]
+pub fn shutdown_network_threads() {
+    crate::executor::shutdown_executors();
+}
+
 /// IO info of a model file or buffer, before loading it.
 #[napi]
 pub fn get_model_io_info(

@@ -114,13 +114,7 @@ impl NetShared {
             return Ok(());
         }
         let api = api()?;
-        let c: CConfig = config.to_c()?;
-        let cio = io.to_c()?;
-        let mut fresh: LiteNetwork = std::ptr::null_mut();
-        // SAFETY: `c.raw`/`cio.raw` point to strings and arrays owned by `c`/`cio`, alive
-        // during the call; `fresh` is a valid out-pointer.
-        let rc = unsafe { (api.LITE_make_network)(&mut fresh, c.raw, cio.raw) };
-        check(api, rc, "LITE_make_network")?;
+        let fresh = make_raw_network(api, config, io)?;
         if let Err(e) = self.replay(api, fresh, false) {
             // SAFETY: `fresh` was just made and is not shared with anything.
             let _ = unsafe { (api.LITE_destroy_network)(fresh) };
@@ -319,17 +313,22 @@ unsafe extern "C" fn io_trampoline(
     0
 }
 
+/// A new engine network (`LITE_make_network`).
+fn make_raw_network(api: &lite_sys::Api, config: &Config, io: &NetworkIo) -> Result<LiteNetwork> {
+    let c: CConfig = config.to_c()?;
+    let cio = io.to_c()?;
+    let mut raw: LiteNetwork = std::ptr::null_mut();
+    // SAFETY: `c.raw`/`cio.raw` point to strings and arrays owned by `c`/`cio`, alive during
+    // the call (the runtime copies them); `raw` is a valid out-pointer.
+    let rc = unsafe { (api.LITE_make_network)(&mut raw, c.raw, cio.raw) };
+    check(api, rc, "LITE_make_network")?;
+    Ok(raw)
+}
+
 impl Network {
     /// Create a network from a configuration and IO description.
     pub fn new(config: &Config, io: &NetworkIo) -> Result<Network> {
-        let api = api()?;
-        let c: CConfig = config.to_c()?;
-        let cio = io.to_c()?;
-        let mut raw: LiteNetwork = std::ptr::null_mut();
-        // SAFETY: `c.raw`/`cio.raw` point to strings and arrays owned by `c`/`cio`, alive
-        // during the call (the runtime copies them); `raw` is a valid out-pointer.
-        let rc = unsafe { (api.LITE_make_network)(&mut raw, c.raw, cio.raw) };
-        check(api, rc, "LITE_make_network")?;
+        let raw = make_raw_network(api()?, config, io)?;
         crate::LIVE_NETWORKS.fetch_add(1, Ordering::Relaxed);
         Ok(Network {
             shared: Arc::new(NetShared {

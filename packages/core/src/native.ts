@@ -185,6 +185,10 @@ export function lib(): NativeBinding {
   try {
     b.loadRuntime(chosen ?? undefined);
     runtimeReady = true;
+    // Each network runs its async calls on its own thread. `process.exit()` unloads the engine
+    // without waiting for threads it does not know, so let them finish their current job first
+    // (in a worker, the environment's teardown does the same).
+    process.once('exit', () => b.shutdownNetworkThreads());
     return b;
   } catch (err) {
     runtimeError = runtimeLoadError(err, triple, chosen);

@@ -15,7 +15,8 @@ export type ModelSource = string | Uint8Array | ArrayBuffer;
 
 /**
  * The start/finish callback: IO description → the network's live IO tensor (as in
- * megenginelite). The engine waits while the callback runs, so it can read and change them.
+ * megenginelite). It runs on the JS thread while the engine is not running, so it can read and
+ * change them.
  */
 export type IoCallback = (ios: Map<LiteIO, LiteTensor>) => void;
 
