@@ -126,12 +126,6 @@ pub enum Work {
     Predict(Vec<Feed>),
 }
 
-impl Work {
-    fn is_predict(&self) -> bool {
-        matches!(self, Work::Predict(_))
-    }
-}
-
 struct Job {
     work: Work,
     start_turn: bool,
@@ -563,7 +557,6 @@ impl Executor {
                 }
             };
             let finish_turn = job.finish_turn;
-            let predict = job.work.is_predict();
             let outcome = {
                 let guard = self.net.lock().unwrap_or_else(|p| p.into_inner());
                 match guard.as_ref() {
@@ -572,13 +565,11 @@ impl Executor {
                 }
             };
             let outcome = match outcome {
-                Ok(mut o) => {
-                    o.turn = finish_turn;
-                    if predict && finish_turn {
-                        o.outputs = None;
-                    }
-                    o
-                }
+                // A finish turn reads the outputs itself (after the callback), so the job copied none.
+                Ok(o) => JobOutcome {
+                    turn: finish_turn,
+                    ..o
+                },
                 Err(f) => JobOutcome::failed(f),
             };
             {

@@ -135,6 +135,19 @@ impl NetShared {
         Ok(())
     }
 
+    /// Keeps a setting just applied, to replay it on the fresh engine network of a reload.
+    fn record(&self, what: &'static str, apply: Apply) {
+        let after_load = self.loaded.load(Ordering::Acquire);
+        self.settings
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(Setting {
+                after_load,
+                what,
+                apply,
+            });
+    }
+
     /// Applies the recorded settings made before (`after_load == false`) or after the first
     /// load to `raw`.
     fn replay(&self, api: &lite_sys::Api, raw: LiteNetwork, after_load: bool) -> Result<()> {
@@ -385,15 +398,7 @@ impl Network {
         let _g = self.shared.gate.op()?;
         let api = api()?;
         check(api, f(api, self.raw()), what)?;
-        self.shared
-            .settings
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .push(Setting {
-                after_load: self.shared.loaded.load(Ordering::Acquire),
-                what,
-                apply: Box::new(f),
-            });
+        self.shared.record(what, Box::new(f));
         Ok(())
     }
 
@@ -725,19 +730,12 @@ impl Network {
             false,
         )?;
         let src_shared = src.shared.clone();
-        self.shared
-            .settings
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .push(Setting {
-                after_load: self.shared.loaded.load(Ordering::Acquire),
-                what: "LITE_share_runtime_memroy",
-                // SAFETY: replayed on a fresh live handle of this network with the source's
-                // current live handle (the source is kept alive by this closure).
-                apply: Box::new(move |api, n| unsafe {
-                    (api.LITE_share_runtime_memroy)(n, src_shared.raw())
-                }),
-            });
+        self.shared.record(
+            "LITE_share_runtime_memroy",
+            // SAFETY: replayed on a fresh live handle of this network with the source's
+            // current live handle (the source is kept alive by this closure).
+            Box::new(move |api, n| unsafe { (api.LITE_share_runtime_memroy)(n, src_shared.raw()) }),
+        );
         self.shared
             .slots
             .lock()
@@ -763,11 +761,10 @@ impl Network {
             gate: &self.shared.gate as *const Gate,
             f: Mutex::new(Box::new(f)),
         });
-        let ud = self.keep_slot(slot);
-        // SAFETY: live handle; `ud` points to a slot kept until the network is destroyed.
-        let ud = ud as usize;
+        let ud = self.keep_slot(slot) as usize;
         self.setting(
             "LITE_set_async_callback_with_userdata",
+            // SAFETY: live handle; `ud` points to a slot kept until the network is destroyed.
             move |api, n| unsafe {
                 (api.LITE_set_async_callback_with_userdata)(
                     n,
@@ -782,42 +779,43 @@ impl Network {
 
     /// Call `f` with the inputs before each forward.
     pub fn set_start_callback(&self, f: impl FnMut(&[CallbackIo]) + Send + 'static) -> Result<()> {
-        let ud = self.keep_slot(Box::new(IoSlot {
-            f: Mutex::new(Box::new(f)),
-            net: Arc::downgrade(&self.shared),
-        }));
-        // SAFETY: live handle; `ud` points to a slot kept until the network is destroyed.
-        let ud = ud as usize;
-        self.setting(
+        let api = api()?;
+        self.set_io_callback(
             "LITE_set_start_callback_with_userdata",
-            move |api, n| unsafe {
-                (api.LITE_set_start_callback_with_userdata)(
-                    n,
-                    Some(io_trampoline),
-                    ud as *mut c_void,
-                )
-            },
+            api.LITE_set_start_callback_with_userdata,
+            Box::new(f),
         )
     }
 
     /// Call `f` with the outputs after each forward.
     pub fn set_finish_callback(&self, f: impl FnMut(&[CallbackIo]) + Send + 'static) -> Result<()> {
-        let ud = self.keep_slot(Box::new(IoSlot {
-            f: Mutex::new(Box::new(f)),
-            net: Arc::downgrade(&self.shared),
-        }));
-        // SAFETY: live handle; `ud` points to a slot kept until the network is destroyed.
-        let ud = ud as usize;
-        self.setting(
+        let api = api()?;
+        self.set_io_callback(
             "LITE_set_finish_callback_with_userdata",
-            move |api, n| unsafe {
-                (api.LITE_set_finish_callback_with_userdata)(
-                    n,
-                    Some(io_trampoline),
-                    ud as *mut c_void,
-                )
-            },
+            api.LITE_set_finish_callback_with_userdata,
+            Box::new(f),
         )
+    }
+
+    /// Registers `f` through a lite-c start/finish setter (same signature for both).
+    fn set_io_callback(
+        &self,
+        what: &'static str,
+        setter: unsafe extern "C" fn(
+            LiteNetwork,
+            lite_sys::LiteStartCallbackWithData,
+            *mut c_void,
+        ) -> c_int,
+        f: IoCallback,
+    ) -> Result<()> {
+        let ud = self.keep_slot(Box::new(IoSlot {
+            f: Mutex::new(f),
+            net: Arc::downgrade(&self.shared),
+        })) as usize;
+        // SAFETY: live handle; `ud` points to a slot kept until the network is destroyed.
+        self.setting(what, move |_, n| unsafe {
+            setter(n, Some(io_trampoline), ud as *mut c_void)
+        })
     }
 
     fn with_path(

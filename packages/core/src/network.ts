@@ -220,7 +220,7 @@ export class LiteNetwork implements Disposable {
     const n = this.native;
     this.#checkSharedInputs();
     this.#throwCallbackError();
-    if (this.#startCb) this.#callbackTurn(n, true, this.#startCb, () => native(() => n.beginTurn()));
+    if (this.#startCb) this.#callbackTurn(n, true, this.#startCb, true);
     if (this.#asyncCb) {
       const run = { delivered: false };
       const done = native(() => n.forwardInAsyncMode());
@@ -241,7 +241,7 @@ export class LiteNetwork implements Disposable {
     const ended = native(() => n.wait());
     const run = this.#asyncRun;
     if (run && !run.delivered) this.#deliverAsync(run);
-    else if (ended && this.#finishCb) this.#callbackTurn(n, false, this.#finishCb, () => native(() => n.beginTurn()));
+    else if (ended && this.#finishCb) this.#callbackTurn(n, false, this.#finishCb, true);
     this.#throwCallbackError();
   }
 
@@ -254,7 +254,7 @@ export class LiteNetwork implements Disposable {
     const n = this.#native;
     try {
       this.#asyncCb?.();
-      if (n && this.#finishCb) this.#callbackTurn(n, false, this.#finishCb, () => native(() => n.beginTurn()));
+      if (n && this.#finishCb) this.#callbackTurn(n, false, this.#finishCb, true);
     } catch (err) {
       if (!this.#hasCallbackError) {
         this.#hasCallbackError = true;
@@ -265,9 +265,9 @@ export class LiteNetwork implements Disposable {
 
   // Runs a start (inputs) or finish (outputs) callback on the JS thread in a turn: the engine is
   // not running, the network's live IO tensors are lent to the callback, calls on the network
-  // itself are LITE_BUSY. `begin` takes the turn (a job's turn is taken by the executor already).
-  #callbackTurn(n: NativeNetwork, inputs: boolean, cb: IoCallback, begin?: () => void): void {
-    begin?.();
+  // itself are LITE_BUSY. `takeTurn`: take the turn here (a job's turn is taken by the executor).
+  #callbackTurn(n: NativeNetwork, inputs: boolean, cb: IoCallback, takeTurn = false): void {
+    if (takeTurn) native(() => n.beginTurn());
     try {
       const { ios, tensors } = native(() => n.turnIo(inputs));
       const map = new Map<LiteIO, LiteTensor>();
@@ -281,7 +281,7 @@ export class LiteNetwork implements Disposable {
         throw callbackFailed(err);
       }
     } finally {
-      if (begin) n.endTurn();
+      if (takeTurn) n.endTurn();
     }
   }
 
