@@ -155,6 +155,8 @@ struct State {
     closed: bool,
     /// The environment is going away: run nothing more.
     aborted: bool,
+    /// The pool whose shared queue this network serves when its own queue is empty.
+    pool: Option<Arc<PoolQueue>>,
 }
 
 impl State {
@@ -356,40 +358,45 @@ impl Executor {
             finish_turn,
             done,
         });
-        let spawn = !s.thread_started;
-        s.thread_started = true;
         drop(s);
-        if spawn {
-            let me = self.clone();
-            let started = std::thread::Builder::new()
-                .name("lite-network".into())
-                .spawn(move || me.run());
-            match started {
-                Ok(handle) => {
-                    *self.thread.lock().unwrap_or_else(|p| p.into_inner()) = Some(handle);
-                    join_at_exit(self);
-                }
-                Err(e) => {
-                    let jobs: Vec<Job> = {
-                        let mut s = self.state();
-                        s.thread_started = false;
-                        s.queue.drain(..).collect()
-                    };
-                    for j in jobs {
-                        settle(
-                            j.done,
-                            JobOutcome::failed(LiteError::new(
-                                lite::ErrorCode::LiteError,
-                                format!("could not start the network's thread: {e}"),
-                            )),
-                        );
-                    }
-                }
+        if let Err(e) = self.ensure_thread() {
+            let jobs: Vec<Job> = self.state().queue.drain(..).collect();
+            for j in jobs {
+                settle(j.done, JobOutcome::failed(e.clone()));
             }
-        } else {
-            self.notify();
         }
         Ok(promise)
+    }
+
+    /// Starts the executor's thread unless it runs, else wakes it.
+    fn ensure_thread(self: &Arc<Self>) -> std::result::Result<(), LiteError> {
+        {
+            let mut s = self.state();
+            if s.thread_started {
+                drop(s);
+                self.notify();
+                return Ok(());
+            }
+            s.thread_started = true;
+        }
+        let me = self.clone();
+        match std::thread::Builder::new()
+            .name("lite-network".into())
+            .spawn(move || me.run())
+        {
+            Ok(handle) => {
+                *self.thread.lock().unwrap_or_else(|p| p.into_inner()) = Some(handle);
+                join_at_exit(self);
+                Ok(())
+            }
+            Err(e) => {
+                self.state().thread_started = false;
+                Err(LiteError::new(
+                    lite::ErrorCode::LiteError,
+                    format!("could not start the network's thread: {e}"),
+                ))
+            }
+        }
     }
 
     /// A sync `forward()` from JS (sync mode): the run holds the network until `wait()`.
@@ -549,6 +556,11 @@ impl Executor {
                             s.working = true;
                             break j;
                         }
+                        // A pool member takes the pool's next request as soon as it is free.
+                        if let Some(j) = s.pool.as_ref().and_then(|p| p.pop()) {
+                            s.working = true;
+                            break j;
+                        }
                     }
                     if s.closed && s.queue.is_empty() && s.parked.is_none() {
                         return;
@@ -578,6 +590,99 @@ impl Executor {
                 s.turn = outcome.turn;
             }
             settle(job.done, outcome);
+        }
+    }
+}
+
+/// The queue of a `LiteNetworkPool`: requests wait here, and whichever member network is free
+/// takes the next one on its own thread, without a round trip through JS.
+pub struct PoolQueue {
+    jobs: Mutex<VecDeque<(u32, Job)>>,
+    members: Vec<Arc<Executor>>,
+}
+
+impl PoolQueue {
+    /// Attaches idle networks to a new queue (each then serves it when its own queue is empty).
+    pub fn attach(members: Vec<Arc<Executor>>) -> Result<Arc<PoolQueue>> {
+        if members.iter().any(|m| m.busy()) {
+            return Err(busy_error());
+        }
+        let queue = Arc::new(PoolQueue {
+            jobs: Mutex::new(VecDeque::new()),
+            members,
+        });
+        for m in &queue.members {
+            m.state().pool = Some(queue.clone());
+            m.ensure_thread().map_err(crate::error::to_js)?;
+        }
+        Ok(queue)
+    }
+
+    fn jobs(&self) -> MutexGuard<'_, VecDeque<(u32, Job)>> {
+        self.jobs.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn pop(&self) -> Option<Job> {
+        self.jobs().pop_front().map(|(_, j)| j)
+    }
+
+    /// Queues a predict; `id` names it for [`PoolQueue::cancel`].
+    pub fn submit<'env>(&self, env: &'env Env, id: u32, feeds: Vec<Feed>) -> Result<Object<'env>> {
+        let (done, promise) = deferred(env)?;
+        self.jobs().push_back((
+            id,
+            Job {
+                work: Work::Predict(feeds),
+                start_turn: false,
+                finish_turn: false,
+                done,
+            },
+        ));
+        // A member checks the queue under its own state lock: taking that lock here before
+        // waking it means it either saw the request or is already waiting for this wake-up.
+        for m in &self.members {
+            drop(m.state());
+            m.notify();
+        }
+        Ok(promise)
+    }
+
+    /// Removes a request that no network has taken yet; false when it is running or done.
+    pub fn cancel(&self, id: u32, failure: NativeFailure) -> bool {
+        let job = {
+            let mut jobs = self.jobs();
+            let at = jobs.iter().position(|(i, _)| *i == id);
+            at.and_then(|i| jobs.remove(i))
+        };
+        match job {
+            Some((_, j)) => {
+                settle(j.done, JobOutcome::failed(failure));
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Requests waiting for a network: queued beyond what the free networks are about to take.
+    pub fn queued(&self) -> usize {
+        // Every member's state, then the queue: the order in which a member takes a request,
+        // so the count never sees a request both queued and taken.
+        let states: Vec<_> = self.members.iter().map(|m| m.state()).collect();
+        let free = states
+            .iter()
+            .filter(|s| !s.busy() && s.pool.is_some())
+            .count();
+        self.jobs().len().saturating_sub(free)
+    }
+
+    /// Detaches the networks and fails every request still queued with `failure`.
+    pub fn close(&self, failure: NativeFailure) {
+        for m in &self.members {
+            m.state().pool = None;
+        }
+        let jobs: Vec<(u32, Job)> = self.jobs().drain(..).collect();
+        for (_, j) in jobs {
+            settle(j.done, JobOutcome::failed(failure.clone()));
         }
     }
 }

@@ -16,4 +16,5 @@ mod global;
 mod mindspore_converter;
 mod mindspore_model;
 mod network;
+mod pool;
 mod tensor;

@@ -194,6 +194,30 @@ pub struct NativeFeed {
     pub restore: Option<NativeLayout>,
 }
 
+/// Checks and copies predict feeds (on the JS thread: the arrays are released here).
+pub(crate) fn feeds_from_js(feeds: Vec<NativeFeed>) -> Result<Vec<Feed>> {
+    feeds
+        .into_iter()
+        .map(|f| {
+            let layout = f.layout.to_lite()?;
+            if f.bytes.len() != layout.nbytes() {
+                return Err(invalid(format!(
+                    "input {:?} has {} bytes, its layout needs {}",
+                    f.name,
+                    f.bytes.len(),
+                    layout.nbytes()
+                )));
+            }
+            Ok(Feed {
+                name: f.name,
+                layout,
+                bytes: f.bytes.to_vec(),
+                restore: f.restore.map(|l| l.to_lite()).transpose()?,
+            })
+        })
+        .collect()
+}
+
 /// A MegEngine Lite network (internal; use `LiteNetwork` from `@lite/core`).
 ///
 /// Asynchronous calls return a `Promise<JobOutcome>` that never rejects: a failure is a
@@ -201,7 +225,7 @@ pub struct NativeFeed {
 /// must give it back (`resume()` after a start turn, `endTurn()` after a finish turn).
 #[napi(custom_finalize)]
 pub struct NativeNetwork {
-    exec: Arc<Executor>,
+    pub(crate) exec: Arc<Executor>,
     /// Joins the executor's thread when the JS environment goes away (removed when this
     /// object is collected first).
     teardown: Option<CleanupEnvHook<Weak<Executor>>>,
@@ -383,26 +407,7 @@ impl NativeNetwork {
         start_turn: bool,
         finish_turn: bool,
     ) -> Result<Object<'env>> {
-        let feeds = feeds
-            .into_iter()
-            .map(|f| {
-                let layout = f.layout.to_lite()?;
-                if f.bytes.len() != layout.nbytes() {
-                    return Err(invalid(format!(
-                        "input {:?} has {} bytes, its layout needs {}",
-                        f.name,
-                        f.bytes.len(),
-                        layout.nbytes()
-                    )));
-                }
-                Ok(Feed {
-                    name: f.name,
-                    layout,
-                    bytes: f.bytes.to_vec(),
-                    restore: f.restore.map(|l| l.to_lite()).transpose()?,
-                })
-            })
-            .collect::<Result<Vec<_>>>()?;
+        let feeds = feeds_from_js(feeds)?;
         self.exec
             .submit(env, Work::Predict(feeds), start_turn, finish_turn)
     }

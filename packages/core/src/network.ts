@@ -1,5 +1,5 @@
 import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
-import type { JobOutcome, NativeModelInfo, NativeNetwork, NativeTensor } from '@lite/binding';
+import type { JobOutcome, NativeFeed, NativeModelInfo, NativeNetwork, NativeTensor } from '@lite/binding';
 import { LiteConfig, type LiteExtraConfig, LiteIO, LiteNetworkIO } from './config.js';
 import { LiteAlgoSelectStrategy, LiteDeviceType, LiteTensorPhase } from './enums.js';
 import { LiteError, fromFailure, invalid, isEnumValue, native, show } from './errors.js';
@@ -28,6 +28,10 @@ export const networkInternals = {} as {
   prepareFeeds(net: LiteNetwork, feeds: unknown, what: string): PreparedInput[];
   declaredInputs(net: LiteNetwork): ReadonlyMap<string, LiteLayout>;
   predictPrepared<Out extends string>(net: LiteNetwork, inputs: readonly PreparedInput[]): Promise<PredictOutputs<Out>>;
+  native(net: LiteNetwork): NativeNetwork;
+  nativeFeeds(net: LiteNetwork, inputs: readonly PreparedInput[]): NativeFeed[];
+  outputsOf<Out extends string>(net: LiteNetwork, copies: readonly NativeTensor[]): PredictOutputs<Out>;
+  predictError(net: LiteNetwork, err: unknown, inputs: readonly PreparedInput[]): unknown;
 };
 
 function busyError(): LiteError {
@@ -432,6 +436,29 @@ export class LiteNetwork implements Disposable {
     networkInternals.prepareFeeds = (net, feeds, what) => net.#prepareFeeds(feeds, what);
     networkInternals.declaredInputs = (net) => net.#declared;
     networkInternals.predictPrepared = (net, inputs) => net.#predictPrepared(inputs);
+    networkInternals.native = (net) => net.#live();
+    networkInternals.nativeFeeds = (net, inputs) => net.#nativeFeeds(inputs);
+    networkInternals.outputsOf = <Out extends string>(net: LiteNetwork, copies: readonly NativeTensor[]) => net.#outputsOf<Out>(copies);
+    networkInternals.predictError = (net, err, inputs) => withFeedShapes(err, inputs, net.#declared);
+  }
+
+  // predict's inputs for the binding, each with the declared layout to restore when its feed
+  // carried another shape.
+  #nativeFeeds(inputs: readonly PreparedInput[]): NativeFeed[] {
+    return inputs.map((input) => {
+      const d = this.#declared.get(input.name);
+      const restore = input.shaped && d !== undefined && !d.equals(input.layout) ? d.toNative() : undefined;
+      return { name: input.name, layout: input.layout.toNative(), bytes: input.bytes, restore };
+    });
+  }
+
+  // The host copies of the outputs (in output order) by output name.
+  #outputsOf<Out extends string>(copies: readonly NativeTensor[]): PredictOutputs<Out> {
+    const out = {} as Record<string, LiteTensor>;
+    copies.forEach((t, i) => {
+      out[this.#outputNames[i] as string] = new LiteTensor({ native: t });
+    });
+    return out as PredictOutputs<Out>;
   }
 
   #prepareFeeds(feeds: unknown, what: string): PreparedInput[] {
@@ -443,25 +470,14 @@ export class LiteNetwork implements Disposable {
   async #predictPrepared<Out extends string = string>(inputs: readonly PreparedInput[]): Promise<PredictOutputs<Out>> {
     const n = this.#live();
     const declared = this.#declared;
-    // The copies taken by prepareFeeds are private to this call: the input tensors use them in place.
-    const feeds = inputs.map((input) => {
-      const d = declared.get(input.name);
-      const restore = input.shaped && d !== undefined && !d.equals(input.layout) ? d.toNative() : undefined;
-      return { name: input.name, layout: input.layout.toNative(), bytes: input.bytes, restore };
-    });
-    const names = this.#outputNames;
+    const feeds = this.#nativeFeeds(inputs);
     let result: { outcome: JobOutcome; extra: NativeTensor[] | undefined };
     try {
       result = await this.#runJob(n, (start, finish) => n.predict(feeds, start, finish), () => native(() => n.turnOutputs()));
     } catch (e) {
       throw withFeedShapes(e, inputs, declared);
     }
-    const copies = result.outcome.outputs ?? result.extra ?? [];
-    const out = {} as Record<string, LiteTensor>;
-    copies.forEach((t, i) => {
-      out[names[i] as string] = new LiteTensor({ native: t });
-    });
-    return out as PredictOutputs<Out>;
+    return this.#outputsOf<Out>(result.outcome.outputs ?? result.extra ?? []);
   }
 
   /** The input or output tensor called `name`. */

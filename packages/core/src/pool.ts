@@ -1,9 +1,11 @@
 import { availableParallelism } from 'node:os';
+import type { JobOutcome, NativePool } from '@lite/binding';
 import { LiteConfig, type LiteNetworkIO } from './config.js';
 import { LiteDeviceType } from './enums.js';
-import { LiteError, invalid, show } from './errors.js';
+import { LiteError, fromFailure, invalid, native, show } from './errors.js';
 import type { Feed, PreparedInput } from './feeds.js';
 import type { LiteLayout } from './layout.js';
+import { lib } from './native.js';
 import { LiteNetwork, type ModelSource, type PredictOutputs, networkInternals } from './network.js';
 
 /** Options of {@link LiteNetworkPool.create}. */
@@ -41,22 +43,6 @@ export interface PoolPredictOptions {
   signal?: AbortSignal;
 }
 
-interface Request {
-  readonly inputs: readonly PreparedInput[];
-  readonly resolve: (out: PredictOutputs<string>) => void;
-  readonly reject: (err: unknown) => void;
-  readonly signal: AbortSignal | undefined;
-  onAbort: (() => void) | undefined;
-  settled: boolean;
-}
-
-function settle(req: Request): boolean {
-  if (req.settled) return false;
-  req.settled = true;
-  if (req.onAbort) req.signal?.removeEventListener('abort', req.onAbort);
-  return true;
-}
-
 function disposeOutputs(out: PredictOutputs<string>): void {
   for (const t of Object.values(out)) t.dispose();
 }
@@ -68,10 +54,11 @@ function zeros(declared: ReadonlyMap<string, LiteLayout>): Record<string, Feed> 
 }
 
 /**
- * Beyond megenginelite: the serving path. `size` networks share one copy of the weights and each
- * runs one request at a time off the JS thread; further requests wait in a FIFO queue. `predict`
- * has exactly the guarantees of {@link LiteNetwork.predict} (every input given, feeds copied
- * during the call, declared layouts, outputs owned by the caller).
+ * Beyond megenginelite: the serving path. `size` networks share one copy of the weights; requests
+ * wait in one FIFO queue in native code, and each network takes the next request on its own
+ * thread as soon as it finishes one (the JS thread only copies feeds in, outputs out, and settles
+ * promises). `predict` has exactly the guarantees of {@link LiteNetwork.predict} (every input
+ * given, feeds copied during the call, declared layouts, outputs owned by the caller).
  *
  * @example
  * const pool = await LiteNetworkPool.create('model.mge');
@@ -80,14 +67,17 @@ function zeros(declared: ReadonlyMap<string, LiteLayout>): Record<string, Feed> 
  */
 export class LiteNetworkPool implements AsyncDisposable {
   readonly #networks: readonly LiteNetwork[];
-  #idle: LiteNetwork[];
-  readonly #queue: Request[] = [];
-  readonly #running = new Set<Promise<unknown>>();
+  readonly #native: NativePool;
+  // Requests accepted and not yet answered by the native queue (queued or running): dispose waits for them.
+  readonly #inflight = new Set<Promise<JobOutcome>>();
+  // Requests whose caller has no answer yet (an aborted one has its answer: the abort reason).
+  #unsettled = 0;
+  #nextId = 0;
   #disposing: Promise<void> | null = null;
 
-  private constructor(networks: readonly LiteNetwork[]) {
+  private constructor(networks: readonly LiteNetwork[], pool: NativePool) {
     this.#networks = networks;
-    this.#idle = [...networks];
+    this.#native = pool;
   }
 
   /**
@@ -132,7 +122,9 @@ export class LiteNetworkPool implements AsyncDisposable {
       }
       throw e;
     }
-    return new LiteNetworkPool(networks);
+    const b = lib();
+    const members = networks.map((n) => networkInternals.native(n));
+    return new LiteNetworkPool(networks, native(() => new b.NativePool(members)));
   }
 
   /** Number of networks (requests run at once). */
@@ -140,14 +132,14 @@ export class LiteNetworkPool implements AsyncDisposable {
     return this.#networks.length;
   }
 
-  /** Requests accepted and not yet settled: waiting in the queue or running. */
+  /** Requests whose promise has not settled yet: waiting in the queue or running. */
   get pending(): number {
-    return this.#queue.length + this.#running.size;
+    return this.#unsettled;
   }
 
-  /** Requests waiting for a network (not yet running). */
+  /** Requests waiting for a network: queued beyond what the free networks are taking now. */
   get queued(): number {
-    return this.#queue.length;
+    return this.#native.queued();
   }
 
   /** Whether {@link dispose} was called. */
@@ -161,53 +153,49 @@ export class LiteNetworkPool implements AsyncDisposable {
    */
   predict<Out extends string = string>(feeds: Readonly<Record<string, Feed>>, options: PoolPredictOptions = {}): Promise<PredictOutputs<Out>> {
     if (this.#disposing) return Promise.reject(new LiteError('LITE_DISPOSED', 'the LiteNetworkPool was disposed'));
-    let inputs: PreparedInput[];
+    const first = this.#networks[0] as LiteNetwork;
     let signal: AbortSignal | undefined;
+    let answer: Promise<JobOutcome>;
+    const id = (this.#nextId = (this.#nextId + 1) >>> 0);
+    let inputs: PreparedInput[];
     try {
       if (options === null || typeof options !== 'object') invalid(`pool.predict: options must be an object, got ${show(options)}`);
       signal = options.signal;
       if (signal !== undefined && !(signal instanceof AbortSignal)) invalid(`pool.predict: signal must be an AbortSignal, got ${show(signal)}`);
       if (signal?.aborted) return Promise.reject(signal.reason);
-      inputs = networkInternals.prepareFeeds(this.#networks[0] as LiteNetwork, feeds, 'pool.predict');
+      inputs = networkInternals.prepareFeeds(first, feeds, 'pool.predict');
+      const nativeFeeds = networkInternals.nativeFeeds(first, inputs);
+      answer = native(() => this.#native.predict(id, nativeFeeds));
     } catch (e) {
       return Promise.reject(e);
     }
+    this.#inflight.add(answer);
+    void answer.then(() => this.#inflight.delete(answer));
+    this.#unsettled++;
     return new Promise<PredictOutputs<Out>>((resolve, reject) => {
-      const req: Request = { inputs, resolve: resolve as (out: PredictOutputs<string>) => void, reject, signal, onAbort: undefined, settled: false };
-      if (signal) {
-        req.onAbort = () => {
-          const i = this.#queue.indexOf(req);
-          if (i >= 0) this.#queue.splice(i, 1);
-          if (settle(req)) reject(signal.reason);
-        };
-        signal.addEventListener('abort', req.onAbort, { once: true });
-      }
-      this.#queue.push(req);
-      this.#dispatch();
-    });
-  }
-
-  #dispatch(): void {
-    while (this.#idle.length > 0 && this.#queue.length > 0) {
-      const net = this.#idle.pop() as LiteNetwork;
-      const req = this.#queue.shift() as Request;
-      const run = networkInternals.predictPrepared(net, req.inputs).then(
-        (out) => {
-          if (settle(req)) req.resolve(out);
-          else disposeOutputs(out);
-        },
-        (err: unknown) => {
-          if (settle(req)) req.reject(err);
-        },
-      );
-      this.#running.add(run);
-      void run.finally(() => {
-        this.#running.delete(run);
-        if (this.#disposing) return;
-        this.#idle.push(net);
-        this.#dispatch();
+      let done = false;
+      const onAbort = (): void => {
+        if (done) return;
+        done = true;
+        this.#unsettled--;
+        // A queued request leaves the queue; a running one finishes in the background.
+        if (this.#native.cancel(id)) this.#inflight.delete(answer);
+        reject(signal?.reason);
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      void answer.then((o) => {
+        signal?.removeEventListener('abort', onAbort);
+        const out = o.failure ? undefined : networkInternals.outputsOf<Out>(first, o.outputs ?? []);
+        if (done) {
+          if (out) disposeOutputs(out);
+          return;
+        }
+        done = true;
+        this.#unsettled--;
+        if (o.failure) reject(networkInternals.predictError(first, fromFailure(o.failure), inputs));
+        else resolve(out as PredictOutputs<Out>);
       });
-    }
+    });
   }
 
   /**
@@ -216,12 +204,11 @@ export class LiteNetworkPool implements AsyncDisposable {
    */
   dispose(): Promise<void> {
     if (this.#disposing) return this.#disposing;
-    const queued = this.#queue.splice(0);
-    for (const req of queued) if (settle(req)) req.reject(new LiteError('LITE_DISPOSED', 'the LiteNetworkPool was disposed before this request ran'));
+    // Queued requests settle with LITE_DISPOSED; the networks take no more.
+    this.#native.close();
     this.#disposing = (async () => {
-      while (this.#running.size > 0) await Promise.allSettled([...this.#running]);
+      while (this.#inflight.size > 0) await Promise.allSettled([...this.#inflight]);
       for (const n of this.#networks) n.dispose();
-      this.#idle = [];
     })();
     return this.#disposing;
   }
