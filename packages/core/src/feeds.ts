@@ -32,7 +32,11 @@ export interface ShapedFeed {
  */
 export type Feed = BinaryLike | readonly number[] | ShapedFeed | LiteTensor | NdArrayLike;
 
-/** One input of a prepared call: a private copy of the data and the layout it is read in. */
+/**
+ * One input of a prepared call: its bytes and the layout they are read in. The bytes may be a
+ * view of the caller's data: the binding copies them while the call runs (before it returns),
+ * which is what makes "inputs copied during the call" hold without copying twice.
+ */
 export interface PreparedInput {
   readonly name: string;
   readonly bytes: Uint8Array;
@@ -49,9 +53,8 @@ function isShapedFeed(value: object): value is ShapedFeed {
   return 'data' in value && 'shape' in value && !('stride' in value) && Array.isArray((value as { shape: unknown }).shape);
 }
 
-function copyBytes(view: ArrayBufferView | ArrayBuffer): Uint8Array {
-  const src = view instanceof ArrayBuffer ? new Uint8Array(view) : new Uint8Array(view.buffer, view.byteOffset, view.byteLength);
-  return src.slice();
+function bytesOf(view: ArrayBufferView | ArrayBuffer): Uint8Array {
+  return view instanceof ArrayBuffer ? new Uint8Array(view) : new Uint8Array(view.buffer, view.byteOffset, view.byteLength);
 }
 
 // A TypedArray whose elements are not the input's dtype would be reinterpreted byte for byte;
@@ -81,7 +84,7 @@ function fromBinary(what: string, data: BinaryLike, layout: LiteLayout, shaped: 
     const hint = shaped ? '' : '; give { data, shape } to use another shape for this call';
     invalid(`${what}: got ${got}, ${fmt(layout)} holds ${layout.count} values (${layout.nbytes} bytes)${hint}`);
   }
-  return copyBytes(data);
+  return bytesOf(data);
 }
 
 function prepareOne(name: string, feed: unknown, declared: LiteLayout, what: string): PreparedInput {
