@@ -2,7 +2,7 @@
 //! built-in decryptors (`AES_default`, `RC4_default`, `SIMPLE_FAST_RC4_default`).
 //!
 //! The runtime calls a decryptor on whatever thread loads the model: the JS thread for a
-//! synchronous `load`, a libuv pool thread for `loadAsync`. On the JS thread the JS function
+//! synchronous `load`, the network's own thread for `loadAsync`. On the JS thread the JS function
 //! is called directly; on any other thread the call goes through a threadsafe function and
 //! the loading thread blocks until the JS thread has run it (the JS thread itself never
 //! waits, so this cannot deadlock). `lite::register_decryption_and_key` hides the C

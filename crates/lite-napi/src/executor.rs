@@ -200,6 +200,9 @@ pub struct Executor {
     thread: Mutex<Option<std::thread::JoinHandle<()>>>,
 }
 
+/// How long a shutdown waits for a network's running job before leaving its thread behind.
+const SHUTDOWN_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
+
 pub(crate) fn busy_error() -> Error<Code> {
     Error::new(
         Code("LITE_BUSY"),
@@ -511,16 +514,34 @@ impl Executor {
     /// The JS environment is being torn down (`process.exit`, a worker ending): the thread
     /// finishes the job it is in, runs nothing more, and is joined here, so no engine call
     /// is left running while the process unloads the engine.
+    ///
+    /// The wait is bounded: a job can be blocked on the JS thread that is shutting down (a JS
+    /// decryptor called during `loadAsync` runs on the JS thread), and then the thread is left
+    /// behind after [`SHUTDOWN_WAIT`] rather than hanging the exit.
     pub fn shutdown(&self) {
-        {
+        let handle = self.thread.lock().unwrap_or_else(|p| p.into_inner()).take();
+        let finished = {
             let mut s = self.state();
             s.closed = true;
             s.aborted = true;
-        }
-        self.notify();
-        let handle = self.thread.lock().unwrap_or_else(|p| p.into_inner()).take();
+            self.notify();
+            let deadline = std::time::Instant::now() + SHUTDOWN_WAIT;
+            while s.working {
+                let left = deadline.saturating_duration_since(std::time::Instant::now());
+                if left.is_zero() {
+                    break;
+                }
+                s = self
+                    .ctl
+                    .wake
+                    .wait_timeout(s, left)
+                    .unwrap_or_else(|p| p.into_inner())
+                    .0;
+            }
+            !s.working
+        };
         if let Some(h) = handle {
-            if h.thread().id() != std::thread::current().id() {
+            if finished && h.thread().id() != std::thread::current().id() {
                 let _ = h.join();
             }
         }
@@ -589,6 +610,8 @@ impl Executor {
                 s.working = false;
                 s.turn = outcome.turn;
             }
+            // Wakes a shutdown waiting for the job to end (and nothing else that cares).
+            self.notify();
             settle(job.done, outcome);
         }
     }
