@@ -1,6 +1,7 @@
 //! One conversion from `lite::LiteError` to a JS error carrying the stable code.
 
 use napi::bindgen_prelude::*;
+use napi_derive::napi;
 
 /// The JS-side status: the stable `LITE_*` code string (becomes `error.code` in JS).
 #[derive(Debug, Clone, Copy)]
@@ -45,4 +46,50 @@ impl<T> IntoJs<T> for lite::Result<T> {
     fn js(self) -> Result<T> {
         self.map_err(to_js)
     }
+}
+
+/// A failure as a structured value: the stable code, our one-line message, and the engine's
+/// own text when the engine reported it.
+#[napi(object)]
+#[derive(Clone)]
+pub struct NativeFailure {
+    /// Stable `LITE_*` code.
+    pub code: String,
+    /// The message (for engine failures, the engine's text).
+    pub message: String,
+    /// The engine's unabridged text (`LITE_ERROR` only).
+    pub engine_message: Option<String>,
+}
+
+impl From<lite::LiteError> for NativeFailure {
+    fn from(e: lite::LiteError) -> NativeFailure {
+        let engine = e.code == lite::ErrorCode::LiteError;
+        NativeFailure {
+            code: e.code.as_str().to_string(),
+            engine_message: engine.then(|| e.message.clone()),
+            message: e.message,
+        }
+    }
+}
+
+/// Keeps an async task's failure for [`rejection`] and returns the error that makes napi-rs
+/// reject the task (its text is never shown).
+pub fn keep_failure(slot: &mut Option<NativeFailure>, e: lite::LiteError) -> napi::Error {
+    *slot = Some(e.into());
+    napi::Error::from_reason("the task failed")
+}
+
+/// An async task's rejection (from `Task::reject`): a JS `Error` carrying the stable `code`,
+/// and `engineMessage` for engine failures, as properties; never a code inside the text.
+pub fn rejection(env: &Env, slot: &mut Option<NativeFailure>, err: napi::Error) -> napi::Error {
+    let Some(f) = slot.take() else { return err };
+    let build = || -> napi::Result<napi::Error> {
+        let mut obj = env.create_error(napi::Error::from_reason(f.message.clone()))?;
+        obj.set_named_property("code", f.code.as_str())?;
+        if let Some(m) = &f.engine_message {
+            obj.set_named_property("engineMessage", m.as_str())?;
+        }
+        Ok(napi::Error::from(obj.to_unknown()))
+    };
+    build().unwrap_or_else(|e| e)
 }

@@ -15,6 +15,7 @@
 //!   a queue operation.
 //! - Nothing here holds a JS function: a network with callbacks is collected like any other.
 
+pub use crate::error::NativeFailure;
 use crate::error::{Code, Result};
 use crate::tensor::NativeTensor;
 use lite::{LiteError, Network};
@@ -23,30 +24,6 @@ use napi::JsDeferred;
 use napi_derive::napi;
 use std::collections::VecDeque;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, TryLockError};
-
-/// A failure as a structured value: the stable code, our one-line message, and the engine's
-/// own text when the engine reported it.
-#[napi(object)]
-#[derive(Clone)]
-pub struct NativeFailure {
-    /// Stable `LITE_*` code.
-    pub code: String,
-    /// The message (for engine failures, the engine's text).
-    pub message: String,
-    /// The engine's unabridged text (`LITE_ERROR` only).
-    pub engine_message: Option<String>,
-}
-
-impl From<LiteError> for NativeFailure {
-    fn from(e: LiteError) -> NativeFailure {
-        let engine = e.code == lite::ErrorCode::LiteError;
-        NativeFailure {
-            code: e.code.as_str().to_string(),
-            engine_message: engine.then(|| e.message.clone()),
-            message: e.message,
-        }
-    }
-}
 
 /// Names and declared input layouts of the loaded model (read once per load).
 #[napi(object)]

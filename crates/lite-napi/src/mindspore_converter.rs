@@ -5,8 +5,9 @@
 //! each other on the libuv pool; a sync conversion while another runs throws `LITE_BUSY` instead
 //! of blocking the JS thread.
 
+use crate::error::{keep_failure, rejection, NativeFailure};
 use crate::error::{IntoJs, Result};
-use crate::mindspore_model::{task_error, MsConfigEntry};
+use crate::mindspore_model::MsConfigEntry;
 use mindspore::{ConfigEntry, ConvertOptions, FmkType, ModelType};
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
@@ -101,11 +102,13 @@ pub fn ms_convert(options: MsConvertOptions) -> Result<()> {
 pub fn ms_convert_async(options: MsConvertOptions) -> Result<AsyncTask<MsConvertTask>> {
     Ok(AsyncTask::new(MsConvertTask {
         opts: Some(to_options(options).js()?),
+        failure: None,
     }))
 }
 
 pub struct MsConvertTask {
     opts: Option<ConvertOptions>,
+    failure: Option<NativeFailure>,
 }
 
 impl Task for MsConvertTask {
@@ -113,16 +116,23 @@ impl Task for MsConvertTask {
     type JsValue = ();
 
     fn compute(&mut self) -> napi::Result<()> {
-        let opts = self
-            .opts
-            .take()
-            .ok_or_else(|| napi::Error::from_reason("task already ran"))?;
+        let failure = &mut self.failure;
+        let opts = self.opts.take().ok_or_else(|| {
+            keep_failure(
+                failure,
+                mindspore::LiteError::new(mindspore::ErrorCode::LiteError, "task already ran"),
+            )
+        })?;
         // The JS thread never blocks on this lock (it only try_locks), so waiting here is safe.
         let _running = CONVERTING.lock().unwrap_or_else(|p| p.into_inner());
-        mindspore::convert(&opts).map_err(task_error)
+        mindspore::convert(&opts).map_err(|e| keep_failure(failure, e))
     }
 
     fn resolve(&mut self, _env: Env, _output: ()) -> napi::Result<()> {
         Ok(())
+    }
+
+    fn reject(&mut self, env: Env, err: napi::Error) -> napi::Result<()> {
+        Err(rejection(&env, &mut self.failure, err))
     }
 }

@@ -2,7 +2,7 @@
 //! `mindspore::Runner` (used by `@lite/mindspore`). Nothing here touches the runtime until
 //! `loadMindsporeRuntime` or a build is called, so MegEngine users never load it.
 
-use crate::error::{disposed, IntoJs, Result};
+use crate::error::{disposed, keep_failure, rejection, IntoJs, NativeFailure, Result};
 use mindspore::{BuildOptions, ConfigEntry, Input, Model, ModelType, Runner, TensorData};
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
@@ -93,15 +93,6 @@ fn to_js_tensors(list: Vec<TensorData>) -> Vec<MsTensorData> {
             data: t.data.map(Buffer::from),
         })
         .collect()
-}
-
-/// Async failures carry the stable code in front of the message, separated by U+0001 (the
-/// convention `@lite/core` decodes).
-pub(crate) fn task_error(e: mindspore::LiteError) -> napi::Error {
-    napi::Error::new(
-        napi::Status::GenericFailure,
-        format!("{}\u{1}{}", e.code.as_str(), e.message),
-    )
 }
 
 fn to_model_type(value: u32) -> Result<ModelType> {
@@ -307,6 +298,7 @@ impl MsModel {
         Ok(AsyncTask::new(MsModelTask {
             shared: self.shared.clone(),
             job: Some(ModelJob::Predict(shapes, owned)),
+            failure: None,
         }))
     }
 
@@ -343,6 +335,7 @@ impl MsModel {
         Ok(AsyncTask::new(MsModelTask {
             shared: self.shared.clone(),
             job: Some(ModelJob::Build(source, ty, options.into())),
+            failure: None,
         }))
     }
 }
@@ -374,6 +367,7 @@ pub enum ModelJob {
 pub struct MsModelTask {
     shared: SharedModel,
     job: Option<ModelJob>,
+    failure: Option<NativeFailure>,
 }
 
 impl Task for MsModelTask {
@@ -381,33 +375,44 @@ impl Task for MsModelTask {
     type JsValue = Option<Vec<MsTensorData>>;
 
     fn compute(&mut self) -> napi::Result<Self::Output> {
-        let job = self
-            .job
-            .take()
-            .ok_or_else(|| napi::Error::from_reason("task already ran"))?;
+        let failure = &mut self.failure;
+        let job = self.job.take().ok_or_else(|| {
+            keep_failure(
+                failure,
+                mindspore::LiteError::new(mindspore::ErrorCode::LiteError, "task already ran"),
+            )
+        })?;
         // The JS thread never blocks on this lock (it only try_locks), so waiting here is safe.
         let mut slot = self.shared.lock().unwrap_or_else(|p| p.into_inner());
         match job {
             ModelJob::Build(source, ty, options) => {
-                build_into(&mut slot, &source, ty, &options).map_err(task_error)?;
+                build_into(&mut slot, &source, ty, &options)
+                    .map_err(|e| keep_failure(failure, e))?;
                 Ok(None)
             }
             ModelJob::Predict(shapes, data) => {
-                let model = slot
-                    .as_mut()
-                    .ok_or_else(|| task_error(mindspore::LiteError::invalid(NOT_BUILT)))?;
+                let model = slot.as_mut().ok_or_else(|| {
+                    keep_failure(failure, mindspore::LiteError::invalid(NOT_BUILT))
+                })?;
                 let inputs: Vec<Input<'_>> = shapes
                     .iter()
                     .zip(&data)
                     .map(|(s, d)| Input { shape: s, data: d })
                     .collect();
-                model.predict(&inputs).map(Some).map_err(task_error)
+                model
+                    .predict(&inputs)
+                    .map(Some)
+                    .map_err(|e| keep_failure(failure, e))
             }
         }
     }
 
     fn resolve(&mut self, _env: Env, output: Self::Output) -> napi::Result<Self::JsValue> {
         Ok(output.map(to_js_tensors))
+    }
+
+    fn reject(&mut self, env: Env, err: napi::Error) -> napi::Result<Self::JsValue> {
+        Err(rejection(&env, &mut self.failure, err))
     }
 }
 
@@ -472,6 +477,7 @@ impl MsRunner {
             runner,
             shapes,
             data: data.iter().map(|d| d.to_vec()).collect(),
+            failure: None,
         }))
     }
 
@@ -487,6 +493,7 @@ pub struct MsRunnerTask {
     runner: Arc<Runner>,
     shapes: Vec<Vec<i64>>,
     data: Vec<Vec<u8>>,
+    failure: Option<NativeFailure>,
 }
 
 impl Task for MsRunnerTask {
@@ -500,10 +507,17 @@ impl Task for MsRunnerTask {
             .zip(&self.data)
             .map(|(s, d)| Input { shape: s, data: d })
             .collect();
-        self.runner.predict(&inputs).map_err(task_error)
+        let failure = &mut self.failure;
+        self.runner
+            .predict(&inputs)
+            .map_err(|e| keep_failure(failure, e))
     }
 
     fn resolve(&mut self, _env: Env, output: Self::Output) -> napi::Result<Self::JsValue> {
         Ok(to_js_tensors(output))
+    }
+
+    fn reject(&mut self, env: Env, err: napi::Error) -> napi::Result<Self::JsValue> {
+        Err(rejection(&env, &mut self.failure, err))
     }
 }

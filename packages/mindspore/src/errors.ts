@@ -54,12 +54,8 @@ export class LiteError extends Error {
 export function toLiteError(err: unknown): unknown {
   if (err instanceof LiteError || !(err instanceof Error)) return err;
   const code = (err as { code?: unknown }).code;
+  // Sync and async failures alike carry the stable code as a property (never inside the text).
   if (typeof code === 'string' && KNOWN_CODES.has(code)) return new LiteError(code as LiteErrorCode, err.message);
-  // Async tasks carry the code in front of the message, separated by U+0001.
-  const sep = err.message.indexOf('\u0001');
-  if (sep > 0 && KNOWN_CODES.has(err.message.slice(0, sep))) {
-    return new LiteError(err.message.slice(0, sep) as LiteErrorCode, err.message.slice(sep + 1));
-  }
   return err;
 }
 

@@ -67,6 +67,23 @@ describe('bad models', () => {
     }
   });
 
+  it('an async failure carries its code as a property and the same text as the sync one', async () => {
+    let syncMessage = '';
+    try {
+      new Model().buildFromFile(garbage, ModelType.MINDIR, context());
+    } catch (e) {
+      syncMessage = (e as LiteError).message;
+    }
+    const err = await new Model().buildFromFileAsync(garbage, ModelType.MINDIR, context()).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(LiteError);
+    expect((err as LiteError).code).toBe('LITE_ERROR');
+    expect((err as LiteError).message).toBe(syncMessage);
+    expect((err as LiteError).message).not.toContain('\u0001');
+  });
+
   it('wrong argument types and model types', () => {
     const m = new Model();
     expect(codeOf(() => m.buildFromFile('', ModelType.MINDIR))).toBe('LITE_INVALID_ARGUMENT');
