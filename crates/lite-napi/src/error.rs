@@ -79,6 +79,14 @@ pub fn keep_failure(slot: &mut Option<NativeFailure>, e: lite::LiteError) -> nap
     napi::Error::from_reason("the task failed")
 }
 
+/// An async task run a second time (an internal invariant broken): `LITE_ERROR`.
+pub fn already_ran(slot: &mut Option<NativeFailure>) -> napi::Error {
+    keep_failure(
+        slot,
+        lite::LiteError::new(lite::ErrorCode::LiteError, "the task already ran"),
+    )
+}
+
 /// An async task's rejection (from `Task::reject`): a JS `Error` carrying the stable `code`,
 /// and `engineMessage` for engine failures, as properties; never a code inside the text.
 pub fn rejection(env: &Env, slot: &mut Option<NativeFailure>, err: napi::Error) -> napi::Error {

@@ -5,7 +5,7 @@
 //! each other on the libuv pool; a sync conversion while another runs throws `LITE_BUSY` instead
 //! of blocking the JS thread.
 
-use crate::error::{keep_failure, rejection, NativeFailure};
+use crate::error::{already_ran, keep_failure, rejection, NativeFailure};
 use crate::error::{IntoJs, Result};
 use crate::mindspore_model::MsConfigEntry;
 use mindspore::{ConfigEntry, ConvertOptions, FmkType, ModelType};
@@ -117,12 +117,7 @@ impl Task for MsConvertTask {
 
     fn compute(&mut self) -> napi::Result<()> {
         let failure = &mut self.failure;
-        let opts = self.opts.take().ok_or_else(|| {
-            keep_failure(
-                failure,
-                mindspore::LiteError::new(mindspore::ErrorCode::LiteError, "task already ran"),
-            )
-        })?;
+        let opts = self.opts.take().ok_or_else(|| already_ran(failure))?;
         // The JS thread never blocks on this lock (it only try_locks), so waiting here is safe.
         let _running = CONVERTING.lock().unwrap_or_else(|p| p.into_inner());
         mindspore::convert(&opts).map_err(|e| keep_failure(failure, e))

@@ -2,7 +2,7 @@
 //! `mindspore::Runner` (used by `@lite/mindspore`). Nothing here touches the runtime until
 //! `loadMindsporeRuntime` or a build is called, so MegEngine users never load it.
 
-use crate::error::{disposed, keep_failure, rejection, IntoJs, NativeFailure, Result};
+use crate::error::{already_ran, disposed, keep_failure, rejection, IntoJs, NativeFailure, Result};
 use mindspore::{BuildOptions, ConfigEntry, Input, Model, ModelType, Runner, TensorData};
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
@@ -376,12 +376,7 @@ impl Task for MsModelTask {
 
     fn compute(&mut self) -> napi::Result<Self::Output> {
         let failure = &mut self.failure;
-        let job = self.job.take().ok_or_else(|| {
-            keep_failure(
-                failure,
-                mindspore::LiteError::new(mindspore::ErrorCode::LiteError, "task already ran"),
-            )
-        })?;
+        let job = self.job.take().ok_or_else(|| already_ran(failure))?;
         // The JS thread never blocks on this lock (it only try_locks), so waiting here is safe.
         let mut slot = self.shared.lock().unwrap_or_else(|p| p.into_inner());
         match job {
