@@ -413,9 +413,21 @@ impl Tensor {
         })
     }
 
-    /// Whether the memory is contiguous.
+    /// Whether the memory is contiguous. A tensor with a zero-size dimension holds no
+    /// elements and counts as contiguous (the 1.13 runtime says it is not).
     pub fn is_continue(&self) -> Result<bool> {
+        if self.is_empty()? {
+            return Ok(true);
+        }
         Ok(self.get("LITE_is_memory_continue", |api| api.LITE_is_memory_continue)? != 0)
+    }
+
+    /// Whether the tensor has a layout with a zero-size dimension (no elements). The 1.13
+    /// runtime's data paths (fill, copy, memory) are not safe on such tensors, so every
+    /// data operation on them is done here: there is nothing to move.
+    pub fn is_empty(&self) -> Result<bool> {
+        let layout = self.layout()?;
+        Ok(layout.ndim() != 0 && layout.num_elements() == 0)
     }
 
     /// Whether the memory is pinned host memory.
@@ -500,6 +512,9 @@ impl Tensor {
 
     /// Set all bytes to zero.
     pub fn fill_zero(&mut self) -> Result<()> {
+        if self.is_empty()? {
+            return Ok(());
+        }
         let _g = self.gate()?;
         let api = api()?;
         // SAFETY: live handle.
@@ -537,8 +552,12 @@ impl Tensor {
         }
         self.relayout_guarded(&before, |t| {
             // The engine's copy adopts another shape but not another data type.
-            if current.data_type != from.data_type || current.ndim() == 0 {
+            let empty = from.num_elements() == 0 || current.num_elements() == 0;
+            if current.data_type != from.data_type || current.ndim() == 0 || empty {
                 t.set_layout_raw(&from)?;
+            }
+            if from.num_elements() == 0 {
+                return Ok(());
             }
             let _g = t.gate()?;
             let _g2 = t.gate_other(src)?;
@@ -581,17 +600,20 @@ impl Tensor {
                 shape.len()
             )));
         }
-        if shape.iter().filter(|&&d| d == -1).count() > 1 || shape.iter().any(|&d| d < -1 || d == 0)
-        {
-            return Err(LiteError::invalid(format!(
-                "invalid shape {shape:?}: dimensions must be positive, with at most one -1"
-            )));
-        }
         let layout = self.layout()?;
         let total = layout.num_elements();
+        // Zero-size dimensions are allowed exactly when the tensor holds no elements.
+        if shape.iter().filter(|&&d| d == -1).count() > 1
+            || shape.iter().any(|&d| d < -1 || (d == 0 && total != 0))
+        {
+            return Err(LiteError::invalid(format!(
+                "invalid shape {shape:?}: dimensions must be positive (zero only for a tensor \
+                 with no elements), with at most one -1"
+            )));
+        }
         let known: usize = shape
             .iter()
-            .filter(|&&d| d > 0)
+            .filter(|&&d| d >= 0)
             .map(|&d| d as usize)
             .product();
         let ok = if shape.contains(&-1) {
@@ -604,6 +626,12 @@ impl Tensor {
                 "cannot reshape {:?} ({total} elements) to {shape:?}",
                 layout.shapes
             )));
+        }
+        if total == 0 {
+            // The runtime refuses to reshape a tensor without elements; there is no data to
+            // keep in place, so this is a relayout (an inferred -1 is 0 here).
+            let dims: Vec<usize> = shape.iter().map(|&d| d.max(0) as usize).collect();
+            return self.set_layout(&Layout::new(dims, layout.data_type)?);
         }
         // The runtime would give the new shape contiguous strides over the slice's memory,
         // i.e. other elements than the slice's.
@@ -743,6 +771,12 @@ impl Tensor {
                 need,
                 target.shapes
             )));
+        }
+        if need == 0 && target.ndim() != 0 {
+            // Nothing to share: the tensor takes the layout and keeps no caller memory.
+            self.set_layout(&target)?;
+            self.set_deps(|d| d.user_mem = None);
+            return Ok(());
         }
         if need == 0 || ptr.is_null() {
             return Err(LiteError::invalid("cannot share empty memory"));

@@ -2,6 +2,17 @@ mod common;
 
 use common::*;
 use lite::*;
+use std::sync::{RwLock, RwLockReadGuard};
+
+/// The live-object counters are process-wide: the test that reads them holds this lock for
+/// writing, every other test for reading, so no tensor appears or vanishes meanwhile.
+static COUNTERS: RwLock<()> = RwLock::new(());
+
+/// `require_runtime`, plus a read hold on [`COUNTERS`].
+fn runtime() -> RwLockReadGuard<'static, ()> {
+    require_runtime();
+    COUNTERS.read().unwrap_or_else(|p| p.into_inner())
+}
 
 fn cpu(shape: &[usize], dt: DataType) -> Tensor {
     let l = Layout::new(shape.to_vec(), dt).expect("layout");
@@ -21,7 +32,7 @@ fn values(t: &Tensor) -> Vec<f32> {
 
 #[test]
 fn version_is_1_13() {
-    require_runtime();
+    let _hold = runtime();
     assert_eq!(version().expect("version"), (1, 13, 0));
     assert_eq!(version_string().expect("version"), "1.13.0");
     assert!(library_path().is_some());
@@ -41,7 +52,7 @@ fn error_codes_are_stable() {
 
 #[test]
 fn layout_round_trip_and_rank_limit() {
-    require_runtime();
+    let _hold = runtime();
     let mut t = cpu(&[2, 3, 4], DataType::Int16);
     let l = t.layout().expect("layout");
     assert_eq!(l.shapes, vec![2, 3, 4]);
@@ -65,7 +76,7 @@ fn layout_round_trip_and_rank_limit() {
 
 #[test]
 fn unsupported_dtype_rejected_before_c() {
-    require_runtime();
+    let _hold = runtime();
     let l = Layout::new(vec![2], DataType::Int64).expect("layout");
     let e = Tensor::new(&l, DeviceType::Cpu, 0, false).expect_err("int64");
     assert_eq!(e.code, ErrorCode::Unsupported);
@@ -73,7 +84,7 @@ fn unsupported_dtype_rejected_before_c() {
 
 #[test]
 fn fill_copy_share() {
-    require_runtime();
+    let _hold = runtime();
     let src = filled(&[2, 3]);
     assert_eq!(values(&src), vec![0., 1., 2., 3., 4., 5.]);
     let mut dst = cpu(&[1], DataType::Float);
@@ -93,7 +104,7 @@ fn fill_copy_share() {
 
 #[test]
 fn slice_reshape_concat_values() {
-    require_runtime();
+    let _hold = runtime();
     let t = filled(&[4, 4]);
     let s = t.slice(&[1, 0], &[3, 4], Some(&[1, 2])).expect("slice");
     assert_eq!(s.layout().expect("l").shapes, vec![2, 2]);
@@ -134,7 +145,7 @@ fn slice_reshape_concat_values() {
 
 #[test]
 fn reset_with_user_memory() {
-    require_runtime();
+    let _hold = runtime();
     let mut t = cpu(&[4], DataType::Float);
     let mem = f32_bytes(&[1., 2., 3., 4.]);
     t.reset_with(mem, None).expect("reset");
@@ -158,7 +169,7 @@ fn lite_sys_cuda_driver() -> bool {
 
 #[test]
 fn device_count_and_cuda_fails_cleanly() {
-    require_runtime();
+    let _hold = runtime();
     assert!(device_count(DeviceType::Cpu).expect("cpu count") >= 1);
     let cuda = device_count(DeviceType::Cuda).expect("cuda count");
     let l = Layout::new(vec![2, 2], DataType::Float).expect("l");
@@ -180,7 +191,7 @@ fn device_count_and_cuda_fails_cleanly() {
 
 #[test]
 fn log_level_round_trip() {
-    require_runtime();
+    let _hold = runtime();
     let old = get_log_level().expect("get");
     set_log_level(LogLevel::Error).expect("set");
     assert_eq!(get_log_level().expect("get"), LogLevel::Error);
@@ -189,7 +200,7 @@ fn log_level_round_trip() {
 
 #[test]
 fn engine_error_message_is_reported() {
-    require_runtime();
+    let _hold = runtime();
     let net = Network::with_defaults().expect("network");
     let e = net
         .load_from_path(std::path::Path::new("/nonexistent/dir/model.mge"))
@@ -210,7 +221,7 @@ fn send_not_sync() {
 /// the wrapper must leave such a tensor exactly as it was (layout, strides and values).
 #[test]
 fn refused_relayouts_leave_slices_unchanged() {
-    require_runtime();
+    let _hold = runtime();
     let parent = filled(&[4, 4]);
     let big = Layout::new(vec![64, 64], DataType::Float).expect("layout");
     let big_src = Tensor::from_host_bytes(&big, &vec![0u8; big.nbytes()]).expect("big");
@@ -259,7 +270,7 @@ fn refused_relayouts_leave_slices_unchanged() {
 /// the parent's strides and read past the caller's buffer).
 #[test]
 fn sharing_memory_with_a_strided_slice_makes_it_contiguous() {
-    require_runtime();
+    let _hold = runtime();
     let parent = filled(&[4, 4]);
     let mut s = parent
         .slice(&[0, 0], &[4, 4], Some(&[2, 2]))
@@ -288,6 +299,7 @@ fn sharing_memory_with_a_strided_slice_makes_it_contiguous() {
 #[test]
 fn live_object_counts() {
     require_runtime();
+    let _only = COUNTERS.write().unwrap_or_else(|p| p.into_inner());
     let before = live_objects();
     let t = filled(&[4, 4]);
     let s = t.slice(&[0], &[2], None).expect("slice");
@@ -298,4 +310,26 @@ fn live_object_counts() {
     assert_eq!(live_objects().tensors, before.tensors);
     drop(net);
     assert_eq!(live_objects(), before);
+}
+
+/// A zero-size dimension: no engine data path runs (the runtime segfaults filling one), the
+/// tensor is contiguous, reshapes among zero-size shapes and grows.
+#[test]
+fn zero_size_tensors() {
+    let _hold = runtime();
+    let mut t = cpu(&[0, 64], DataType::Float);
+    assert!(t.is_continue().expect("contiguity"));
+    t.fill_zero().expect("fill");
+    assert!(t.to_host_bytes().expect("read").is_empty());
+    t.copy_from_host(&[]).expect("write");
+    t.reshape(&[0, 8, -1]).expect_err("ambiguous -1");
+    t.reshape(&[0, 8, 8]).expect("reshape");
+    assert_eq!(t.layout().expect("layout").shapes, vec![0, 8, 8]);
+    let src = filled(&[2, 3]);
+    t.copy_from(&src).expect("copy in");
+    assert_eq!(values(&t), values(&src));
+    let mut back = filled(&[2, 2]);
+    back.copy_from(&cpu(&[4, 0], DataType::Float))
+        .expect("copy out");
+    assert_eq!(back.layout().expect("layout").shapes, vec![4, 0]);
 }

@@ -566,3 +566,51 @@ describe('views stay valid (never read freed memory)', () => {
     expect(A(t.toTypedArray())).toEqual(range(8, () => 2));
   });
 });
+
+// The 1.13 runtime segfaults filling a tensor with a zero-size dimension, calls it
+// non-contiguous and refuses to reshape it; the binding keeps such tensors on its own paths.
+describe('zero-size dimensions behave like any other layout', () => {
+  it.each([[[0]], [[0, 64]], [[3, 0]], [[2, 0, 5]]])('%j: fill, read, share and contiguity', (shape) => {
+    const t = new LiteTensor(shape as number[]);
+    expect(t.isContinue).toBe(true);
+    expect(t.nbytes).toBe(0);
+    t.fillZero();
+    expect(t.toTypedArray()).toHaveLength(0);
+    expect(t.getDataByShare()).toHaveLength(0);
+    t.setDataByCopy(new Float32Array(0));
+    t.setDataByShare(new Float32Array(0));
+    expect(t.layout.shapes).toEqual(shape);
+  });
+
+  it('grows, copies both ways, reshapes and slices', () => {
+    const t = new LiteTensor([0, 64]);
+    t.reshape([0, 8, 8]);
+    expect(t.layout.shapes).toEqual([0, 8, 8]);
+    t.reshape([-1]);
+    expect(t.layout.shapes).toEqual([0]);
+    expectCode(() => t.reshape([2, 2]), 'LITE_INVALID_ARGUMENT');
+
+    const full = new LiteTensor([2, 2]);
+    full.setDataByCopy(new Float32Array([1, 2, 3, 4]));
+    t.copyFrom(full);
+    expect(t.layout.shapes).toEqual([2, 2]);
+    expect(A(t.toTypedArray())).toEqual([1, 2, 3, 4]);
+
+    full.copyFrom(new LiteTensor([0, 3]));
+    expect(full.layout.shapes).toEqual([0, 3]);
+    expect(full.isContinue).toBe(true);
+
+    const g = new LiteTensor([0]);
+    g.layout = new LiteLayout([4], 'float32');
+    g.setDataByCopy(new Float32Array([5, 6, 7, 8]));
+    expect(A(g.toTypedArray())).toEqual([5, 6, 7, 8]);
+    g.layout = new LiteLayout([0, 2], 'float32');
+    g.fillZero();
+    expect(g.isContinue).toBe(true);
+
+    const s = new LiteTensor([3, 0]).slice([0], [2]);
+    s.fillZero();
+    expect(s.isContinue).toBe(true);
+    expect(s.toTypedArray()).toHaveLength(0);
+  });
+});
