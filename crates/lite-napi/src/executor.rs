@@ -17,6 +17,7 @@
 
 pub use crate::error::NativeFailure;
 use crate::error::{Code, Result};
+use crate::external::External;
 use crate::tensor::NativeTensor;
 use lite::{LiteError, Network};
 use napi::bindgen_prelude::*;
@@ -175,6 +176,8 @@ pub struct Executor {
     net: Mutex<Option<Network>>,
     ctl: Arc<Ctl>,
     thread: Mutex<Option<std::thread::JoinHandle<()>>>,
+    /// The network's native memory, as reported to V8.
+    pub(crate) external: External,
 }
 
 /// How long a shutdown waits for a network's running job before leaving its thread behind.
@@ -201,6 +204,7 @@ impl Executor {
             net: Mutex::new(Some(net)),
             ctl: Arc::new(Ctl::default()),
             thread: Mutex::new(None),
+            external: External::default(),
         })
     }
 
@@ -570,7 +574,7 @@ impl Executor {
             let outcome = {
                 let guard = self.net.lock().unwrap_or_else(|p| p.into_inner());
                 match guard.as_ref() {
-                    Some(net) => run_work(net, job.work, !finish_turn),
+                    Some(net) => run_work(&self.external, net, job.work, !finish_turn),
                     None => Err(disposed_failure()),
                 }
             };
@@ -589,7 +593,15 @@ impl Executor {
             }
             // Wakes a shutdown waiting for the job to end (and nothing else that cares).
             self.notify();
-            settle(job.done, outcome);
+            // The promise settles on the JS thread, which then reports any new native memory.
+            let exec = self.clone();
+            job.done.resolve(Box::new(move |env| {
+                exec.external.report(&env);
+                for t in outcome.outputs.iter().flatten() {
+                    t.report(&env);
+                }
+                Ok(outcome)
+            }));
         }
     }
 }
@@ -741,28 +753,30 @@ pub fn copy_outputs(net: &Network) -> lite::Result<Vec<NativeTensor>> {
 }
 
 fn run_work(
+    external: &External,
     net: &Network,
     work: Work,
     copy_out: bool,
 ) -> std::result::Result<JobOutcome, NativeFailure> {
     match work {
         Work::LoadPath(p) => {
-            net.load_from_path(&p)?;
+            let size = crate::external::file_size(&p);
+            external.measured_load(0, size, || net.load_from_path(&p))?;
             Ok(JobOutcome {
                 info: Some(model_info(net)?),
                 ..JobOutcome::ok()
             })
         }
         Work::LoadBytes(b) => {
-            net.load_from_owned(b.into_boxed_slice())?;
+            let kept = b.len();
+            external.measured_load(kept, kept, || net.load_from_owned(b.into_boxed_slice()))?;
             Ok(JobOutcome {
                 info: Some(model_info(net)?),
                 ..JobOutcome::ok()
             })
         }
         Work::Forward => {
-            net.forward()?;
-            net.wait()?;
+            external.measured_run(|| net.forward().and_then(|()| net.wait()))?;
             Ok(JobOutcome::ok())
         }
         Work::Predict(feeds) => {
@@ -770,7 +784,7 @@ fn run_work(
                 .iter()
                 .filter_map(|f| f.restore.clone().map(|l| (f.name.clone(), l)))
                 .collect();
-            let ran = predict(net, feeds);
+            let ran = external.measured_run(|| predict(net, feeds));
             // A shape given with a feed holds for this call only, whether or not it ran.
             for (name, layout) in restore {
                 if let Ok(mut t) = net.get_io_tensor(&name, lite::TensorPhase::Input) {

@@ -11,6 +11,7 @@ mod crypto;
 mod engine_log;
 mod error;
 mod executor;
+mod external;
 mod fork_quiet;
 mod global;
 mod mindspore_converter;

@@ -3,6 +3,7 @@
 //! `loadMindsporeRuntime` or a build is called, so MegEngine users never load it.
 
 use crate::error::{already_ran, disposed, keep_failure, rejection, IntoJs, NativeFailure, Result};
+use crate::external::External;
 use mindspore::{BuildOptions, ConfigEntry, Input, Model, ModelType, Runner, TensorData};
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
@@ -135,6 +136,16 @@ pub enum ModelSource {
     Bytes(Vec<u8>),
 }
 
+impl ModelSource {
+    /// The model's size in bytes (0 for a file that cannot be read).
+    fn size(&self) -> usize {
+        match self {
+            ModelSource::Path(p) => crate::external::file_size(p),
+            ModelSource::Bytes(b) => b.len(),
+        }
+    }
+}
+
 fn build(
     source: &ModelSource,
     model_type: ModelType,
@@ -166,9 +177,18 @@ fn build_into(
 }
 
 /// A MindSpore Lite model (one engine model; calls on it never overlap).
-#[napi]
+#[napi(custom_finalize)]
 pub struct MsModel {
     shared: SharedModel,
+    /// The engine model's native memory, as reported to V8.
+    external: Arc<External>,
+}
+
+impl ObjectFinalize for MsModel {
+    fn finalize(self, env: Env) -> napi::Result<()> {
+        self.external.release(&env);
+        Ok(())
+    }
 }
 
 impl Default for MsModel {
@@ -184,6 +204,7 @@ impl MsModel {
     pub fn new() -> Self {
         MsModel {
             shared: Arc::new(Mutex::new(None)),
+            external: Arc::default(),
         }
     }
 
@@ -191,22 +212,34 @@ impl MsModel {
     #[napi]
     pub fn build_from_file(
         &self,
+        env: Env,
         path: String,
         model_type: u32,
         options: MsBuildOptions,
     ) -> Result<()> {
-        self.build_now(ModelSource::Path(PathBuf::from(path)), model_type, options)
+        self.build_now(
+            &env,
+            ModelSource::Path(PathBuf::from(path)),
+            model_type,
+            options,
+        )
     }
 
     /// Builds from bytes (blocking; the engine copies what it keeps).
     #[napi]
     pub fn build_from_buffer(
         &self,
+        env: Env,
         bytes: &[u8],
         model_type: u32,
         options: MsBuildOptions,
     ) -> Result<()> {
-        self.build_now(ModelSource::Bytes(bytes.to_vec()), model_type, options)
+        self.build_now(
+            &env,
+            ModelSource::Bytes(bytes.to_vec()),
+            model_type,
+            options,
+        )
     }
 
     /// Builds from a file on the libuv pool.
@@ -277,13 +310,26 @@ impl MsModel {
     #[napi]
     pub fn predict(
         &self,
+        env: Env,
         shapes: Vec<Vec<i64>>,
         data: Vec<Uint8Array>,
     ) -> Result<Vec<MsTensorData>> {
         let inputs = feeds(&shapes, &data)?;
-        with_model(&self.shared, |m| {
-            Ok(to_js_tensors(built(m)?.predict(&inputs).js()?))
-        })
+        let external = &self.external;
+        let out = with_model(&self.shared, |m| {
+            let model = built(m)?;
+            Ok(to_js_tensors(
+                external.measured_run(|| model.predict(&inputs)).js()?,
+            ))
+        });
+        external.report(&env);
+        out
+    }
+
+    /// Native memory of the engine model as reported to V8 (an estimate, in bytes).
+    #[napi(getter)]
+    pub fn external_memory(&self) -> f64 {
+        self.external.estimate() as f64
     }
 
     /// `predict` on the libuv pool; the input bytes are copied now.
@@ -297,6 +343,7 @@ impl MsModel {
         let owned = data.iter().map(|d| d.to_vec()).collect();
         Ok(AsyncTask::new(MsModelTask {
             shared: self.shared.clone(),
+            external: self.external.clone(),
             job: Some(ModelJob::Predict(shapes, owned)),
             failure: None,
         }))
@@ -304,25 +351,35 @@ impl MsModel {
 
     /// Frees the engine model now (LITE_BUSY while an async call runs).
     #[napi]
-    pub fn dispose(&self) -> Result<()> {
+    pub fn dispose(&self, env: Env) -> Result<()> {
         with_model(&self.shared, |m| {
             m.take();
             Ok(())
-        })
+        })?;
+        self.external.release(&env);
+        Ok(())
     }
 }
 
 impl MsModel {
     fn build_now(
         &self,
+        env: &Env,
         source: ModelSource,
         model_type: u32,
         options: MsBuildOptions,
     ) -> Result<()> {
         let ty = to_model_type(model_type)?;
-        with_model(&self.shared, |slot| {
-            build_into(slot, &source, ty, &options.into()).js()
-        })
+        let external = &self.external;
+        let r = with_model(&self.shared, |slot| {
+            external
+                .measured_load(0, source.size(), || {
+                    build_into(slot, &source, ty, &options.into())
+                })
+                .js()
+        });
+        external.report(env);
+        r
     }
 
     fn build_task(
@@ -334,6 +391,7 @@ impl MsModel {
         let ty = to_model_type(model_type)?;
         Ok(AsyncTask::new(MsModelTask {
             shared: self.shared.clone(),
+            external: self.external.clone(),
             job: Some(ModelJob::Build(source, ty, options.into())),
             failure: None,
         }))
@@ -366,6 +424,7 @@ pub enum ModelJob {
 /// Runs a [`ModelJob`] on the libuv pool.
 pub struct MsModelTask {
     shared: SharedModel,
+    external: Arc<External>,
     job: Option<ModelJob>,
     failure: Option<NativeFailure>,
 }
@@ -381,7 +440,11 @@ impl Task for MsModelTask {
         let mut slot = self.shared.lock().unwrap_or_else(|p| p.into_inner());
         match job {
             ModelJob::Build(source, ty, options) => {
-                build_into(&mut slot, &source, ty, &options)
+                let external = &self.external;
+                external
+                    .measured_load(0, source.size(), || {
+                        build_into(&mut slot, &source, ty, &options)
+                    })
                     .map_err(|e| keep_failure(failure, e))?;
                 Ok(None)
             }
@@ -394,27 +457,38 @@ impl Task for MsModelTask {
                     .zip(&data)
                     .map(|(s, d)| Input { shape: s, data: d })
                     .collect();
-                model
-                    .predict(&inputs)
+                self.external
+                    .measured_run(|| model.predict(&inputs))
                     .map(Some)
                     .map_err(|e| keep_failure(failure, e))
             }
         }
     }
 
-    fn resolve(&mut self, _env: Env, output: Self::Output) -> napi::Result<Self::JsValue> {
+    fn resolve(&mut self, env: Env, output: Self::Output) -> napi::Result<Self::JsValue> {
+        self.external.report(&env);
         Ok(output.map(to_js_tensors))
     }
 
     fn reject(&mut self, env: Env, err: napi::Error) -> napi::Result<Self::JsValue> {
+        self.external.report(&env);
         Err(rejection(&env, &mut self.failure, err))
     }
 }
 
 /// A `ModelParallelRunner`: predicts run concurrently on its workers.
-#[napi]
+#[napi(custom_finalize)]
 pub struct MsRunner {
     runner: Arc<Mutex<Option<Arc<Runner>>>>,
+    /// The engine runner's native memory, as reported to V8.
+    external: Arc<External>,
+}
+
+impl ObjectFinalize for MsRunner {
+    fn finalize(self, env: Env) -> napi::Result<()> {
+        self.external.release(&env);
+        Ok(())
+    }
 }
 
 fn runner_of(shared: &Mutex<Option<Arc<Runner>>>) -> Result<Arc<Runner>> {
@@ -426,11 +500,24 @@ fn runner_of(shared: &Mutex<Option<Arc<Runner>>>) -> Result<Arc<Runner>> {
 impl MsRunner {
     /// Builds a runner from a file (blocking).
     #[napi(factory)]
-    pub fn from_file(path: String, options: MsBuildOptions) -> Result<MsRunner> {
-        let r = Runner::from_file(Path::new(&path), &options.into()).js()?;
+    pub fn from_file(env: Env, path: String, options: MsBuildOptions) -> Result<MsRunner> {
+        let external = Arc::new(External::default());
+        let r = external
+            .measured_load(0, crate::external::file_size(Path::new(&path)), || {
+                Runner::from_file(Path::new(&path), &options.into())
+            })
+            .js()?;
+        external.report(&env);
         Ok(MsRunner {
             runner: Arc::new(Mutex::new(Some(Arc::new(r)))),
+            external,
         })
+    }
+
+    /// Native memory of the engine runner as reported to V8 (an estimate, in bytes).
+    #[napi(getter)]
+    pub fn external_memory(&self) -> f64 {
+        self.external.estimate() as f64
     }
 
     /// Input descriptions.
@@ -478,8 +565,9 @@ impl MsRunner {
 
     /// Drops the JS handle's reference; the engine runner is freed when no request uses it.
     #[napi]
-    pub fn dispose(&self) {
+    pub fn dispose(&self, env: Env) {
         self.runner.lock().unwrap_or_else(|p| p.into_inner()).take();
+        self.external.release(&env);
     }
 }
 

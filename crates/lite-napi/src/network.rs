@@ -239,6 +239,7 @@ impl Drop for NativeNetwork {
 
 impl ObjectFinalize for NativeNetwork {
     fn finalize(mut self, env: Env) -> napi::Result<()> {
+        self.exec.external.release(&env);
         if let Some(hook) = self.teardown.take() {
             env.remove_env_cleanup_hook(hook)?;
         }
@@ -323,8 +324,20 @@ impl NativeNetwork {
 
     /// A host copy of every output (inside a turn), in output order.
     #[napi]
-    pub fn turn_outputs(&self) -> Result<Vec<NativeTensor>> {
-        self.exec.in_turn(|n| crate::executor::copy_outputs(n).js())
+    pub fn turn_outputs(&self, env: Env) -> Result<Vec<NativeTensor>> {
+        let outputs = self
+            .exec
+            .in_turn(|n| crate::executor::copy_outputs(n).js())?;
+        for t in &outputs {
+            t.report(&env);
+        }
+        Ok(outputs)
+    }
+
+    /// Native memory of the network as reported to V8 (an estimate, in bytes).
+    #[napi(getter)]
+    pub fn external_memory(&self) -> f64 {
+        self.exec.external.estimate() as f64
     }
 
     /// The loaded model's names and declared input layouts.
@@ -335,15 +348,30 @@ impl NativeNetwork {
 
     /// Loads a model file (blocking).
     #[napi]
-    pub fn load_path(&self, path: String) -> Result<()> {
-        self.exec
-            .with_net(|n| n.load_from_path(std::path::Path::new(&path)).js())
+    pub fn load_path(&self, env: Env, path: String) -> Result<()> {
+        let exec = &self.exec;
+        let r = exec.with_net(|n| {
+            let path = std::path::Path::new(&path);
+            let size = crate::external::file_size(path);
+            exec.external
+                .measured_load(0, size, || n.load_from_path(path))
+                .js()
+        });
+        exec.external.report(&env);
+        r
     }
 
     /// Loads a model from memory (blocking; the bytes are copied).
     #[napi]
-    pub fn load_bytes(&self, model: &[u8]) -> Result<()> {
-        self.exec.with_net(|n| n.load_from_mem(model).js())
+    pub fn load_bytes(&self, env: Env, model: &[u8]) -> Result<()> {
+        let exec = &self.exec;
+        let r = exec.with_net(|n| {
+            exec.external
+                .measured_load(model.len(), model.len(), || n.load_from_mem(model))
+                .js()
+        });
+        exec.external.report(&env);
+        r
     }
 
     /// Loads a model file on the network's thread.
@@ -362,8 +390,11 @@ impl NativeNetwork {
 
     /// Starts inference in sync mode (the engine may run it on its own thread until `wait`).
     #[napi]
-    pub fn forward(&self) -> Result<()> {
-        self.exec.sync_forward(|n| n.forward().js())
+    pub fn forward(&self, env: Env) -> Result<()> {
+        let exec = &self.exec;
+        let r = exec.sync_forward(|n| exec.external.measured_run(|| n.forward()).js());
+        exec.external.report(&env);
+        r
     }
 
     /// Starts inference in async mode; settles when the engine's completion callback fired.
@@ -617,8 +648,10 @@ impl NativeNetwork {
     /// Releases the network now (`LITE_BUSY` while anything holds it; IO tensors handed out
     /// keep the engine's network alive until they go too).
     #[napi]
-    pub fn dispose(&self) -> Result<()> {
-        self.exec.dispose()
+    pub fn dispose(&self, env: Env) -> Result<()> {
+        self.exec.dispose()?;
+        self.exec.external.release(&env);
+        Ok(())
     }
 }
 

@@ -1,6 +1,7 @@
 //! `NativeTensor`: the JS face of `lite::Tensor`.
 
 use crate::error::{disposed, from_napi, invalid, IntoJs, Result};
+use crate::external::External;
 use lite::{DataType, DeviceType, Layout, Tensor, UserMemory};
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
@@ -75,14 +76,48 @@ unsafe impl UserMemory for JsMemory {
 }
 
 /// A MegEngine Lite tensor owned by JS (internal; use `LiteTensor` from `@lite/core`).
-#[napi]
+#[napi(custom_finalize)]
 pub struct NativeTensor {
     inner: Option<Tensor>,
+    /// The runtime memory this tensor alone holds, as reported to V8.
+    external: External,
+}
+
+impl ObjectFinalize for NativeTensor {
+    fn finalize(self, env: Env) -> napi::Result<()> {
+        self.external.release(&env);
+        Ok(())
+    }
 }
 
 impl NativeTensor {
     pub(crate) fn wrap(t: Tensor) -> NativeTensor {
-        NativeTensor { inner: Some(t) }
+        NativeTensor {
+            inner: Some(t),
+            external: External::default(),
+        }
+    }
+
+    /// A new tensor's handle, with its memory reported to V8.
+    fn wrap_reported(env: &Env, t: Tensor) -> NativeTensor {
+        let n = NativeTensor::wrap(t);
+        n.report(env);
+        n
+    }
+
+    /// Reports the memory this tensor alone holds now (after a call that may change it; for
+    /// tensors made off the JS thread, once they reach it).
+    pub(crate) fn report(&self, env: &Env) {
+        let bytes = self.inner.as_ref().map_or(0, Tensor::own_memory_bytes);
+        self.external.set(i64::try_from(bytes).unwrap_or(i64::MAX));
+        self.external.report(env);
+    }
+
+    /// Runs a call that may change the tensor's memory, then reports it.
+    fn reporting<T>(&mut self, env: &Env, f: impl FnOnce(&mut Tensor) -> Result<T>) -> Result<T> {
+        let r = f(self.get_mut()?);
+        self.report(env);
+        r
     }
 
     pub(crate) fn get(&self) -> Result<&Tensor> {
@@ -153,6 +188,7 @@ impl NativeTensor {
     /// Creates a tensor; memory is allocated on first use.
     #[napi(constructor)]
     pub fn new(
+        env: Env,
         layout: Option<NativeLayout>,
         device_type: i32,
         device_id: i32,
@@ -165,7 +201,7 @@ impl NativeTensor {
         let device_type = device(device_type)?;
         check_device(device_type, device_id, is_pinned_host)?;
         let t = Tensor::new(&layout, device_type, device_id, is_pinned_host).js()?;
-        Ok(NativeTensor::wrap(t))
+        Ok(NativeTensor::wrap_reported(&env, t))
     }
 
     /// Current layout.
@@ -176,9 +212,15 @@ impl NativeTensor {
 
     /// Relayouts (the engine reallocates memory when needed).
     #[napi]
-    pub fn set_layout(&mut self, layout: NativeLayout) -> Result<()> {
+    pub fn set_layout(&mut self, env: Env, layout: NativeLayout) -> Result<()> {
         let l = layout.to_lite()?;
-        self.get_mut()?.set_layout(&l).js()
+        self.reporting(&env, |t| t.set_layout(&l).js())
+    }
+
+    /// Runtime memory this tensor alone holds, as reported to V8 (bytes).
+    #[napi(getter)]
+    pub fn external_memory(&self) -> f64 {
+        self.external.estimate() as f64
     }
 
     /// Bytes of data.
@@ -219,33 +261,27 @@ impl NativeTensor {
 
     /// Copies from `src` (taking its layout when different).
     #[napi]
-    pub fn copy_from(&mut self, src: &NativeTensor) -> Result<()> {
+    pub fn copy_from(&mut self, env: Env, src: &NativeTensor) -> Result<()> {
         let s = src.get()?;
-        match self.inner.as_mut() {
-            Some(t) => t.copy_from(s).js(),
-            None => Err(disposed("LiteTensor")),
-        }
+        self.reporting(&env, |t| t.copy_from(s).js())
     }
 
     /// A new contiguous CPU tensor holding a copy of this one (its layout, its data), in one call:
     /// what `predict` hands back for every output.
     #[napi]
-    pub fn clone_to_host(&self) -> Result<NativeTensor> {
+    pub fn clone_to_host(&self, env: Env) -> Result<NativeTensor> {
         let t = self.get()?;
         let layout = t.layout().js()?;
         let mut copy = Tensor::new(&layout, DeviceType::Cpu, 0, false).js()?;
         copy.copy_from(t).js()?;
-        Ok(NativeTensor::wrap(copy))
+        Ok(NativeTensor::wrap_reported(&env, copy))
     }
 
     /// Shares `src`'s memory.
     #[napi]
-    pub fn share_memory_with(&mut self, src: &NativeTensor) -> Result<()> {
+    pub fn share_memory_with(&mut self, env: Env, src: &NativeTensor) -> Result<()> {
         let s = src.get()?;
-        match self.inner.as_mut() {
-            Some(t) => t.share_memory_with(s).js(),
-            None => Err(disposed("LiteTensor")),
-        }
+        self.reporting(&env, |t| t.share_memory_with(s).js())
     }
 
     /// Reshapes in place (shape validated by the caller and again here).
@@ -279,7 +315,7 @@ impl NativeTensor {
 
     /// Zero-copy: the tensor uses `data`'s memory with `layout`; `data` is kept alive while used.
     #[napi]
-    pub fn share_bytes(&mut self, data: Uint8Array, layout: NativeLayout) -> Result<()> {
+    pub fn share_bytes(&mut self, env: Env, data: Uint8Array, layout: NativeLayout) -> Result<()> {
         let l = layout.to_lite()?;
         if data.len() != l.nbytes() {
             return Err(invalid(format!(
@@ -288,9 +324,7 @@ impl NativeTensor {
                 l.nbytes()
             )));
         }
-        self.get_mut()?
-            .reset_with(JsMemory::new(data), Some(&l))
-            .js()
+        self.reporting(&env, |t| t.reset_with(JsMemory::new(data), Some(&l)).js())
     }
 
     /// Copies host bytes in (exactly `nbytes`).
@@ -351,8 +385,9 @@ impl NativeTensor {
 
     /// Releases the native tensor (idempotent).
     #[napi]
-    pub fn dispose(&mut self) {
+    pub fn dispose(&mut self, env: Env) {
         self.inner = None;
+        self.external.release(&env);
     }
 
     /// Whether `dispose` was called.
@@ -365,6 +400,7 @@ impl NativeTensor {
 /// `LITE_tensor_concat`.
 #[napi]
 pub fn concat_tensors(
+    env: Env,
     tensors: Vec<&NativeTensor>,
     dim: u32,
     device_type: i32,
@@ -377,7 +413,7 @@ pub fn concat_tensors(
         .map(|t| t.get())
         .collect::<Result<Vec<_>>>()?;
     let t = Tensor::concat(&list, dim as usize, Some(device_type), Some(device_id)).js()?;
-    Ok(NativeTensor::wrap(t))
+    Ok(NativeTensor::wrap_reported(&env, t))
 }
 
 /// Address of a JS buffer's first byte (for locating tensor memory inside it).

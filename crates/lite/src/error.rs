@@ -18,6 +18,10 @@ pub enum ErrorCode {
     Unsupported,
     /// The network (or a tensor it owns) is in use by a running forward/load.
     Busy,
+    /// A model file does not exist, is a directory or cannot be read.
+    FileNotFound,
+    /// The data is not a model the engine can load (not a model, corrupt, truncated).
+    InvalidModel,
 }
 
 impl ErrorCode {
@@ -30,6 +34,8 @@ impl ErrorCode {
             ErrorCode::RuntimeNotFound => "LITE_RUNTIME_NOT_FOUND",
             ErrorCode::Unsupported => "LITE_UNSUPPORTED",
             ErrorCode::Busy => "LITE_BUSY",
+            ErrorCode::FileNotFound => "LITE_FILE_NOT_FOUND",
+            ErrorCode::InvalidModel => "LITE_INVALID_MODEL",
         }
     }
 }

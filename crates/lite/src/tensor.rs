@@ -222,6 +222,18 @@ impl Tensor {
         self.raw as usize
     }
 
+    /// Bytes of runtime memory this handle alone accounts for: the capacity of a standalone
+    /// tensor that uses no caller memory and shares no other tensor's memory; 0 for network IO
+    /// tensors (the network accounts for them), lent tensors, slices and shared memory.
+    pub fn own_memory_bytes(&self) -> usize {
+        match &self.kind {
+            Kind::Owned(d) if d.user_mem.is_none() && d.keep.is_empty() => {
+                self.nbytes().unwrap_or(0)
+            }
+            _ => 0,
+        }
+    }
+
     /// Whether this tensor is owned by a network (an IO tensor).
     pub fn is_network_owned(&self) -> bool {
         matches!(self.kind, Kind::Network(..))

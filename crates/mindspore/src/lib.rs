@@ -11,6 +11,7 @@
 #![warn(missing_docs)]
 
 mod converter;
+pub mod mindir_check;
 mod model;
 mod options;
 mod runner;
@@ -18,6 +19,7 @@ mod tensor;
 
 pub use converter::{convert, ConvertOptions, FmkType};
 pub use lite::{ErrorCode, LiteError, Result};
+pub use mindir_check::{check_mindir, MindirProblem};
 pub use model::Model;
 pub use options::{BuildOptions, ConfigEntry, ModelType};
 pub use runner::Runner;

@@ -2,7 +2,8 @@
 
 use crate::options::{BuildOptions, ModelType};
 use crate::tensor::{
-    check_fits, check_model_file, checked_bytes, Input, TensorData, TensorInfo, TensorList,
+    check_fits, check_model_bytes, check_model_file, checked_bytes, Input, TensorData, TensorInfo,
+    TensorList,
 };
 use crate::{api, check, LiteError, Result};
 use mindspore_sys::{Api, LmsModel};
@@ -96,7 +97,7 @@ impl Model {
         options: &BuildOptions,
     ) -> Result<()> {
         self.check_unbuilt()?;
-        check_model_file(path)?;
+        check_model_file(path, model_type)?;
         let c_path = CString::new(path.as_os_str().as_encoded_bytes())
             .map_err(|_| LiteError::invalid("the model path contains a NUL character"))?;
         let raw = options.to_raw()?;
@@ -120,9 +121,7 @@ impl Model {
         options: &BuildOptions,
     ) -> Result<()> {
         self.check_unbuilt()?;
-        if bytes.is_empty() {
-            return Err(LiteError::invalid("the model buffer is empty"));
-        }
+        check_model_bytes(bytes, model_type)?;
         let raw = options.to_raw()?;
         // SAFETY: live model; `bytes` and the options outlive the call.
         check(self.api, unsafe {

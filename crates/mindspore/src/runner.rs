@@ -29,7 +29,7 @@ impl Runner {
     /// Builds the runner from a MindIR file.
     pub fn from_file(path: &Path, options: &BuildOptions) -> Result<Runner> {
         let api = api()?;
-        check_model_file(path)?;
+        check_model_file(path, crate::ModelType::MindIr)?;
         let c_path = CString::new(path.as_os_str().as_encoded_bytes())
             .map_err(|_| LiteError::invalid("the model path contains a NUL character"))?;
         let raw_opts = options.to_raw()?;

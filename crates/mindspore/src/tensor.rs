@@ -1,6 +1,6 @@
 //! Tensor descriptions and data copied out of the engine, and inputs handed to it.
 
-use crate::{check, LiteError, Result};
+use crate::{check, ErrorCode, LiteError, ModelType, Result};
 use mindspore_sys::{Api, LmsTensorInfo, LmsTensors};
 use std::ffi::CStr;
 use std::ptr::{self, NonNull};
@@ -205,32 +205,52 @@ pub(crate) fn checked_bytes<'a>(info: &TensorInfo, input: &Input<'a>) -> Result<
     Ok(input.data)
 }
 
-/// Checks that a model file can be read before the engine sees its path (the engine would
-/// only say "Common error code.").
-pub(crate) fn check_model_file(path: &std::path::Path) -> Result<()> {
-    let meta = std::fs::metadata(path).map_err(|e| {
-        LiteError::invalid(format!(
-            "cannot read the model file {}: {e}",
-            path.display()
-        ))
+/// Checks a model file before the engine sees its path: it must be a readable regular file
+/// (else `LITE_FILE_NOT_FOUND`; the engine would only say "Common error code."), and a MindIR
+/// file must pass [`check_model_bytes`].
+pub(crate) fn check_model_file(path: &std::path::Path, model_type: ModelType) -> Result<()> {
+    let not_found = |why: String| {
+        LiteError::new(
+            ErrorCode::FileNotFound,
+            format!("the model file {} {why}", path.display()),
+        )
+    };
+    let meta = std::fs::metadata(path).map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => not_found("does not exist".into()),
+        _ => not_found(format!("cannot be read: {e}")),
     })?;
     if meta.is_dir() {
-        return Err(LiteError::invalid(format!(
-            "{} is a directory, not a model file",
-            path.display()
-        )));
+        return Err(not_found("is a directory, not a model file".into()));
     }
-    if meta.len() == 0 {
-        return Err(LiteError::invalid(format!(
-            "the model file {} is empty",
-            path.display()
-        )));
+    let bytes = std::fs::read(path).map_err(|e| not_found(format!("cannot be read: {e}")))?;
+    if bytes.is_empty() {
+        return Err(LiteError::new(
+            ErrorCode::InvalidModel,
+            format!(
+                "the model file {} is empty (0 bytes); re-export or re-download the model",
+                path.display()
+            ),
+        ));
     }
-    std::fs::File::open(path).map_err(|e| {
-        LiteError::invalid(format!(
-            "cannot read the model file {}: {e}",
-            path.display()
-        ))
-    })?;
+    check_model_bytes(&bytes, model_type)
+        .map_err(|e| LiteError::new(e.code, format!("{}: {}", path.display(), e.message)))
+}
+
+/// Checks model bytes before the engine sees them: not empty (`LITE_INVALID_ARGUMENT`), and for
+/// MindIR a structural check
+/// ([`crate::check_mindir`]: every tensor's bytes match its dims, names resolve), because the
+/// engine reads past buffers or corrupts its heap on such files. `LITE_INVALID_MODEL` when not.
+pub(crate) fn check_model_bytes(bytes: &[u8], model_type: ModelType) -> Result<()> {
+    if bytes.is_empty() {
+        return Err(LiteError::invalid("the model is empty (0 bytes)"));
+    }
+    if model_type == ModelType::MindIr {
+        crate::check_mindir(bytes).map_err(|p| {
+            LiteError::new(
+                ErrorCode::InvalidModel,
+                format!("not a valid MindIR model: {p}"),
+            )
+        })?;
+    }
     Ok(())
 }

@@ -7,8 +7,11 @@
  * - `LITE_RUNTIME_NOT_FOUND` — the MindSpore Lite runtime could not be loaded (the message says how to get it).
  * - `LITE_UNSUPPORTED` — the runtime cannot do this (e.g. GPU/Ascend targets, weight updates on CPU).
  * - `LITE_BUSY` — the model is running an asynchronous call (or another model conversion runs).
- * - `LITE_FILE_NOT_FOUND` — a file given to the {@link Converter} does not exist.
- * - `LITE_INVALID_MODEL` — the {@link Converter} could not convert the model (the message carries the engine's reason).
+ * - `LITE_FILE_NOT_FOUND` — a model file (or a file given to the {@link Converter}) does not exist, is a directory or cannot be read.
+ * - `LITE_INVALID_MODEL` — the data is not a model the engine can load: an empty file, not MindIR, or a
+ *   MindIR file that fails the structural check made before the engine sees it (a tensor whose bytes
+ *   do not match its dims, a name that resolves to nothing, …; the message names the tensor or node);
+ *   or the {@link Converter} could not convert the model (the message carries the engine's reason).
  */
 export type LiteErrorCode =
   | 'LITE_ERROR'

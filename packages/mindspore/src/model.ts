@@ -116,9 +116,10 @@ export class Model {
   }
 
   /**
-   * Loads and compiles a model file (Python: `build_from_file`). The file is checked first
-   * (exists, is a readable non-empty file); engine failures carry the engine's reason.
-   * GPU/Ascend targets fail with `LITE_UNSUPPORTED`.
+   * Loads and compiles a model file (Python: `build_from_file`). The file is checked first:
+   * `LITE_FILE_NOT_FOUND` unless it is a readable file, `LITE_INVALID_MODEL` when it is empty or
+   * (for `ModelType.MINDIR`) fails the structural check that keeps corrupt files away from the
+   * engine; engine failures carry the engine's reason. GPU/Ascend targets fail with `LITE_UNSUPPORTED`.
    */
   buildFromFile(path: string, modelType: ModelType, context?: Context, configPath?: string, configDict?: ConfigDict): void {
     this.#build({ path }, modelType, context, configPath, configDict);

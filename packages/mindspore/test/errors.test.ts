@@ -30,14 +30,16 @@ function works(m: Model): void {
 
 describe('bad models', () => {
   const cases: [string, () => string | Uint8Array, string][] = [
-    ['a missing file', () => join(dir, 'nope.mindir'), 'LITE_INVALID_ARGUMENT'],
-    ['a directory', () => dir, 'LITE_INVALID_ARGUMENT'],
-    ['an empty file', () => empty, 'LITE_INVALID_ARGUMENT'],
-    ['garbage (file)', () => garbage, 'LITE_ERROR'],
-    ['a truncated MindIR (file)', () => truncated, 'LITE_ERROR'],
+    // The same codes as @lite/core for the same mistakes; MindIR files are checked before the
+    // engine sees them (it corrupts its heap on some structurally broken files).
+    ['a missing file', () => join(dir, 'nope.mindir'), 'LITE_FILE_NOT_FOUND'],
+    ['a directory', () => dir, 'LITE_FILE_NOT_FOUND'],
+    ['an empty file', () => empty, 'LITE_INVALID_MODEL'],
+    ['garbage (file)', () => garbage, 'LITE_INVALID_MODEL'],
+    ['a truncated MindIR (file)', () => truncated, 'LITE_INVALID_MODEL'],
     ['empty bytes', () => new Uint8Array(0), 'LITE_INVALID_ARGUMENT'],
-    ['garbage (bytes)', () => readFileSync(garbage), 'LITE_ERROR'],
-    ['a truncated MindIR (bytes)', () => readFileSync(truncated), 'LITE_ERROR'],
+    ['garbage (bytes)', () => readFileSync(garbage), 'LITE_INVALID_MODEL'],
+    ['a truncated MindIR (bytes)', () => readFileSync(truncated), 'LITE_INVALID_MODEL'],
   ];
   for (const [what, src, code] of cases) {
     it(`${what} → ${code}, sync and async; a new model still builds`, async () => {
@@ -57,24 +59,43 @@ describe('bad models', () => {
     });
   }
 
-  it('garbage: the message says why (the engine\'s logged reason), not only "Common error code."', () => {
+  it('garbage: the message says why, on one line, not only "Common error code."', () => {
     try {
       new Model().buildFromFile(garbage, ModelType.MINDIR, context());
       expect.unreachable();
     } catch (e) {
-      expect((e as LiteError).message).toMatch(/ParseFromArray failed/);
+      expect((e as LiteError).message).toMatch(/garbage\.mindir: not a valid MindIR model: /);
       expect((e as LiteError).message).not.toMatch(/\n/);
     }
   });
 
+  it('a structurally corrupt MindIR (a bias declaring more elements than it stores) is refused before the engine, which would corrupt its heap in predict', async () => {
+    const bytes = readFileSync(path(lenet.file));
+    bytes[2522] = 12; // conv1's bias dims [6] -> [12]
+    const m = new Model();
+    let err: unknown;
+    try {
+      m.buildFromBuffer(bytes, ModelType.MINDIR, context());
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(LiteError);
+    expect((err as LiteError).code).toBe('LITE_INVALID_MODEL');
+    expect((err as LiteError).message).toMatch(/^not a valid MindIR model: tensor "[^"]+" declares dims \[12\] \(float32, 48 bytes\) but stores 24 bytes/);
+    expect(m.built).toBe(false);
+    expect(await codeOfAsync(new Model().buildFromBufferAsync(bytes, ModelType.MINDIR, context()))).toBe('LITE_INVALID_MODEL');
+    works(built());
+  });
+
   it('an async failure carries its code as a property and the same text as the sync one', async () => {
+    // MINDIR_LITE files are not checked before the engine: this is the engine's own failure.
     let syncMessage = '';
     try {
-      new Model().buildFromFile(garbage, ModelType.MINDIR, context());
+      new Model().buildFromFile(garbage, ModelType.MINDIR_LITE, context());
     } catch (e) {
       syncMessage = (e as LiteError).message;
     }
-    const err = await new Model().buildFromFileAsync(garbage, ModelType.MINDIR, context()).then(
+    const err = await new Model().buildFromFileAsync(garbage, ModelType.MINDIR_LITE, context()).then(
       () => undefined,
       (e: unknown) => e,
     );

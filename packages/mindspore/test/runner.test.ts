@@ -35,7 +35,7 @@ describe('ModelParallelRunner', () => {
   });
 
   it('bad input and wrong use → clear errors; the runner keeps serving', async () => {
-    expect(codeOf(() => new ModelParallelRunner().buildFromFile(path('nope.mindir')))).toBe('LITE_INVALID_ARGUMENT');
+    expect(codeOf(() => new ModelParallelRunner().buildFromFile(path('nope.mindir')))).toBe('LITE_FILE_NOT_FOUND');
     expect(codeOf(() => new ModelParallelRunner().getInputs())).toBe('LITE_INVALID_ARGUMENT');
     const runner = new ModelParallelRunner();
     runner.buildFromFile(path(lenet.file), runnerContext(2));
