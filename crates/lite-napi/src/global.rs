@@ -10,10 +10,8 @@ use std::path::PathBuf;
 #[napi]
 pub fn load_runtime(path: Option<String>) -> Result<String> {
     let p = path.map(PathBuf::from);
-    crate::engine_log::install();
     lite::init(p.as_deref()).js()?;
-    crate::engine_log::runtime_loaded();
-    crate::fork_quiet::install();
+    crate::engine_log::runtime_loaded().js()?;
     Ok(lite::library_path()
         .map(|p| p.display().to_string())
         .unwrap_or_default())
@@ -32,19 +30,19 @@ const LOG_OFF: i32 = 4;
 /// Sets the log level: 0 DEBUG, 1 INFO, 2 WARN, 3 ERROR (the engine's), 4 OFF.
 #[napi]
 pub fn set_log_level(level: i32) -> Result<()> {
-    let engine = if level == LOG_OFF {
-        lite::LogLevel::Error
-    } else {
-        lite::LogLevel::from_c(level).js()?
-    };
-    lite::set_log_level(engine).js()?;
-    crate::engine_log::set_level(level);
-    Ok(())
+    if !(0..=LOG_OFF).contains(&level) {
+        return Err(invalid(format!(
+            "log level must be 0 (DEBUG) .. 3 (ERROR) or 4 (OFF), got {level}"
+        )));
+    }
+    lite::version().js()?; // the runtime must be loaded to take the level
+    crate::engine_log::set_level(level).js()
 }
 
-/// Routes the engine's log lines that the level lets through to `handler(level, line)`
+/// Routes the engine core's log lines that the level lets through to `handler(level, line)`
 /// (called asynchronously on the JS thread) instead of stderr; `null` restores stderr. Linux
-/// x86-64 only (elsewhere the runtime keeps writing to stderr).
+/// x86-64 only (elsewhere the core keeps writing to stderr). The Lite layer's own lines (only
+/// printed at DEBUG, INFO and WARN) go to stderr: its C API offers no handler.
 #[napi(ts_args_type = "handler: ((level: number, line: string) => void) | null")]
 pub fn set_log_handler(
     handler: Option<napi::bindgen_prelude::Function<FnArgs<(i32, String)>, ()>>,
@@ -59,14 +57,13 @@ pub fn set_log_handler(
                 .map_err(crate::error::from_napi)?,
         ),
     };
-    crate::engine_log::set_handler(tsfn);
-    Ok(())
+    crate::engine_log::set_handler(tsfn).js()
 }
 
 /// The log level set by `set_log_level` (3, ERROR, until then).
 #[napi]
 pub fn get_log_level() -> Result<i32> {
-    lite::get_log_level().js()?;
+    lite::version().js()?;
     Ok(crate::engine_log::level())
 }
 

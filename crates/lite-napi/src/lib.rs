@@ -12,7 +12,6 @@ mod engine_log;
 mod error;
 mod executor;
 mod external;
-mod fork_quiet;
 mod global;
 mod mindspore_converter;
 mod mindspore_model;

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, TryLockError};
 
 /// Loads the MindSpore Lite runtime (`MINDSPORE_LITE_LIB_DIR` wins; else `dir`, the runtime
-/// package's folder; else the per-user cache). Sets `GLOG_v=3` first unless it is set.
+/// package's folder; else the per-user cache). Never writes the environment.
 /// Returns the folder loaded. Idempotent.
 #[napi]
 pub fn load_mindspore_runtime(dir: Option<String>) -> Result<String> {

@@ -60,6 +60,95 @@ pub fn set_log_level(level: LogLevel) -> Result<()> {
     )
 }
 
+/// Silences the runtime's own `lite::print_log` output entirely, including the line it echoes
+/// for every exception it turns into an error code (which the ERROR level still prints).
+///
+/// The C API has no level above ERROR; the 1.13 runtime stores the level it is given before it
+/// refuses an unknown one, so level 4 takes effect (and the refusal, printed at level 4, is not
+/// printed). Verified by reading the level back: returns whether it took. The refusal's error is
+/// cleared.
+pub fn silence_runtime_log() -> Result<bool> {
+    let api = api()?;
+    const BEYOND_ERROR: lite_sys::LiteLogLevel = 4;
+    // SAFETY: plain value arguments and a valid out-pointer.
+    unsafe {
+        (api.LITE_set_log_level)(BEYOND_ERROR);
+        (api.LITE_clear_last_error)();
+        let mut now: lite_sys::LiteLogLevel = 0;
+        let rc = (api.LITE_get_log_level)(&mut now);
+        Ok(rc == 0 && now == BEYOND_ERROR)
+    }
+}
+
+/// MegBrain's (the engine core's) log levels, as `mgb::LogLevel`.
+pub const MGB_NO_LOG: i32 = 4;
+
+type MgbSetLevel = unsafe extern "C" fn(i32) -> i32;
+
+/// Sets the engine core's log level (`mgb::set_log_level`, a public function of the runtime;
+/// 0 DEBUG .. 3 ERROR, 4 none). Returns false when the runtime does not export it.
+pub fn set_core_log_level(level: i32) -> bool {
+    const NAME: &[u8] = b"_ZN3mgb13set_log_levelENS_8LogLevelE\0";
+    let Some(addr) = runtime_symbol_address(NAME) else {
+        return false;
+    };
+    // SAFETY: `mgb::LogLevel mgb::set_log_level(mgb::LogLevel)` takes and returns an int-sized
+    // enum (the mangled name pins the signature); the address comes from the loaded runtime.
+    unsafe {
+        let f = std::mem::transmute::<usize, MgbSetLevel>(addr);
+        f(level);
+    }
+    true
+}
+
+/// Turns off the warning the runtime's fork handler prints (through its CUDA stub) on every
+/// `fork` of a process without a CUDA driver (`mgb::debug::set_fork_cuda_warning_flag(0)`, a
+/// public function of the runtime). Returns false when the runtime does not export it.
+pub fn silence_fork_warning() -> bool {
+    const NAME: &[u8] = b"_ZN3mgb5debug26set_fork_cuda_warning_flagEi\0";
+    let Some(addr) = runtime_symbol_address(NAME) else {
+        return false;
+    };
+    // SAFETY: `void mgb::debug::set_fork_cuda_warning_flag(int)` (the mangled name pins the
+    // signature); the address comes from the loaded runtime.
+    unsafe {
+        let f = std::mem::transmute::<usize, unsafe extern "C" fn(i32)>(addr);
+        f(0);
+    }
+    true
+}
+
+/// The engine core's log handler type (`mgb::LogHandler`): level, file, function, line, printf
+/// format and its `va_list`.
+pub type CoreLogHandler = unsafe extern "C" fn(
+    i32,
+    *const std::ffi::c_char,
+    *const std::ffi::c_char,
+    i32,
+    *const std::ffi::c_char,
+    *mut std::ffi::c_void,
+);
+
+/// Installs `handler` as the engine core's log handler (`mgb::set_log_handler`) and returns the
+/// previous one; `None` when the runtime does not export it.
+///
+/// # Safety
+/// `handler` must be callable from any engine thread with the documented arguments, for as
+/// long as it is installed.
+pub unsafe fn set_core_log_handler(
+    handler: Option<CoreLogHandler>,
+) -> Option<Option<CoreLogHandler>> {
+    const NAME: &[u8] = b"_ZN3mgb15set_log_handlerEPFvNS_8LogLevelEPKcS2_iS2_P13__va_list_tagE\0";
+    let addr = runtime_symbol_address(NAME)?;
+    type SetHandler = unsafe extern "C" fn(Option<CoreLogHandler>) -> Option<CoreLogHandler>;
+    // SAFETY: `LogHandler mgb::set_log_handler(LogHandler)` (the mangled name pins the
+    // signature; a null handler is allowed); the caller guarantees the handler's contract.
+    unsafe {
+        let f = std::mem::transmute::<usize, SetHandler>(addr);
+        Some(f(handler))
+    }
+}
+
 /// Current runtime log level.
 pub fn get_log_level() -> Result<LogLevel> {
     let api = api()?;

@@ -1,15 +1,20 @@
 /* Keeps MindSpore Lite's glog off stderr (loaded with RTLD_GLOBAL before our shim, only when the
- * user has not set GLOG_v; see crates/mindspore-sys/src/lib.rs).
+ * user has not set GLOG_v and the runtime's common_log_init holds the pinned bytes; see
+ * crates/mindspore-sys/src/lib.rs).
  *
  * libmindspore_core.so exports common_log_init(), which resets glog's flags to the engine's
- * defaults (logtostderr = true unless GLOG_logtostderr says otherwise). It runs as a library
- * initialiser and again from the constructors of mindspore::Model and of the CPU plugin's
- * LiteSession, i.e. in the middle of every Build. Because this library is in the global scope,
- * those calls reach this definition first: it runs the engine's own function, then turns stderr
- * logging off again, so errors only reach the shim's log sink (and our error messages).
+ * defaults (logtostderr = true unless GLOG_logtostderr says otherwise) and sets the engine's
+ * per-module log levels. It runs as a library initialiser and again from the constructors of
+ * mindspore::Model and of the CPU plugin's LiteSession, i.e. in the middle of every Build.
+ * Because this library is in the global scope, those calls reach this definition first. The
+ * first one (the initialiser, before any engine thread runs) goes to the engine's function; the
+ * later ones do not: running it again would turn stderr logging on while other threads log
+ * (the window in which their lines reached stderr). Every call then turns stderr logging off,
+ * so errors only reach the shim's log sink (and our error messages).
  *
  * No link-time dependencies: the engine's objects are found among the already loaded ones. */
 #include <dlfcn.h>
+#include <stdatomic.h>
 #include <stddef.h>
 
 #define LMS_API __attribute__((visibility("default")))
@@ -17,8 +22,10 @@
 /* glog severities: INFO 0, WARNING 1, ERROR 2, FATAL 3; a threshold of 4 sends none to stderr. */
 #define GLOG_NO_STDERR 4
 
+static atomic_int g_engine_ran = 0;
+
 LMS_API void common_log_init(void) {
-  void *core = dlopen("libmindspore_core.so", RTLD_NOW | RTLD_NOLOAD);
+  void *core = atomic_exchange(&g_engine_ran, 1) == 0 ? dlopen("libmindspore_core.so", RTLD_NOW | RTLD_NOLOAD) : NULL;
   if (core != NULL) {
     void (*real)(void) = (void (*)(void))dlsym(core, "common_log_init");
     if (real != NULL && real != common_log_init) real();

@@ -11,11 +11,15 @@
 //! 3. the fetcher's cache: `<cache root>/runtime/`[`RUNTIME_SUBDIR`].
 //!
 //! Facts about the runtime behind these functions (2.0.0, x86_64):
-//! - glog reads `GLOG_v` once, when the libraries load: [`load`] sets it to 3 (errors only)
-//!   unless the user set it, and then keeps glog off stderr (errors reach us through the shim's
-//!   log capture and end up in error messages instead). The engine resets glog to stderr in
-//!   every Build (`common_log_init`); the interposer [`LOGQUIET_FILE_NAME`], loaded globally
-//!   first, undoes that. A user who sets `GLOG_v` gets the engine's own logging untouched.
+//! - Unless the user set `GLOG_v` (read, never written), [`load`] keeps glog off stderr: errors
+//!   reach us through the shim's log capture and end up in error messages instead. The engine
+//!   resets glog to stderr from `common_log_init`, which it calls when its core library loads
+//!   and again in every Build; the engine offers no setting that stops it. So the interposer
+//!   [`LOGQUIET_FILE_NAME`] (loaded globally first) lets the first call through and answers the
+//!   later ones itself, with glog kept off stderr. It is only loaded after the target was
+//!   verified: `common_log_init` in the runtime's `libmindspore_core.so` must hold the pinned
+//!   runtime's exact bytes ([`verify_log_target`]); otherwise the engine is left alone and
+//!   its error lines reach stderr. A user who sets `GLOG_v` gets the engine's own logging.
 //! - `Status::ToString()` is only "Common error code."; the shim appends the reason the engine
 //!   logged during the failing call.
 //! - Output memory belongs to the model and is valid until its next predict, resize or free.
@@ -26,7 +30,6 @@ mod api;
 
 pub use api::*;
 
-use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, OnceLock};
 
@@ -93,9 +96,8 @@ pub fn resolve_dir(explicit: Option<&Path>) -> Result<(PathBuf, &'static str), S
 
 /// Load the shim (and through it the runtime) once and return its function table.
 ///
-/// Sets `GLOG_v=3` first unless `GLOG_v` is set (call this from the thread that owns the
-/// environment, e.g. the JS thread, before any other thread reads it). The first success is
-/// kept for the life of the process; a failure is not, so a later call may succeed.
+/// The first success is kept for the life of the process; a failure is not, so a later call may
+/// succeed. Never writes the environment.
 pub fn load(explicit: Option<&Path>) -> Result<&'static Api, String> {
     if let Some(l) = LOADED.get() {
         return Ok(&l.api);
@@ -120,10 +122,9 @@ pub fn load(explicit: Option<&Path>) -> Result<&'static Api, String> {
             dir.display()
         ));
     }
-    let quiet = std::env::var_os("GLOG_v").is_none();
+    let quiet = std::env::var_os("GLOG_v").is_none() && verify_log_target(&dir);
     let mut logquiet = None;
     if quiet {
-        std::env::set_var("GLOG_v", OsString::from("3"));
         let path = dir.join(LOGQUIET_FILE_NAME);
         // SAFETY: a dependency-free library of ours whose only export is `common_log_init` and
         // which has no initialisers. It must be global so the engine's calls resolve to it.
@@ -144,7 +145,7 @@ pub fn load(explicit: Option<&Path>) -> Result<&'static Api, String> {
         logquiet = Some(lib);
     }
     // SAFETY: loading runs the initialisers of the shim and the MindSpore runtime it links;
-    // they have no preconditions beyond a sane process (glog reads GLOG_v set above).
+    // they have no preconditions beyond a sane process.
     let lib = unsafe { libloading::Library::new(&shim) }.map_err(|e| {
         format!(
             "failed to load the MindSpore Lite runtime from {} (from {origin}): {e}; {HOWTO}",
@@ -232,4 +233,105 @@ pub fn load_converter(explicit: Option<&Path>) -> Result<&'static ConvertApi, St
     // SAFETY: idempotent; installs this shim's log sink (quiet as decided by `load`).
     unsafe { (api.lmc_init)(i32::from(loaded.quiet)) };
     Ok(CONVERTER.get_or_init(|| api))
+}
+
+/// The first bytes of `common_log_init` in the pinned runtime's `libmindspore_core.so` (2.0.0,
+/// linux-x64): the function the log interposer stands in for. Its RIP-relative operands pin
+/// this exact build.
+#[cfg(target_arch = "x86_64")]
+const LOG_TARGET_BYTES: &[u8] = &[
+    0x41, 0x57, 0x41, 0x56, 0x48, 0x8d, 0x35, 0x42, 0xb9, 0x9f, 0x00, 0x41, 0x55, 0x41, 0x54, 0x55,
+    0x53, 0x48, 0x81, 0xec, 0xa8, 0x00, 0x00, 0x00, 0x64, 0x48, 0x8b, 0x04, 0x25, 0x28, 0x00, 0x00,
+    0x00, 0x48, 0x89, 0x84, 0x24, 0x98, 0x00, 0x00, 0x00, 0x31, 0xc0, 0x48, 0x8b, 0x05, 0x0e, 0x08,
+];
+/// Not pinned on other architectures: the engine is left alone there.
+#[cfg(not(target_arch = "x86_64"))]
+const LOG_TARGET_BYTES: &[u8] = &[];
+
+/// Whether `dir`'s `libmindspore_core.so` defines `common_log_init` with exactly the pinned
+/// bytes ([`LOG_TARGET_BYTES`]), read from the file before anything is loaded.
+pub fn verify_log_target(dir: &Path) -> bool {
+    !LOG_TARGET_BYTES.is_empty()
+        && elf_symbol_bytes(
+            &dir.join("libmindspore_core.so"),
+            b"common_log_init",
+            LOG_TARGET_BYTES.len(),
+        )
+        .is_some_and(|b| b == LOG_TARGET_BYTES)
+}
+
+/// The first `len` bytes of the dynamic symbol `name` in the ELF64 little-endian file `path`.
+fn elf_symbol_bytes(path: &Path, name: &[u8], len: usize) -> Option<Vec<u8>> {
+    use std::io::{Read, Seek, SeekFrom};
+    let mut file = std::fs::File::open(path).ok()?;
+    let mut read_at = |offset: u64, n: usize| -> Option<Vec<u8>> {
+        let mut buf = vec![0u8; n];
+        file.seek(SeekFrom::Start(offset)).ok()?;
+        file.read_exact(&mut buf).ok()?;
+        Some(buf)
+    };
+    let u16_at = |b: &[u8], o: usize| Some(u16::from_le_bytes(b.get(o..o + 2)?.try_into().ok()?));
+    let u32_at = |b: &[u8], o: usize| Some(u32::from_le_bytes(b.get(o..o + 4)?.try_into().ok()?));
+    let u64_at = |b: &[u8], o: usize| Some(u64::from_le_bytes(b.get(o..o + 8)?.try_into().ok()?));
+    let header = read_at(0, 64)?;
+    // ELF magic, 64-bit, little-endian.
+    if header.get(..6)? != b"\x7fELF\x02\x01" {
+        return None;
+    }
+    let shoff = u64_at(&header, 0x28)?;
+    let shentsize = usize::from(u16_at(&header, 0x3a)?);
+    let shnum = usize::from(u16_at(&header, 0x3c)?);
+    if shentsize < 64 || shnum == 0 || shnum > 4096 {
+        return None;
+    }
+    let table = read_at(shoff, shentsize.checked_mul(shnum)?)?;
+    let section = |i: usize| table.get(i * shentsize..(i + 1) * shentsize);
+    // (type, addr, offset, size, link) of each section.
+    let info = |s: &[u8]| -> Option<(u32, u64, u64, u64, u32)> {
+        Some((
+            u32_at(s, 4)?,
+            u64_at(s, 0x10)?,
+            u64_at(s, 0x18)?,
+            u64_at(s, 0x20)?,
+            u32_at(s, 0x28)?,
+        ))
+    };
+    const SHT_DYNSYM: u32 = 11;
+    const MAX_TABLE: u64 = 64 << 20;
+    let dynsym = (0..shnum).find_map(|i| info(section(i)?).filter(|s| s.0 == SHT_DYNSYM))?;
+    let strtab = info(section(usize::try_from(dynsym.4).ok()?)?)?;
+    if dynsym.3 > MAX_TABLE || strtab.3 > MAX_TABLE {
+        return None;
+    }
+    let symbols = read_at(dynsym.2, usize::try_from(dynsym.3).ok()?)?;
+    let strings = read_at(strtab.2, usize::try_from(strtab.3).ok()?)?;
+    let value = symbols.chunks_exact(24).find_map(|sym| {
+        let start = usize::try_from(u32_at(sym, 0)?).ok()?;
+        let rest = strings.get(start..)?;
+        let end = rest.iter().position(|&c| c == 0)?;
+        (&rest[..end] == name).then(|| u64_at(sym, 8)).flatten()
+    })?;
+    // The file offset of the address: through the section that holds it.
+    let (_, addr, offset, _, _) = (0..shnum).find_map(|i| {
+        info(section(i)?).filter(|s| s.1 != 0 && s.1 <= value && value < s.1.saturating_add(s.3))
+    })?;
+    read_at(offset.checked_add(value - addr)?, len)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_log_target_is_verified_from_the_file() {
+        let Ok((dir, _)) = resolve_dir(None) else {
+            return; // no runtime on this machine
+        };
+        // The pinned runtime matches (x86-64); a library without the symbol does not.
+        assert_eq!(verify_log_target(&dir), cfg!(target_arch = "x86_64"));
+        assert!(
+            elf_symbol_bytes(&dir.join("libmindspore_glog.so.0"), b"common_log_init", 8).is_none()
+        );
+        assert!(elf_symbol_bytes(Path::new("/nonexistent"), b"common_log_init", 8).is_none());
+    }
 }

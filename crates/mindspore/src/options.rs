@@ -132,6 +132,7 @@ impl BuildOptions {
         let mut strings = Vec::new();
         let config_path = match &self.config_path {
             Some(p) if !p.is_empty() => {
+                check_config_file(p)?;
                 strings.push(c_string("config path", p)?);
                 strings.last().map_or(ptr::null(), |s| s.as_ptr())
             }
@@ -169,5 +170,23 @@ impl BuildOptions {
 impl RawOptions {
     pub(crate) fn as_ptr(&self) -> *const LmsBuildOptions {
         &self.raw
+    }
+}
+
+/// A config file must be a readable regular file before the engine opens it: the engine reads a
+/// FIFO forever, a device such as /dev/zero until memory runs out, and silently accepts a
+/// directory or /dev/null. `LITE_FILE_NOT_FOUND` otherwise.
+fn check_config_file(path: &str) -> Result<()> {
+    let not_found = |why: &str| {
+        LiteError::new(
+            crate::ErrorCode::FileNotFound,
+            format!("the config file {path} {why}"),
+        )
+    };
+    match std::fs::metadata(path) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(not_found("does not exist")),
+        Err(e) => Err(not_found(&format!("cannot be read: {e}"))),
+        Ok(m) if !m.is_file() => Err(not_found("is not a regular file")),
+        Ok(_) => Ok(()),
     }
 }

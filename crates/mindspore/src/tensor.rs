@@ -222,6 +222,10 @@ pub(crate) fn check_model_file(path: &std::path::Path, model_type: ModelType) ->
     if meta.is_dir() {
         return Err(not_found("is a directory, not a model file".into()));
     }
+    if !meta.is_file() {
+        // A FIFO would block the read forever and a device such as /dev/zero never ends.
+        return Err(not_found("is not a regular file".into()));
+    }
     let bytes = std::fs::read(path).map_err(|e| not_found(format!("cannot be read: {e}")))?;
     if bytes.is_empty() {
         return Err(LiteError::new(

@@ -1,7 +1,9 @@
 // Port of megenginelite's lite/pylite/test/test_global.py (CPU scenarios) plus LiteGlobal checks.
-import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { fixture, manifest, maxAbsDiff, readNpy } from '@lite/testing';
 import { LiteAlgoSelectStrategy, LiteBackend, LiteDeviceType, LiteError, LiteGlobal, LiteLogLevel, LiteNetwork, getLogLevel, setLogHandler, setLogLevel } from '../src/index.js';
@@ -107,5 +109,18 @@ describe('LiteGlobal bad input and unsupported features', () => {
     expect(() => LiteGlobal.registerMemoryPair(1 as unknown as bigint, 0n, 64, LiteDeviceType.LITE_NPU)).toThrow(expect.objectContaining({ code: 'LITE_INVALID_ARGUMENT' }));
     expect(() => LiteGlobal.registerMemoryPair(1n, 0n, 0, LiteDeviceType.LITE_NPU)).toThrow(expect.objectContaining({ code: 'LITE_INVALID_ARGUMENT' }));
     expect(() => LiteGlobal.lookupPhysicPtr(1n, 99 as LiteDeviceType)).toThrow(expect.objectContaining({ code: 'LITE_INVALID_ARGUMENT' }));
+  });
+});
+
+describe('a guest in its host process', () => {
+  it('the binding exports nothing but its Node-API entry point (no symbol interposition on the engine)', () => {
+    const require = createRequire(import.meta.url);
+    const bindingDir = dirname(require.resolve('@lite/binding'));
+    const nodeFile = readdirSync(bindingDir).find((f) => f.endsWith('.node'));
+    expect(nodeFile).toBeDefined();
+    const nm = spawnSync('nm', ['-D', '--defined-only', join(bindingDir, nodeFile!)], { encoding: 'utf8' });
+    if (nm.error) return; // binutils absent: nothing to inspect with
+    const exported = nm.stdout.trim().split('\n').map((l) => l.trim().split(/\s+/).pop());
+    expect(exported).toEqual(['napi_register_module_v1']);
   });
 });
