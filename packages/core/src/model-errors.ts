@@ -1,7 +1,7 @@
 // Load failures a user can act on: the model path is checked before the engine sees it, and the
 // engine's load errors are sorted into LITE_INVALID_MODEL / LITE_DECRYPTION_FAILED with a short
 // message naming the model (the engine's text stays on `engineMessage`).
-import { accessSync, constants, statSync } from 'node:fs';
+import { accessSync, closeSync, constants, openSync, readSync, statSync } from 'node:fs';
 import type { LiteConfig } from './config.js';
 import { LiteError, clip, engineSummary, show } from './errors.js';
 
@@ -89,7 +89,39 @@ export function classifyLoadError(err: unknown, model: string | Uint8Array | Arr
       options,
     );
   }
+  if (isMindir(model)) {
+    return new LiteError('LITE_UNSUPPORTED', clip(`${name} is a MindSpore MindIR model, not a MegEngine one: build it with @lite/mindspore (new Model().buildFromFile(path, ModelType.MINDIR))`), options);
+  }
   return new LiteError('LITE_INVALID_MODEL', clip(`${name} is not a valid MegEngine model (not a model, corrupt or truncated); re-export it or check the file`), options);
+}
+
+/** The head of every MindIR file: ModelProto field 1 (ir_version) first, then field 2, producer "MindSpore". */
+const MINDIR_PRODUCER = new TextEncoder().encode('\x12\x09MindSpore');
+
+/** Whether `model` (bytes, or the start of the file) is a MindSpore MindIR model. */
+export function isMindir(model: string | Uint8Array | ArrayBuffer): boolean {
+  let head: Uint8Array;
+  try {
+    if (typeof model === 'string') {
+      head = new Uint8Array(64);
+      const fd = openSync(model, 'r');
+      try {
+        head = head.subarray(0, readSync(fd, head, 0, 64, 0));
+      } finally {
+        closeSync(fd);
+      }
+    } else {
+      head = (model instanceof ArrayBuffer ? new Uint8Array(model) : model).subarray(0, 64);
+    }
+  } catch {
+    return false;
+  }
+  if (head[0] !== 0x0a) return false;
+  outer: for (let i = 1; i + MINDIR_PRODUCER.length <= head.length; i++) {
+    for (let j = 0; j < MINDIR_PRODUCER.length; j++) if (head[i + j] !== MINDIR_PRODUCER[j]) continue outer;
+    return true;
+  }
+  return false;
 }
 
 /** Runs a load of `model`, sorting its failure with {@link classifyLoadError}. */

@@ -8,7 +8,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { fixture } from '@lite/testing';
-import { LiteError, LiteLayout, LiteNetwork, LiteTensor, getModelIoInfo } from '../src/index.js';
+import { LiteError, LiteLayout, LiteNetwork, LiteTensor, getModelIoInfo, validateModel } from '../src/index.js';
 import { engineSummary } from '../src/errors.js';
 import { expectCode } from './helpers.js';
 
@@ -143,5 +143,25 @@ describe('runtime not found', () => {
     expect(out.message).toMatch(/reinstall @lite\/core so that its platform package is installed, or set LITE_LIB_PATH/);
     expect(out.message).toMatch(/in a clone of the repository, `pnpm run setup`/);
     expect(out.message).not.toContain('\n');
+  });
+});
+
+describe('a model of the other engine', () => {
+  it('a MindIR file is named as MindSpore\'s (LITE_UNSUPPORTED pointing at @lite/mindspore), not called invalid: load, loadAsync and validateModel', async () => {
+    const mindir = fixture('mindspore/lenet.mindir');
+    for (const attempt of [() => new LiteNetwork().load(mindir), () => new LiteNetwork().load(readFileSync(mindir))]) {
+      try {
+        attempt();
+        expect.unreachable();
+      } catch (e) {
+        expect(e).toBeInstanceOf(LiteError);
+        expect((e as LiteError).code).toBe('LITE_UNSUPPORTED');
+        expect((e as LiteError).message).toMatch(/is a MindSpore MindIR model, not a MegEngine one: build it with @lite\/mindspore/);
+      }
+    }
+    await expect(new LiteNetwork().loadAsync(mindir)).rejects.toMatchObject({ code: 'LITE_UNSUPPORTED' });
+    const v = await validateModel(mindir, { forward: false });
+    expect(v.ok).toBe(false);
+    if (!v.ok) expect([v.error.code, v.crashed]).toEqual(['LITE_UNSUPPORTED', false]);
   });
 });

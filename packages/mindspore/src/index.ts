@@ -13,6 +13,7 @@ export { LiteError, type LiteErrorCode } from './errors.js';
 export { Model } from './model.js';
 export { ModelParallelRunner } from './runner.js';
 export { Tensor, type NdArrayLike, type TensorOptions } from './tensor.js';
+export { validateModel, type ValidateModelOptions, type ValidateModelResult } from './validate.js';
 
 /** The MindSpore Lite runtime version this package binds ("2.0.0", from the runtime pin; the runtime reports none). */
 export const version = '2.0.0';
