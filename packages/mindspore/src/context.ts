@@ -9,13 +9,13 @@ export type ConfigDict = Record<string, Record<string, string>>;
 
 /** CPU settings (`context.cpu`). */
 export interface CpuOptions {
-  /** Threads of the CPU backend (Python: `thread_num`); default: the engine's. */
+  /** Threads of the CPU backend (Python: `thread_num`), an integer in 1..2^31-1; default: the engine's. */
   threadNum?: number;
-  /** Operators run in parallel (Python: `inter_op_parallel_num`). */
+  /** Operators run in parallel (Python: `inter_op_parallel_num`), an integer in 1..2^31-1 (the engine refuses more than `threadNum`). */
   interOpParallelNum?: number;
   /** Core binding: 0 none, 1 big cores first, 2 little cores first. */
   threadAffinityMode?: number;
-  /** Cores to bind to (wins over the mode). */
+  /** Cores to bind to (wins over the mode): core ids in 0..2^31-1, no holes. */
   threadAffinityCoreList?: number[];
   /** `"enforce_fp32"` (default) or `"preferred_fp16"`. */
   precisionMode?: 'enforce_fp32' | 'preferred_fp16';
@@ -37,7 +37,7 @@ export interface AscendOptions {
 
 /** {@link ModelParallelRunner} settings (`context.parallel`). */
 export interface ParallelOptions {
-  /** Model copies (workers) serving requests concurrently; default: the engine's. */
+  /** Model copies (workers) serving requests concurrently, an integer in 1..2^31-1 (the engine refuses more than it supports); default: the engine's. */
   workersNum?: number;
   /** Config entries handed to every worker. */
   configInfo?: ConfigDict;
@@ -67,9 +67,34 @@ export class Context {
   parallel: ParallelOptions = {};
 }
 
-function optionalInt(value: unknown, what: string, min: number): number | undefined {
+/** Largest value of the engine's int32 settings (larger numbers would wrap around in native code). */
+const INT32_MAX = 2 ** 31 - 1;
+
+function optionalInt(value: unknown, what: string, min: number, max = INT32_MAX): number | undefined {
   if (value === undefined) return undefined;
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min) invalid(`${what} must be an integer >= ${min}, got ${show(value)}`);
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min || value > max) invalid(`${what} must be an integer in ${min}..${max}, got ${show(value)}`);
+  return value;
+}
+
+/** `threadAffinityCoreList` as a fresh array of core ids 0..2^31-1 (holes are refused). */
+function coreList(value: unknown): number[] | undefined {
+  if (value === undefined) return undefined;
+  const bad = () => invalid(`context.cpu.threadAffinityCoreList must be an array of core ids in 0..${INT32_MAX}, got ${show(value)}`);
+  if (!Array.isArray(value)) return bad();
+  const out: number[] = [];
+  // An index loop: `every` would skip holes, which the binding cannot convert.
+  for (let i = 0; i < value.length; i++) {
+    const c: unknown = (value as unknown[])[i];
+    if (typeof c !== 'number' || !Number.isSafeInteger(c) || c < 0 || c > INT32_MAX) return bad();
+    out.push(c);
+  }
+  return out;
+}
+
+/** A settings group (`context.cpu`, `context.parallel`): an object, or unset (null/undefined: defaults). */
+function settings(value: unknown, what: string): object {
+  if (value === undefined || value === null) return {};
+  if (typeof value !== 'object' || Array.isArray(value)) invalid(`${what} must be an object of settings, got ${show(value)}`);
   return value;
 }
 
@@ -106,21 +131,17 @@ export function buildOptions(context: Context | undefined, configPath?: unknown,
     }
     if (t !== 'cpu') invalid(`unknown target ${show(t)} (expected "cpu", "gpu" or "ascend")`);
   }
-  const cpu = ctx.cpu ?? {};
+  const cpu = settings(ctx.cpu, 'context.cpu') as CpuOptions;
   const precision = cpu.precisionMode;
   if (precision !== undefined && precision !== 'enforce_fp32' && precision !== 'preferred_fp16') {
     invalid(`context.cpu.precisionMode must be "enforce_fp32" or "preferred_fp16", got ${show(precision)}`);
   }
-  const affinity = optionalInt(cpu.threadAffinityMode, 'context.cpu.threadAffinityMode', 0);
-  if (affinity !== undefined && affinity > 2) invalid(`context.cpu.threadAffinityMode must be 0, 1 or 2, got ${affinity}`);
-  const cores = cpu.threadAffinityCoreList;
-  if (cores !== undefined && (!Array.isArray(cores) || !cores.every((c) => Number.isSafeInteger(c) && c >= 0))) {
-    invalid(`context.cpu.threadAffinityCoreList must be an array of core ids >= 0, got ${show(cores)}`);
-  }
+  const affinity = optionalInt(cpu.threadAffinityMode, 'context.cpu.threadAffinityMode', 0, 2);
+  const cores = coreList(cpu.threadAffinityCoreList);
   if (configPath !== undefined && configPath !== null && (typeof configPath !== 'string' || configPath === '')) {
     invalid(`configPath must be a non-empty string, got ${show(configPath)}`);
   }
-  const parallel = ctx.parallel ?? {};
+  const parallel = settings(ctx.parallel, 'context.parallel') as ParallelOptions;
   return {
     threadNum: optionalInt(cpu.threadNum, 'context.cpu.threadNum', 1),
     interOpParallelNum: optionalInt(cpu.interOpParallelNum, 'context.cpu.interOpParallelNum', 1),

@@ -3,7 +3,7 @@ import type { MsTensorData } from '@lite/binding';
 import { bytesOf, dtypeName, fromBytes } from './dtype.js';
 import type { DataType, Format } from './enums.js';
 import { invalid, show } from './errors.js';
-import { Tensor, tensorData, tensorFromModel } from './tensor.js';
+import { isTensor, showNonTensor, type Tensor, tensorData, tensorFromModel } from './tensor.js';
 
 /** Tensors from engine descriptions; `declared` gives the template dims of inputs (-1: free). */
 export function toTensors(list: MsTensorData[], declared?: MsTensorData[]): Tensor[] {
@@ -19,7 +19,7 @@ export function toTensors(list: MsTensorData[], declared?: MsTensorData[]): Tens
 export function byName(list: Tensor[], name: unknown, what: string): Tensor {
   if (typeof name !== 'string') invalid(`${what}: the name must be a string, got ${show(name)}`);
   const found = list.find((t) => t.name === name);
-  if (!found) invalid(`${what}: no tensor named ${show(name)} (the model has ${list.map((t) => JSON.stringify(t.name)).join(', ')})`);
+  if (!found) invalid(`${what}: no tensor named ${show(name)} (the model has ${list.map((t) => show(t.name)).join(', ')})`);
   return found;
 }
 
@@ -32,21 +32,25 @@ export interface Feed {
 /** Checks predict's inputs (count, type, data present, dtype) and takes their shapes and bytes. */
 export function feedOf(inputs: unknown, declared: MsTensorData[], copy: boolean): Feed {
   if (!Array.isArray(inputs)) invalid(`predict: inputs must be an array of Tensor, got ${show(inputs)}`);
-  if (inputs.length !== declared.length) {
-    invalid(`predict: the model has ${declared.length} input(s) (${declared.map((d) => JSON.stringify(d.name)).join(', ')}), got ${inputs.length}`);
+  const list = inputs as unknown[];
+  if (list.length !== declared.length) {
+    invalid(`predict: the model has ${declared.length} input(s) (${declared.map((d) => show(d.name)).join(', ')}), got ${list.length}`);
   }
   const shapes: number[][] = [];
   const data: Uint8Array[] = [];
-  (inputs as unknown[]).forEach((t, i) => {
+  // An index loop: a hole is a missing input (forEach would skip it).
+  for (let i = 0; i < list.length; i++) {
+    const t: unknown = list[i];
     const want = declared[i] as MsTensorData;
-    if (!(t instanceof Tensor)) invalid(`predict: input ${i} must be a Tensor, got ${show(t)}`);
+    // A brand check: `instanceof` also passes Object.create(Tensor.prototype) and Proxies of tensors.
+    if (!isTensor(t)) invalid(`predict: input ${i} must be a Tensor, got ${showNonTensor(t)}`);
     const held = tensorData(t);
-    if (held === null || t.elementNum === 0) invalid(`predict: input ${i} (${JSON.stringify(want.name)}) has no data yet: call setData first`);
+    if (held === null || t.elementNum === 0) invalid(`predict: input ${i} (${show(want.name)}) has no data yet: call setData first`);
     if (t.dtype !== want.dtype) {
-      invalid(`predict: input ${i} (${JSON.stringify(want.name)}) must be ${dtypeName(want.dtype as DataType)}, got ${dtypeName(t.dtype)}`);
+      invalid(`predict: input ${i} (${show(want.name)}) must be ${dtypeName(want.dtype as DataType)}, got ${dtypeName(t.dtype)}`);
     }
     shapes.push(t.shape);
     data.push(copy ? bytesOf(held).slice() : bytesOf(held));
-  });
+  }
   return { shapes, data };
 }

@@ -98,10 +98,16 @@ export class Converter {
     if (typeof value !== 'object' || value === null || Array.isArray(value)) invalid(`inputShape must be { name: dims }, got ${show(value)}`);
     const copy: Record<string, number[]> = {};
     for (const [name, dims] of Object.entries(value as Record<string, unknown>)) {
-      if (!Array.isArray(dims) || !dims.every((d) => Number.isSafeInteger(d) && (d as number) >= -1)) {
-        invalid(`inputShape.${name} must be an array of integers >= -1, got ${show(dims)}`);
+      const bad = () => invalid(`inputShape.${name} must be an array of integers >= -1, got ${show(dims)}`);
+      if (!Array.isArray(dims)) bad();
+      const checked: number[] = [];
+      // An index loop: `every` would skip holes, which the binding cannot convert.
+      for (let i = 0; i < (dims as unknown[]).length; i++) {
+        const d: unknown = (dims as unknown[])[i];
+        if (typeof d !== 'number' || !Number.isSafeInteger(d) || d < -1) bad();
+        checked.push(d as number);
       }
-      copy[name] = [...(dims as number[])];
+      copy[name] = checked;
     }
     this.#inputShape = copy;
   }
@@ -259,7 +265,7 @@ export class Converter {
   async convertAsync(fmkType: FmkType, modelFile: string, outputFile: string, weightFile?: string, configFile?: string): Promise<string> {
     const { options, written } = this.#prepare(fmkType, modelFile, outputFile, weightFile, configFile);
     try {
-      await nativeAsync(lib().msConvertAsync(options));
+      await nativeAsync(() => lib().msConvertAsync(options));
     } catch (err) {
       throw modelError(err, options.modelFile);
     }

@@ -1,5 +1,5 @@
 import { DataType } from './enums.js';
-import { invalid, show } from './errors.js';
+import { invalid, LiteError, show } from './errors.js';
 
 /**
  * Any TypedArray tensor data travels in. `FLOAT16` travels as raw IEEE halves in a
@@ -60,9 +60,14 @@ export function dtypeInfo(dtype: DataType): DTypeInfo {
   return info;
 }
 
+/** Internal: whether `dtype` has host data (a TypedArray kind). */
+export function hasHostData(dtype: DataType): boolean {
+  return INFO.has(dtype);
+}
+
 /** Name of a dtype for messages ("float32"). */
 export function dtypeName(dtype: DataType): string {
-  return INFO.get(dtype)?.name ?? `DataType ${dtype}`;
+  return INFO.get(dtype)?.name ?? `DataType ${show(dtype)}`;
 }
 
 /** Internal: whether `value` is one of the TypedArrays tensors accept. */
@@ -84,14 +89,85 @@ export function checkArrayFits(dtype: DataType, data: TensorData, what: string):
   }
 }
 
-/** Internal: a fresh zero-filled array for `count` elements of `dtype`. */
+/**
+ * Most bytes one tensor's data may take (2 GiB - 1): the engine counts tensor bytes and dims in
+ * int32, and a bound checked before anything is allocated or handed to the engine keeps a huge
+ * shape a clear LITE_INVALID_ARGUMENT (not a RangeError, nor an engine resized to a shape JS
+ * cannot hold).
+ */
+export const MAX_TENSOR_BYTES = 2 ** 31 - 1;
+
+/** Bytes of one element (1 for a dtype without host data, so that counts are still bounded). */
+export function elementBytes(dtype: DataType): number {
+  return INFO.get(dtype)?.array.BYTES_PER_ELEMENT ?? 1;
+}
+
+/**
+ * Internal: the element count of `shape` (dims already checked to be integers >= 1), or
+ * LITE_INVALID_ARGUMENT when `dtype` data of that shape would exceed {@link MAX_TENSOR_BYTES}.
+ */
+export function checkTensorSize(shape: readonly number[], dtype: DataType, what: string): number {
+  const count = shape.reduce((a, d) => a * d, 1);
+  const bytes = count * elementBytes(dtype);
+  if (!(bytes <= MAX_TENSOR_BYTES)) {
+    invalid(`${what}: ${show([...shape])} is ${count} ${dtypeName(dtype)} elements (${bytes} bytes); a tensor may hold at most ${MAX_TENSOR_BYTES} bytes`);
+  }
+  return count;
+}
+
+/**
+ * Internal: whether the memory of `view` was detached (its ArrayBuffer transferred to a worker,
+ * by `structuredClone(…, { transfer })` or `ArrayBuffer.prototype.transfer`). Never throws.
+ */
+export function isDetached(view: ArrayBufferView): boolean {
+  try {
+    const buffer: unknown = view.buffer;
+    if (typeof buffer !== 'object' || buffer === null) return false;
+    const flag = (buffer as { detached?: unknown }).detached; // Node >= 22
+    if (typeof flag === 'boolean') return flag;
+    if ((buffer as ArrayBufferLike).byteLength !== 0) return false;
+    new Uint8Array(buffer as ArrayBufferLike, 0, 0); // throws only for a detached buffer
+    return false;
+  } catch {
+    return true;
+  }
+}
+
+/** Internal: LITE_INVALID_ARGUMENT when `view`'s memory was detached. */
+export function checkAttached(view: ArrayBufferView, what: string): void {
+  if (isDetached(view)) {
+    invalid(`${what}: the ${show(view).replace(/^an? /, '')}'s ArrayBuffer is detached (it was transferred away); pass an array that still owns its memory`);
+  }
+}
+
+/** Internal: the bytes of any ArrayBufferView (a view, no copy); LITE_INVALID_ARGUMENT when detached. */
+export function viewBytes(view: ArrayBufferView, what: string): Uint8Array {
+  checkAttached(view, what);
+  try {
+    return new Uint8Array(view.buffer, view.byteOffset, view.byteLength);
+  } catch {
+    // e.g. a view left out of bounds by shrinking a resizable ArrayBuffer
+    return invalid(`${what}: the memory of ${show(view)} cannot be read`);
+  }
+}
+
+/** Internal: a fresh zero-filled array for `count` elements of `dtype` (bounded by {@link MAX_TENSOR_BYTES}). */
 export function zeros(dtype: DataType, count: number): TensorData {
-  return new (dtypeInfo(dtype).array)(count);
+  const info = dtypeInfo(dtype);
+  checkTensorSize([count], dtype, 'tensor data');
+  try {
+    return new info.array(count);
+  } catch {
+    return invalid(`tensor data: cannot allocate ${count * info.array.BYTES_PER_ELEMENT} bytes for ${count} ${info.name} elements`);
+  }
 }
 
 /** Internal: a TypedArray of `dtype` over a copy of `bytes`. */
 export function fromBytes(dtype: DataType, bytes: Uint8Array): TensorData {
   const ctor = dtypeInfo(dtype).array;
+  if (bytes.byteLength % ctor.BYTES_PER_ELEMENT !== 0) {
+    throw new LiteError('LITE_ERROR', `the engine gave ${bytes.byteLength} bytes for ${dtypeName(dtype)} data (not a whole number of elements)`);
+  }
   const copy = new ArrayBuffer(bytes.byteLength);
   new Uint8Array(copy).set(bytes);
   return new ctor(copy, 0, bytes.byteLength / ctor.BYTES_PER_ELEMENT);

@@ -59,6 +59,11 @@ export function toLiteError(err: unknown): unknown {
   const code = (err as { code?: unknown }).code;
   // Sync and async failures alike carry the stable code as a property (never inside the text).
   if (typeof code === 'string' && KNOWN_CODES.has(code)) return new LiteError(code as LiteErrorCode, err.message);
+  // A value the binding could not convert (napi-rs status "NumberExpected", "InvalidArg", ...):
+  // the TS layer checks arguments first, this only keeps a gap from escaping as a foreign error.
+  if (typeof code === 'string' && (code === 'InvalidArg' || /^[A-Z][A-Za-z]*Expected$/.test(code))) {
+    return new LiteError('LITE_INVALID_ARGUMENT', `the native binding could not take an argument: ${err.message.split('\n')[0] ?? ''}`, { cause: err });
+  }
   return err;
 }
 
@@ -71,10 +76,14 @@ export function native<T>(call: () => T): T {
   }
 }
 
-/** Internal: awaits a native promise, converting its rejection into a {@link LiteError}. */
-export async function nativeAsync<T>(promise: Promise<T>): Promise<T> {
+/**
+ * Internal: starts a native async call and awaits it, converting its failure into a
+ * {@link LiteError} — a rejection, and also an error the native call throws before it returns a
+ * promise (e.g. LITE_DISPOSED, or an argument the binding cannot convert).
+ */
+export async function nativeAsync<T>(start: () => Promise<T>): Promise<T> {
   try {
-    return await promise;
+    return await start();
   } catch (err) {
     throw toLiteError(err);
   }

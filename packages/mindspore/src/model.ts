@@ -1,10 +1,11 @@
 import type { MsModel, MsTensorData } from '@lite/binding';
 import { buildOptions, type ConfigDict, type Context } from './context.js';
 import { byName, feedOf, toTensors } from './convert.js';
+import { checkTensorSize, viewBytes } from './dtype.js';
 import { ModelType } from './enums.js';
 import { invalid, LiteError, native, nativeAsync, show } from './errors.js';
 import { lib } from './native.js';
-import { checkShape, Tensor, tensorResized } from './tensor.js';
+import { checkShape, isTensor, showNonTensor, type Tensor, tensorResizePlan } from './tensor.js';
 
 function checkModelType(modelType: unknown): ModelType {
   if (modelType !== ModelType.MINDIR && modelType !== ModelType.MINDIR_LITE) {
@@ -20,7 +21,7 @@ function checkPath(path: unknown): string {
 
 function checkBytes(bytes: unknown): Uint8Array {
   if (!ArrayBuffer.isView(bytes)) invalid(`the model must be a Uint8Array (or another ArrayBufferView), got ${show(bytes)}`);
-  return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  return viewBytes(bytes, 'the model bytes');
 }
 
 /**
@@ -51,7 +52,10 @@ export class Model {
   }
 
   #model(): MsModel {
-    if (!this.#native) this.#native = new (lib().MsModel)();
+    if (!this.#native) {
+      const b = lib();
+      this.#native = native(() => new b.MsModel());
+    }
     return this.#native;
   }
 
@@ -107,7 +111,7 @@ export class Model {
     try {
       const { m, async } = this.#prepare(source, modelType, context, configPath, configDict, true);
       return this.#enqueue(async () => {
-        await nativeAsync(async());
+        await nativeAsync(async);
         this.#afterBuild(m);
       });
     } catch (err) {
@@ -170,7 +174,8 @@ export class Model {
    * name), `dims` one shape for each; other inputs keep their shape. Only the dims the model
    * declares dynamic (-1) may change: the 2.0.0 engine accepts other resizes that its graph cannot
    * run, and crashed on the predict after such a failure. The given tensors take the new shapes
-   * (their data is replaced by zeros when the size changes).
+   * (their data is replaced by zeros when the size changes). Every argument is checked (a tensor
+   * may hold at most 2^31-1 bytes) before the engine is asked; a refused resize changes nothing.
    */
   resize(inputs: Tensor[], dims: number[][]): void {
     const m = this.#built();
@@ -179,14 +184,25 @@ export class Model {
     }
     const current = toTensors(native(() => m.inputs()));
     const shapes = current.map((t) => t.shape);
-    inputs.forEach((t, i) => {
-      if (!(t instanceof Tensor)) invalid(`resize: inputs[${i}] must be a Tensor, got ${show(t)}`);
+    const given = new Set<number>();
+    const commits: (() => void)[] = [];
+    // An index loop: holes are checked too (forEach would skip them).
+    for (let i = 0; i < inputs.length; i++) {
+      const t: unknown = (inputs as unknown[])[i];
+      if (!isTensor(t)) invalid(`resize: inputs[${i}] must be a Tensor, got ${showNonTensor(t)}`);
       const at = current.findIndex((c) => c.name === t.name);
-      if (at < 0) invalid(`resize: inputs[${i}] (${JSON.stringify(t.name)}) is not an input of this model`);
-      shapes[at] = checkShape(dims[i], `resize: dims[${i}]`);
-    });
+      const input = current[at];
+      if (input === undefined) invalid(`resize: inputs[${i}] (${show(t.name)}) is not an input of this model`);
+      if (given.has(at)) invalid(`resize: inputs[${i}] (${show(t.name)}) is given twice`);
+      given.add(at);
+      const what = `resize: dims[${i}]`;
+      const shape = checkShape((dims as unknown[])[i], what);
+      checkTensorSize(shape, input.dtype, what);
+      commits.push(tensorResizePlan(t, shape, what));
+      shapes[at] = shape;
+    }
     native(() => m.resize(shapes));
-    inputs.forEach((t, i) => tensorResized(t, dims[i] as number[]));
+    for (const commit of commits) commit();
   }
 
   /**
@@ -210,7 +226,7 @@ export class Model {
       if (!this.#native || !this.#declared) invalid('the model is not built yet: call buildFromFile or buildFromBuffer first');
       const m = this.#native;
       const feed = feedOf(inputs, this.#declared, true);
-      return this.#enqueue(async () => toTensors(await nativeAsync(m.predictAsync(feed.shapes, feed.data))));
+      return this.#enqueue(async () => toTensors(await nativeAsync(() => m.predictAsync(feed.shapes, feed.data))));
     } catch (err) {
       return Promise.reject(err);
     }

@@ -57,14 +57,18 @@ export class ModelParallelRunner {
     return toTensors(native(() => r.outputs()));
   }
 
-  /** Runs one request; resolves to the outputs (copies). */
+  /**
+   * Runs one request; resolves to the outputs (copies). A request still waiting for a worker when
+   * the runner is disposed rejects with `LITE_DISPOSED`.
+   */
   async predict(inputs: Tensor[]): Promise<Tensor[]> {
     const r = this.#runner();
     const feed = feedOf(inputs, native(() => r.inputs()), true);
     if (this.#active >= this.#limit) await new Promise<void>((resolve) => this.#waiting.push(resolve));
     this.#active++;
     try {
-      return toTensors(await nativeAsync(r.predictAsync(feed.shapes, feed.data)));
+      if (this.#disposed) throw new LiteError('LITE_DISPOSED', 'the ModelParallelRunner was disposed while the request waited for a worker');
+      return toTensors(await nativeAsync(() => r.predictAsync(feed.shapes, feed.data)));
     } finally {
       this.#active--;
       this.#waiting.shift()?.();
@@ -75,8 +79,9 @@ export class ModelParallelRunner {
   dispose(): void {
     if (this.#disposed) return;
     this.#disposed = true;
-    this.#native?.dispose();
+    const r = this.#native;
     this.#native = null;
+    if (r) native(() => r.dispose());
   }
 
   /** Same as {@link dispose}. */

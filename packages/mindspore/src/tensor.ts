@@ -1,10 +1,12 @@
-import { checkArrayFits, dtypeInfo, dtypeName, dtypeOfArray, isTensorData, zeros, type TensorData } from './dtype.js';
+import { checkArrayFits, checkAttached, checkTensorSize, dtypeInfo, dtypeName, dtypeOfArray, hasHostData, isTensorData, zeros, type TensorData } from './dtype.js';
 import { DataType, Format } from './enums.js';
 import { invalid, show } from './errors.js';
 
 /**
  * A scijs `ndarray`-like view (`data`, `shape`, optional `stride` and `offset`): what
- * `@lite/ndarray` and scijs produce. Strided views are gathered in row-major order.
+ * `@lite/ndarray` and scijs produce. Strided views are gathered in row-major order. `stride`
+ * holds one integer per dim (negative for a flipped dim), `offset` is an integer >= 0, and every
+ * element the view addresses must lie inside `data`.
  */
 export interface NdArrayLike {
   readonly data: TensorData;
@@ -19,9 +21,9 @@ export interface TensorOptions {
   shape?: readonly number[];
   /** Element type; default: what the TypedArray stands for (`Float32Array` → FLOAT32), else FLOAT32. */
   dtype?: DataType;
-  /** Layout tag; default NCHW (the runtime's default for new tensors). */
+  /** Layout tag (a {@link Format} value); default NCHW (the runtime's default for new tensors). */
   format?: Format;
-  /** Name; default "". */
+  /** Name (a string); default "". */
   name?: string;
 }
 
@@ -30,42 +32,107 @@ const MAX_RANK = 8;
 /** Internal: checks dims are non-negative safe integers (-1 allowed where `dynamic`). */
 export function checkShape(shape: unknown, what: string, dynamic = false): number[] {
   if (!Array.isArray(shape) || shape.length > MAX_RANK) invalid(`${what}: shape must be an array of at most ${MAX_RANK} dims, got ${show(shape)}`);
-  for (const d of shape as unknown[]) {
+  const out: number[] = [];
+  // An index loop: holes are dims too (`every` and `forEach` would skip them).
+  for (let i = 0; i < shape.length; i++) {
+    const d: unknown = (shape as unknown[])[i];
     const ok = typeof d === 'number' && Number.isSafeInteger(d) && (d >= 1 || (dynamic && d === -1));
     if (!ok) invalid(`${what}: dims must be integers >= 1, got ${show(shape)}`);
+    out.push(d as number);
   }
-  return [...(shape as number[])];
+  return out;
+}
+
+/** Internal: checks a {@link Format} value (the constructor and the `format` setter alike). */
+export function checkFormat(format: unknown, what: string): Format {
+  if (typeof format !== 'number' || !Number.isInteger(format) || Format[format] === undefined) {
+    invalid(`${what} must be a Format (e.g. Format.NCHW, Format.NHWC), got ${show(format)}`);
+  }
+  return format as Format;
+}
+
+/** Internal: checks a tensor name. */
+function checkName(name: unknown, what: string): string {
+  if (typeof name !== 'string') invalid(`${what} must be a string, got ${show(name)}`);
+  return name;
 }
 
 function product(shape: readonly number[]): number {
   return shape.reduce((a, d) => a * d, 1);
 }
 
-function isNdArrayLike(value: unknown): value is NdArrayLike {
-  if (typeof value !== 'object' || value === null || isTensorData(value)) return false;
-  const v = value as { data?: unknown; shape?: unknown };
-  return isTensorData(v.data) && Array.isArray(v.shape);
+/** An ndarray-like value's parts, each read once. */
+interface NdParts {
+  readonly data: TensorData;
+  readonly shape: unknown[];
+  readonly stride: unknown;
+  readonly offset: unknown;
 }
 
-/** Copies an ndarray-like view into a fresh row-major array. */
-function gather(nd: NdArrayLike, shape: number[]): TensorData {
-  const n = product(shape);
-  const stride = nd.stride ? [...nd.stride] : shape.map((_, i) => product(shape.slice(i + 1)));
-  const offset = nd.offset ?? 0;
-  const contiguous = stride.every((s, i) => s === product(shape.slice(i + 1)));
+/** The parts of an ndarray-like value (`data` a tensor TypedArray, `shape` an array), else null. */
+function ndParts(value: unknown): NdParts | null {
+  if (typeof value !== 'object' || value === null || ArrayBuffer.isView(value)) return null;
+  const v = value as { data?: unknown; shape?: unknown; stride?: unknown; offset?: unknown };
+  const data = v.data;
+  const shape = v.shape;
+  if (!isTensorData(data) || !Array.isArray(shape)) return null;
+  return { data, shape: shape as unknown[], stride: v.stride, offset: v.offset };
+}
+
+/**
+ * Copies an ndarray-like view (dims checked, size bounded) into a fresh row-major array of
+ * `dtype` (whose TypedArray kind `nd.data` was checked to be). Checks `stride` (one safe integer
+ * per dim), `offset` (a safe integer >= 0) and that every addressed element lies inside the data.
+ */
+function gather(nd: NdParts, shape: number[], dtype: DataType, what: string): TensorData {
   const src = nd.data;
-  if (contiguous) {
-    if (offset < 0 || offset + n > src.length) invalid(`setData: the ndarray's data is too short for its shape ${show(shape)}`);
-    return src.slice(offset, offset + n) as TensorData;
+  const rank = shape.length;
+  const rowMajor = shape.map((_, i) => product(shape.slice(i + 1)));
+  let stride = rowMajor;
+  if (nd.stride !== undefined && nd.stride !== null) {
+    const given = nd.stride;
+    if (!Array.isArray(given) || given.length !== rank) {
+      invalid(`${what}: the ndarray's stride must be an array of ${rank} integers (one per dim of ${show(shape)}), got ${show(given)}`);
+    }
+    stride = [];
+    for (let k = 0; k < rank; k++) {
+      const s: unknown = (given as unknown[])[k];
+      if (typeof s !== 'number' || !Number.isSafeInteger(s)) invalid(`${what}: the ndarray's stride must hold integers, got ${show(given)}`);
+      stride.push(s as number);
+    }
   }
-  const out = new (src.constructor as new (n: number) => TensorData)(n);
-  const index = new Array<number>(shape.length).fill(0);
+  let offset = 0;
+  if (nd.offset !== undefined && nd.offset !== null) {
+    const given = nd.offset;
+    if (typeof given !== 'number' || !Number.isSafeInteger(given) || given < 0) invalid(`${what}: the ndarray's offset must be an integer >= 0, got ${show(given)}`);
+    offset = given as number;
+  }
+  // The view addresses offset + sum(i[k] * stride[k]) for 0 <= i[k] < shape[k]: its lowest and
+  // highest element come from the negative and the positive strides.
+  let lowest = offset;
+  let highest = offset;
+  for (let k = 0; k < rank; k++) {
+    const span = ((shape[k] ?? 1) - 1) * (stride[k] ?? 0);
+    if (span < 0) lowest += span;
+    else highest += span;
+  }
+  if (lowest < 0 || highest >= src.length) {
+    invalid(
+      `${what}: the ndarray view (shape ${show(shape)}, stride ${show(stride)}, offset ${offset}) reaches elements ${lowest}..${highest}, outside its data of ${src.length} elements`,
+    );
+  }
+  const n = product(shape);
+  const contiguous = stride.every((s, i) => s === rowMajor[i] || shape[i] === 1);
+  if (contiguous) return src.slice(offset, offset + n) as TensorData;
+  const out = zeros(dtype, n);
+  const from = src as unknown as ArrayLike<unknown>;
+  const to = out as unknown as unknown[];
+  const index = new Array<number>(rank).fill(0);
   for (let i = 0; i < n; i++) {
     let at = offset;
-    for (let k = 0; k < shape.length; k++) at += (index[k] ?? 0) * (stride[k] ?? 0);
-    if (at < 0 || at >= src.length) invalid('setData: the ndarray view reaches outside its data');
-    (out as unknown as unknown[])[i] = (src as unknown as unknown[])[at];
-    for (let k = shape.length - 1; k >= 0; k--) {
+    for (let k = 0; k < rank; k++) at += (index[k] ?? 0) * (stride[k] ?? 0);
+    to[i] = from[at];
+    for (let k = rank - 1; k >= 0; k--) {
       index[k] = (index[k] ?? 0) + 1;
       if ((index[k] ?? 0) < (shape[k] ?? 0)) break;
       index[k] = 0;
@@ -76,7 +143,8 @@ function gather(nd: NdArrayLike, shape: number[]): TensorData {
 
 // Internal access for the model layer, set up by Tensor's static block (kept out of the public type).
 let heldData: (t: Tensor) => TensorData | null;
-let resized: (t: Tensor, shape: number[]) => void;
+let branded: (value: object) => boolean;
+let planResize: (t: Tensor, shape: number[], what: string) => () => void;
 let modelTensor: (name: string, dtype: DataType, format: Format, shape: number[], template: number[], data: TensorData | null) => Tensor;
 
 /** Internal: the data a tensor holds (no copy), or null. */
@@ -84,9 +152,32 @@ export function tensorData(t: Tensor): TensorData | null {
   return heldData(t);
 }
 
-/** Internal: the model was resized to `shape` (checked to fit the declared dims); data is zeroed when the size changes. */
-export function tensorResized(t: Tensor, shape: number[]): void {
-  resized(t, shape);
+/**
+ * Internal: whether `value` is a Tensor made by this package (a brand check: `instanceof` also
+ * passes `Object.create(Tensor.prototype)` and a Proxy of a tensor, which have no tensor state).
+ */
+export function isTensor(value: unknown): value is Tensor {
+  return typeof value === 'object' && value !== null && branded(value);
+}
+
+/** Internal: {@link show} for a value that failed {@link isTensor}, naming the look-alikes. */
+export function showNonTensor(value: unknown): string {
+  let looksLike = false;
+  try {
+    looksLike = value instanceof Tensor;
+  } catch {
+    // a Proxy whose getPrototypeOf trap throws
+  }
+  return looksLike ? 'an object that passes instanceof Tensor without being one (a Proxy of a Tensor or an Object.create(Tensor.prototype))' : show(value);
+}
+
+/**
+ * Internal: prepares the model's resize of `t` to `shape` (dims checked; data zeroed when the
+ * size changes): checks the size and allocates now, and returns what to commit once the engine
+ * has accepted the resize (so a refused resize changes nothing).
+ */
+export function tensorResizePlan(t: Tensor, shape: number[], what: string): () => void {
+  return planResize(t, shape, what);
 }
 
 /** Internal: a tensor described by the engine (shape may hold -1 dims; `template` = declared dims). */
@@ -115,12 +206,18 @@ export class Tensor {
 
   static {
     heldData = (t) => t.#data;
-    resized = (t, shape) => {
-      if (t.#data === null || t.#data.length !== product(shape)) t.#data = zeros(t.#dtype, product(shape));
-      t.#shape = [...shape];
+    branded = (value) => #data in value;
+    planResize = (t, shape, what) => {
+      const count = checkTensorSize(shape, t.#dtype, what);
+      const data = t.#data !== null && t.#data.length === count ? t.#data : hasHostData(t.#dtype) ? zeros(t.#dtype, count) : null;
+      const next = [...shape];
+      return () => {
+        t.#shape = next;
+        t.#data = data;
+      };
     };
     modelTensor = (name, dtype, format, shape, template, data) => {
-      const t = new Tensor(null, { dtype: DataType.UINT8 });
+      const t = new this(null, { dtype: DataType.UINT8 });
       t.#name = name;
       t.#dtype = dtype;
       t.#format = format;
@@ -133,22 +230,34 @@ export class Tensor {
 
   constructor(data?: TensorData | NdArrayLike | null, options: TensorOptions = {}) {
     if (typeof options !== 'object' || options === null) invalid(`Tensor: options must be an object, got ${show(options)}`);
-    const src = data ?? null;
-    if (src !== null && !isTensorData(src) && !isNdArrayLike(src)) {
-      invalid(`Tensor: data must be a TypedArray or an ndarray, got ${show(src)}`);
+    // Each option is read once (a getter could answer differently on a second read).
+    const { shape: shapeOption, dtype: dtypeOption, format: formatOption, name: nameOption } = options as TensorOptions;
+    const src: unknown = data ?? null;
+    let array: TensorData | null = null;
+    let nd: NdParts | null = null;
+    if (src !== null) {
+      if (isTensorData(src)) array = src;
+      else {
+        nd = ndParts(src);
+        if (nd === null) invalid(`Tensor: data must be a TypedArray or an ndarray, got ${show(src)}`);
+        array = nd.data;
+      }
+      checkAttached(array, 'Tensor');
     }
-    const array = src === null ? null : isTensorData(src) ? src : src.data;
-    this.#dtype = options.dtype ?? (array ? dtypeOfArray(array) : DataType.FLOAT32);
-    dtypeInfo(this.#dtype);
-    this.#format = options.format ?? Format.NCHW;
-    if (!Number.isInteger(this.#format)) invalid(`Tensor: format must be a Format, got ${show(options.format)}`);
-    this.#name = options.name ?? '';
-    const defaultShape = src === null ? [] : isTensorData(src) ? [src.length] : [...src.shape];
-    this.#shape = checkShape(options.shape ?? defaultShape, 'Tensor');
-    this.#template = [...this.#shape];
+    const dtype = dtypeOption ?? (array ? dtypeOfArray(array) : DataType.FLOAT32);
+    dtypeInfo(dtype);
+    const format = checkFormat(formatOption ?? Format.NCHW, 'Tensor: format');
+    const name = checkName(nameOption ?? '', 'Tensor: name');
+    const shape = checkShape(shapeOption ?? (array === null ? [] : nd ? nd.shape : [array.length]), 'Tensor');
+    const count = checkTensorSize(shape, dtype, 'Tensor');
+    this.#name = name;
+    this.#dtype = dtype;
+    this.#format = format;
+    this.#shape = shape;
+    this.#template = [...shape];
     this.#data = null;
-    if (src === null) this.#data = zeros(this.#dtype, this.elementNum);
-    else this.setData(src);
+    if (src === null) this.#data = zeros(dtype, count);
+    else this.#setData(nd ?? (array as TensorData), 'Tensor');
   }
 
   /** Name in the model ("" for tensors made here without a name). */
@@ -167,8 +276,7 @@ export class Tensor {
   }
 
   set format(format: Format) {
-    if (!Number.isInteger(format) || Format[format] === undefined) invalid(`format must be a Format, got ${show(format)}`);
-    this.#format = format;
+    this.#format = checkFormat(format, 'format');
   }
 
   /** Dims (a copy); -1 marks a dynamic dim not yet known. */
@@ -178,14 +286,16 @@ export class Tensor {
 
   /**
    * Sets the dims (Python: `tensor.shape = ...`). The data is kept when the element count stays
-   * the same, otherwise it is replaced by zeros of the new size.
+   * the same, otherwise it is replaced by zeros of the new size. A refused shape changes nothing.
    */
   set shape(shape: readonly number[]) {
     const next = checkShape(shape, 'shape');
     this.#checkTemplate(next, 'shape');
-    const keep = this.#data !== null && product(next) === this.#data.length;
+    const count = checkTensorSize(next, this.#dtype, 'shape');
+    // Allocate before assigning anything, so that a failure leaves the tensor as it was.
+    const data = this.#data !== null && count === this.#data.length ? this.#data : zeros(this.#dtype, count);
     this.#shape = next;
-    if (!keep) this.#data = zeros(this.#dtype, product(next));
+    this.#data = data;
   }
 
   /** Number of elements (0 while a dim is dynamic). */
@@ -202,7 +312,7 @@ export class Tensor {
     const t = this.#template;
     const fits = t.length === shape.length && t.every((d, i) => d < 0 || d === shape[i]);
     if (!fits && t.some((d) => d < 0)) {
-      invalid(`${what}: ${show(shape)} does not fit the model input ${JSON.stringify(this.#name)} declared as ${show(t)} (-1 is a dynamic dim)`);
+      invalid(`${what}: ${show(shape)} does not fit the model input ${show(this.#name)} declared as ${show(t)} (-1 is a dynamic dim)`);
     }
   }
 
@@ -213,22 +323,33 @@ export class Tensor {
    * dynamic dim — a multiple that fixes that dim (e.g. 4 × 784 floats for `[-1, 1, 28, 28]`).
    */
   setData(data: TensorData | NdArrayLike): void {
+    const src: unknown = data;
+    if (isTensorData(src)) return this.#setData(src, 'setData');
+    const nd = ndParts(src);
+    if (nd === null) return invalid(`setData: expected a TypedArray or an ndarray, got ${show(src)}`);
+    this.#setData(nd, 'setData');
+  }
+
+  /** Checks everything first, then assigns shape and data together (a refusal changes nothing). */
+  #setData(src: TensorData | NdParts, what: string): void {
     let array: TensorData;
     let shape: number[];
-    if (isNdArrayLike(data)) {
-      shape = checkShape([...data.shape], 'setData');
-      checkArrayFits(this.#dtype, data.data, 'setData');
-      array = gather(data, shape);
-    } else if (isTensorData(data)) {
-      checkArrayFits(this.#dtype, data, 'setData');
-      shape = this.#shapeForLength(data.length);
-      array = data.slice() as TensorData;
+    if (isTensorData(src)) {
+      checkAttached(src, what);
+      checkArrayFits(this.#dtype, src, what);
+      shape = this.#shapeForLength(src.length, what);
+      checkTensorSize(shape, this.#dtype, what);
+      array = src.slice() as TensorData;
     } else {
-      return invalid(`setData: expected a TypedArray or an ndarray, got ${show(data)}`);
+      shape = checkShape(src.shape, what);
+      checkAttached(src.data, what);
+      checkArrayFits(this.#dtype, src.data, what);
+      checkTensorSize(shape, this.#dtype, what);
+      array = gather(src, shape, this.#dtype, what);
     }
-    if (!this.#sameShape(shape)) this.#checkTemplate(shape, 'setData');
+    if (!this.#sameShape(shape)) this.#checkTemplate(shape, what);
     if (!this.#sameShape(shape) && !this.#template.some((d) => d < 0) && product(shape) !== this.elementNum) {
-      invalid(`setData: the tensor ${show(this.#shape)} holds ${this.elementNum} elements, got ${product(shape)}`);
+      invalid(`${what}: the tensor ${show(this.#shape)} holds ${this.elementNum} elements, got ${product(shape)}`);
     }
     this.#shape = shape;
     this.#data = array;
@@ -238,7 +359,7 @@ export class Tensor {
     return shape.length === this.#shape.length && shape.every((d, i) => d === this.#shape[i]);
   }
 
-  #shapeForLength(length: number): number[] {
+  #shapeForLength(length: number, what: string): number[] {
     if (!this.#shape.some((d) => d < 0) && length === product(this.#shape)) return [...this.#shape];
     const free = this.#template.filter((d) => d < 0).length;
     const fixed = product(this.#template.filter((d) => d >= 0));
@@ -246,7 +367,7 @@ export class Tensor {
       return this.#template.map((d) => (d < 0 ? length / fixed : d));
     }
     return invalid(
-      `setData: the tensor ${JSON.stringify(this.#name)} ${show(this.#shape)} needs ${this.elementNum} ${dtypeName(this.#dtype)} elements, got ${length}` +
+      `${what}: the tensor ${show(this.#name)} ${show(this.#shape)} needs ${this.elementNum} ${dtypeName(this.#dtype)} elements, got ${length}` +
         (free > 0 ? ' (set a shape first, or pass an ndarray that carries its shape)' : ''),
     );
   }
