@@ -6,6 +6,7 @@ import { LiteError, fromFailure, invalid, isEnumValue, native, show } from './er
 import { type Feed, type PreparedInput, prepareFeeds } from './feeds.js';
 import { LiteLayout } from './layout.js';
 import { checkModelFile, loading, loadingAsync } from './model-errors.js';
+import { type ProbeSet, needsProbe, probe, probeSync, unsupportedError } from './cpu-probe.js';
 import { lib } from './native.js';
 import { PACKED_MODEL_TAG, isPackedModel, readPackedModel } from './packed.js';
 import { BUSY_OWNER, LiteTensor } from './tensor.js';
@@ -101,6 +102,8 @@ function pathArg(value: unknown, what: string): string {
 export class LiteNetwork implements Disposable {
   #native: NativeNetwork | null;
   #config: LiteConfig;
+  /** Whether enableGlobalLayoutTransform() was called (it reaches the engine only at load). */
+  #layoutTransform = false;
   #io: LiteNetworkIO;
   #loaded = false;
   // Input/output names and the model's declared input layouts, read once per load.
@@ -186,6 +189,11 @@ export class LiteNetwork implements Disposable {
   load(model: ModelSource): void {
     checkModel(model);
     const n = this.native;
+    const set = this.#checkOptions();
+    if (needsProbe(set)) {
+      const v = probeSync(set);
+      if (!v.ok) throw unsupportedError(set, v);
+    }
     // The engine replaces its IO tensors on every load; tensors from before become disposed.
     this.#ioTensors.clear();
     this.#loaded = false;
@@ -203,6 +211,11 @@ export class LiteNetwork implements Disposable {
   async loadAsync(model: ModelSource): Promise<void> {
     checkModel(model);
     const n = this.#live();
+    const set = this.#checkOptions();
+    if (needsProbe(set)) {
+      const v = await probe(set);
+      if (!v.ok) throw unsupportedError(set, v);
+    }
     const bytes = typeof model === 'string' ? undefined : modelBytes(model);
     try {
       const o = await loadingAsync(model, this.#config, () => settled(bytes === undefined ? n.loadPathAsync(model as string) : n.loadBytesAsync(bytes)));
@@ -212,6 +225,22 @@ export class LiteNetwork implements Disposable {
       this.#loaded = false;
       throw e;
     }
+  }
+
+  /**
+   * Refuses options this runtime cannot run (LITE_UNSUPPORTED, before the engine sees them) and
+   * returns the settings that must pass the CPU probe first (see cpu-probe.ts).
+   */
+  #checkOptions(): ProbeSet {
+    const o = this.#config.options;
+    if (o.jitLevel > 0 || o.graphOptLevel === 3) {
+      const what = o.jitLevel > 0 ? `options.jitLevel ${o.jitLevel}` : 'options.graphOptLevel 3 (graph JIT fusion)';
+      throw new LiteError('LITE_UNSUPPORTED', `${what} needs a JIT compiler backend that this MegEngine runtime (1.13 CPU build) does not have; use graphOptLevel 0-2 and jitLevel 0`);
+    }
+    if (o.enableNhwcd4 && (process.arch === 'x64' || process.arch === 'ia32')) {
+      throw new LiteError('LITE_UNSUPPORTED', 'options.enableNhwcd4 is a layout for mobile GPUs and ARM: the engine\'s x86 convolutions refuse it ("invalid conv format"); leave it off on x86 (enableNchw88 is the x86 layout)');
+    }
+    return { nchw88: o.enableNchw88, layoutTransform: this.#layoutTransform };
   }
 
   #checkLoaded(what: string): void {
@@ -673,14 +702,17 @@ export class LiteNetwork implements Disposable {
   }
 
   /**
-   * Enables the global layout transform (before load). On some x86 CPUs the 1.13 engine's JIT
-   * fails while profiling layouts ("bad err=45 in Xbyak::Error") and `load` then never returns;
-   * try it on your hardware before relying on it.
+   * Enables the global layout transform (before load). It profiles the NCHW88 layout with the
+   * engine's MKL-DNN kernels, which fail on some x86 CPUs (non-Intel ones with AVX-512) and end
+   * the process: the first `load` with it on a CPU runs it in a child process first (once per
+   * CPU, runtime and option set; the verdict is cached in `~/.cache/lite-node/cpu-probe/`), and
+   * `load` throws `LITE_UNSUPPORTED` on CPUs where it fails.
    */
   enableGlobalLayoutTransform(): void {
     this.#beforeLoad('enableGlobalLayoutTransform');
     const n = this.native;
     native(() => n.enableGlobalLayoutTransform());
+    this.#layoutTransform = true;
   }
 
   /** Dumps the layout-transformed model to `path` (after load). */
