@@ -306,6 +306,15 @@ static IO_INFO_LOCK: Mutex<()> = Mutex::new(());
 pub fn get_model_io_info_by_path(path: &str, config: &Config) -> Result<NetworkIo> {
     let api = api()?;
     let c = cstring(path, "model path")?;
+    if config.bare_model_cryption_name.is_empty() {
+        let bytes = std::fs::read(path).map_err(|e| {
+            LiteError::new(
+                crate::ErrorCode::FileNotFound,
+                format!("cannot read the model file {path}: {e}"),
+            )
+        })?;
+        crate::network::check_structure(&bytes)?;
+    }
     let cfg = config.to_c()?;
     let _g = IO_INFO_LOCK.lock().unwrap_or_else(|p| p.into_inner());
     let mut ios = LiteNetworkIO::default();
@@ -321,6 +330,9 @@ pub fn get_model_io_info_by_path(path: &str, config: &Config) -> Result<NetworkI
 pub fn get_model_io_info_by_memory(model: &[u8], config: &Config) -> Result<NetworkIo> {
     if model.is_empty() {
         return Err(LiteError::invalid("model data is empty"));
+    }
+    if config.bare_model_cryption_name.is_empty() {
+        crate::network::check_structure(model)?;
     }
     let api = api()?;
     let cfg = config.to_c()?;

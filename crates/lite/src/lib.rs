@@ -24,6 +24,7 @@ mod error;
 mod gate;
 pub mod global;
 mod layout;
+pub mod mge_check;
 mod network;
 mod tensor;
 
@@ -32,6 +33,7 @@ pub use enums::{AlgoSelectStrategy, Backend, DataType, DeviceType, IoType, LogLe
 pub use error::{ErrorCode, LiteError, Result};
 pub use global::*;
 pub use layout::{Layout, MAX_RANK};
+pub use mge_check::{check_mge, MgeProblem};
 pub use network::{CallbackIo, Network};
 pub use tensor::{Tensor, UserMemory};
 

@@ -421,6 +421,16 @@ impl Network {
             LiteError::invalid(format!("model path {} is not UTF-8", path.display()))
         })?;
         let c = cstring(s, "model path")?;
+        if self.config.bare_model_cryption_name.is_empty() {
+            // The engine reads the file itself; this read is for the structural check only.
+            let bytes = std::fs::read(path).map_err(|e| {
+                LiteError::new(
+                    crate::ErrorCode::FileNotFound,
+                    format!("cannot read the model file {}: {e}", path.display()),
+                )
+            })?;
+            check_structure(&bytes)?;
+        }
         let _g = self.shared.gate.run()?;
         let _old_deps = self.shared.start_new_generation();
         self.shared.renew_for_load(&self.config, &self.io)?;
@@ -442,6 +452,9 @@ impl Network {
     pub fn load_from_owned(&self, model: Box<[u8]>) -> Result<()> {
         if model.is_empty() {
             return Err(LiteError::invalid("model data is empty"));
+        }
+        if self.config.bare_model_cryption_name.is_empty() {
+            check_structure(&model)?;
         }
         let model: Arc<[u8]> = model.into();
         let ptr = model.as_ptr();
@@ -962,4 +975,16 @@ impl Network {
         let bytes = unsafe { std::slice::from_raw_parts(p as *const u8, len as usize) };
         Ok(String::from_utf8_lossy(bytes).into_owned())
     }
+}
+
+/// The structural check of a model before the engine's loader sees it ([`crate::check_mge`]):
+/// the 1.13 loader dereferences fields its own verifier lets through, so some corrupt files
+/// crash it. Encrypted models (a decryption name is set) cannot be checked and are skipped.
+pub(crate) fn check_structure(bytes: &[u8]) -> Result<()> {
+    crate::check_mge(bytes).map_err(|p| {
+        LiteError::new(
+            crate::ErrorCode::InvalidModel,
+            format!("not a valid MegEngine model: {p}"),
+        )
+    })
 }

@@ -125,6 +125,8 @@ const REF_PREFIX: &[u8] = b"REF::";
 /// AttributeProto's `type` field and its TENSORS value (AttributeProto.AttributeType).
 const ATTRIBUTE_TYPE: u64 = 16;
 const TYPE_TENSORS: u64 = 19;
+/// The last AttributeType value of MindSpore 2.0's schema (SCALAR); 0 is UNDEFINED.
+const MAX_ATTRIBUTE_TYPE: u64 = 39;
 
 /// The op type whose bias must match its weight's output channels.
 const CONV_OP: &[u8] = b"Conv2DFusion";
@@ -682,6 +684,19 @@ impl<'a> Model<'a> {
                 _ => {}
             }
         }
+        // An attribute without a known type makes the loader fail through a protobuf reflection
+        // CHECK that prints "[libprotobuf FATAL ...]" to stderr (an unknown enum value parses as
+        // no value).
+        if !declared.is_some_and(|t| (1..=MAX_ATTRIBUTE_TYPE).contains(&t)) {
+            return Err(MindirProblem::new(format!(
+                "an attribute has {} ({})",
+                declared.map_or_else(
+                    || "no type".to_string(),
+                    |t| format!("the unknown type {t}")
+                ),
+                self.place_text(place)
+            )));
+        }
         // The loader reads the first tensor of a TENSORS attribute without a size check.
         if declared == Some(TYPE_TENSORS) && tensors == 0 {
             return Err(MindirProblem::new(format!(
@@ -839,7 +854,15 @@ fn check_tensor(tensor: &Tensor<'_>) -> Result<(), String> {
         || tensor.numeric_values > 0
         || tensor.string_values > 0;
     if !has_data {
-        return Ok(());
+        // A declared but unknown element type makes the loader fail through a protobuf CHECK
+        // that prints to stderr.
+        return match tensor.data_type {
+            Some(t) if element_kind(t).is_none() => Err(format!(
+                "declares dims {} with the unknown data_type {t}",
+                dims_text(&tensor.dims)
+            )),
+            _ => Ok(()),
+        };
     }
     let dims = dims_text(&tensor.dims);
     let Some(data_type) = tensor.data_type else {
@@ -1123,6 +1146,15 @@ impl<'a> Model<'a> {
     }
 
     fn check_references(&self, main: usize) -> Result<(), MindirProblem> {
+        let mut primitives: HashSet<&[u8]> = HashSet::new();
+        for name in self.primitives.iter().flatten() {
+            if !primitives.insert(name) {
+                return Err(MindirProblem::new(format!(
+                    "the primitive name {} appears twice",
+                    quote(name)
+                )));
+            }
+        }
         let mut known: HashSet<&[u8]> = HashSet::new();
         known.extend(self.primitives.iter().flatten().copied());
         for graph in &self.graphs {
@@ -1490,6 +1522,32 @@ mod tests {
     }
 
     #[test]
+    fn primitive_attribute_without_a_known_type_is_refused() {
+        // The loader fails on these through a protobuf CHECK that prints to stderr.
+        for (ty, expected) in [
+            (None, "an attribute has no type"),
+            (
+                Some(2_147_483_647),
+                "an attribute has the unknown type 2147483647",
+            ),
+        ] {
+            let mut attribute = bytes_field(1, b"format");
+            if let Some(t) = ty {
+                attribute.extend(varint_field(16, t));
+            }
+            let primitive = [bytes_field(1, b"Add:1"), bytes_field(3, &attribute)].concat();
+            let mut bytes = with_parameter(tensor("g:w", &[1], 1, &[raw(4)]));
+            bytes.extend(bytes_field(12, &primitive));
+            let message = problem(&bytes);
+            assert!(
+                message.starts_with(expected)
+                    && message.contains(r#"(attribute "format" of primitive"#),
+                "{message}"
+            );
+        }
+    }
+
+    #[test]
     fn tensors_attribute_without_a_tensor_is_refused() {
         // AttributeProto { name: "shape", type: TENSORS (19) } with no field 12: the loader
         // reads tensors(0) anyway.
@@ -1748,9 +1806,14 @@ mod tests {
     #[test]
     fn nesting_is_limited_to_protobuf_depth() {
         fn nested_attribute(levels: usize) -> Vec<u8> {
-            let mut attribute = bytes_field(1, b"leaf");
+            let mut attribute = [bytes_field(1, b"leaf"), varint_field(16, 7)].concat();
             for _ in 0..levels {
-                attribute = [bytes_field(1, b"tuple"), bytes_field(17, &attribute)].concat();
+                attribute = [
+                    bytes_field(1, b"tuple"),
+                    varint_field(16, 20),
+                    bytes_field(17, &attribute),
+                ]
+                .concat();
             }
             let add = node(&["g:x", "g:w"], "g:y", "REF::Add:1", &[attribute]);
             let w = tensor("g:w", &[1], 1, &[raw(4)]);
@@ -1887,7 +1950,12 @@ mod tests {
     fn tensors_in_attributes_inputs_and_primitives_are_checked() {
         // A Constant node's value.
         let value = tensor("", &[2], 6, &[raw(4)]);
-        let attribute = [bytes_field(1, b"value"), bytes_field(6, &value)].concat();
+        let attribute = [
+            bytes_field(1, b"value"),
+            varint_field(16, 17),
+            bytes_field(6, &value),
+        ]
+        .concat();
         let constant = node(&[], "g:c", "Constant", &[attribute]);
         let add = node(&["g:x", "g:c"], "g:y", "REF::Add:1", &[]);
         let w = tensor("g:w", &[1], 1, &[raw(4)]);
@@ -1900,8 +1968,13 @@ mod tests {
 
         // A primitive's tensor attribute, inside a tuple.
         let inner = tensor("t", &[3], 1, &[raw(8)]);
-        let element = bytes_field(12, &inner);
-        let tuple = [bytes_field(1, b"axes"), bytes_field(17, &element)].concat();
+        let element = [varint_field(16, 19), bytes_field(12, &inner)].concat();
+        let tuple = [
+            bytes_field(1, b"axes"),
+            varint_field(16, 20),
+            bytes_field(17, &element),
+        ]
+        .concat();
         let primitive = [bytes_field(1, b"Add:1"), bytes_field(3, &tuple)].concat();
         let mut bytes = with_parameter(tensor("g:w", &[1], 1, &[raw(4)]));
         bytes.extend(bytes_field(12, &primitive));

@@ -54,6 +54,8 @@ const NOT_REGISTERED = /decryption method (.*?) is not regist/i;
 // SIMPLE_FAST_RC4_default carries a checksum: there the engine itself knows decryption failed.
 const CHECKSUM_FAILED = /checksum of the file cannot be verified/i;
 
+const STRUCTURAL = 'not a valid MegEngine model: ';
+
 /**
  * Sorts an error from loading `model` with `config`: engine errors that mean "not a model" become
  * `LITE_INVALID_MODEL`, or `LITE_DECRYPTION_FAILED` when a decryption method was configured (a
@@ -61,6 +63,10 @@ const CHECKSUM_FAILED = /checksum of the file cannot be verified/i;
  * corrupt file); an unknown decryption name becomes `LITE_INVALID_ARGUMENT`. Other errors pass.
  */
 export function classifyLoadError(err: unknown, model: string | Uint8Array | ArrayBuffer, config: LiteConfig): unknown {
+  // The binding's structural check (before the engine's loader) names what is wrong.
+  if (err instanceof LiteError && err.code === 'LITE_INVALID_MODEL' && err.message.startsWith(STRUCTURAL)) {
+    return new LiteError('LITE_INVALID_MODEL', clip(`${describeModel(model)} is not a valid MegEngine model: ${err.message.slice(STRUCTURAL.length)}`), { cause: err });
+  }
   if (!(err instanceof LiteError) || err.code !== 'LITE_ERROR' || err.engineMessage === undefined) return err;
   const raw = err.engineMessage;
   const name = describeModel(model);

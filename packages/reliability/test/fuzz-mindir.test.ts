@@ -76,6 +76,9 @@ describe('MindIR fuzzing', () => {
     // The structural check refuses some mutants itself, and the harness builds and runs others.
     expect(s.errorCodes.LITE_INVALID_MODEL ?? 0).toBeGreaterThan(0);
     expect(s.predict.ran).toBeGreaterThan(0);
+    // Nothing on stderr: the structural check refuses what made the engine's protobuf CHECKs print.
+    expect(s.stderrMutants).toBe(0);
+    expect(s.stdoutMutants).toBe(0);
   }, 150_000);
 
   it('lenet with byte 2522 set to 12 (a dims field) is refused by every build path, naming the tensor', async () => {
