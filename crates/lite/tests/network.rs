@@ -108,7 +108,7 @@ fn model_io_info_by_path() {
     let outs: Vec<_> = info.outputs.iter().map(|i| i.name.as_str()).collect();
     assert_eq!(outs, vec!["sum_out", "prod_out"]);
     let e = get_model_io_info_by_path("/nonexistent.mge", &Config::default()).expect_err("missing");
-    assert_eq!(e.code, ErrorCode::LiteError);
+    assert_eq!(e.code, ErrorCode::FileNotFound);
 }
 
 #[test]
