@@ -106,6 +106,8 @@ export class LiteNetwork implements Disposable {
   #layoutTransform = false;
   #io: LiteNetworkIO;
   #loaded = false;
+  /** loadAsync() calls not settled yet (calls that need the model then throw LITE_BUSY). */
+  #loading = 0;
   // Input/output names and the model's declared input layouts, read once per load.
   #inputNames: string[] = [];
   #outputNames: string[] = [];
@@ -217,6 +219,7 @@ export class LiteNetwork implements Disposable {
       if (!v.ok) throw unsupportedError(set, v);
     }
     const bytes = typeof model === 'string' ? undefined : modelBytes(model);
+    this.#loading++;
     try {
       const o = await loadingAsync(model, this.#config, () => settled(bytes === undefined ? n.loadPathAsync(model as string) : n.loadBytesAsync(bytes)));
       this.#afterLoad(o.info as NativeModelInfo);
@@ -224,6 +227,8 @@ export class LiteNetwork implements Disposable {
       this.#ioTensors.clear();
       this.#loaded = false;
       throw e;
+    } finally {
+      this.#loading--;
     }
   }
 
@@ -244,6 +249,9 @@ export class LiteNetwork implements Disposable {
   }
 
   #checkLoaded(what: string): void {
+    // While a loadAsync() runs, the model (or the one it replaces) is in flux: the same rule as
+    // for every other call that finds the network held.
+    if (this.#loading > 0) throw new LiteError('LITE_BUSY', `${what} needs the model that loadAsync() is still loading; await the loadAsync() first`);
     if (!this.#loaded) throw new LiteError('LITE_INVALID_ARGUMENT', `${what} needs a loaded model; call load() or loadAsync() first`);
   }
 

@@ -157,3 +157,19 @@ describe('worker_threads', () => {
     }
   });
 });
+
+describe('calls during a loadAsync()', () => {
+  it('calls that need the model throw LITE_BUSY while a loadAsync() runs (first load and reload), and work once it settled', async () => {
+    const net = new LiteNetwork();
+    for (let round = 0; round < 2; round++) {
+      const loading = net.loadAsync(fixture(m.file));
+      await expect(net.predict({ data: input })).rejects.toMatchObject({ code: 'LITE_BUSY', message: expect.stringMatching(/^predict needs the model that loadAsync\(\) is still loading/) });
+      expect(() => net.getAllInputName()).toThrow(expect.objectContaining({ code: 'LITE_BUSY' }));
+      await expect(net.forwardAsync()).rejects.toMatchObject({ code: 'LITE_BUSY' });
+      await loading;
+      const out = await net.predict({ data: input });
+      expect(maxAbsDiff(out.prob!.toTypedArray() as Float32Array, lite)).toBe(0);
+    }
+    net.dispose();
+  });
+});
