@@ -70,7 +70,7 @@ function checkElementType(what: string, data: ArrayBufferView | ArrayBuffer, dty
 
 /** Converts exactly `layout.count` numbers into the layout's dtype. */
 export function numbersToArray(what: string, values: readonly unknown[], layout: LiteLayout): LiteTypedArray {
-  if (values.length !== layout.count) invalid(`${what}: got ${values.length} numbers, ${fmt(layout)} holds ${layout.count}`);
+  if (values.length !== layout.count) invalid(`${what}: got ${values.length} ${values.length === 1 ? 'number' : 'numbers'}, ${fmt(layout)} holds ${layout.count}`);
   const out = new (dtypeArray(layout.dataType))(layout.count);
   writeNumbers(out, values, layout.dataType, what);
   return out;

@@ -1,7 +1,8 @@
 // Bad input table: each row is an input, the LiteError code it must raise, and afterwards the
 // tensor's layout and data must be exactly as before (nothing half-applied, no crash).
 import { describe, expect, it } from 'vitest';
-import { LiteDeviceType, LiteError, LiteGlobal, LiteLayout, LiteTensor, type LiteErrorCode } from '../src/index.js';
+import { fixture } from '@lite/testing';
+import { LiteDeviceType, LiteError, LiteGlobal, LiteLayout, LiteNetwork, LiteTensor, type LiteErrorCode } from '../src/index.js';
 
 /** Elements as plain numbers (tensor data here is never int64). */
 const A = (x: unknown): number[] => Array.from(x as ArrayLike<number>);
@@ -131,4 +132,14 @@ describe('bad input → LiteError code, tensor unchanged', () => {
       });
     }
   }
+});
+
+describe('number-array messages', () => {
+  it('count the numbers in words that fit (1 number, 3 numbers)', async () => {
+    const net = new LiteNetwork();
+    net.load(fixture('mlp.mge'));
+    await expect(net.predict({ data: [1] })).rejects.toMatchObject({ code: 'LITE_INVALID_ARGUMENT', message: expect.stringMatching(/got 1 number, \[1, 64\] float32 holds 64$/) });
+    await expect(net.predict({ data: [1, 2, 3] })).rejects.toMatchObject({ code: 'LITE_INVALID_ARGUMENT', message: expect.stringMatching(/got 3 numbers, /) });
+    net.dispose();
+  });
 });

@@ -9,6 +9,8 @@
  *
  * @module
  */
+import { mkdirSync, rmdirSync, statSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 
 import { Converter, type OptimizeMode } from './converter.js';
@@ -21,7 +23,8 @@ const USAGE = `usage: lite-convert --fmk <ONNX|TF|TFLITE|CAFFE|MINDIR> --model F
                     [--input-shape name:d1,d2,...[;name:...]] [--input-data-type <FLOAT32|INT8|UINT8|UNKNOWN>]
                     [--output-data-type <FLOAT32|INT8|UINT8|UNKNOWN>] [--infer]
 
-The output gets the suffix of the save type (.mindir or .ms) appended. Prints the path written.`;
+The output gets the suffix of the save type (.mindir or .ms) appended; missing folders of the
+output path are created (and removed again if the conversion fails). Prints the path written.`;
 
 class UsageError extends Error {}
 
@@ -42,6 +45,44 @@ function parseShapes(text: string): Record<string, number[]> {
     shapes[part.slice(0, colon)] = dims;
   }
   return shapes;
+}
+
+/**
+ * Creates the missing folders of `output`'s parent (like `mkdir -p`; `Converter.convert` itself,
+ * like Python's, refuses a missing folder). Returns the first folder created, or undefined when
+ * the parent already exists. A parent that cannot be created is LITE_INVALID_ARGUMENT.
+ */
+function makeFolderOf(output: string): string | undefined {
+  if (output === '') return undefined; // the Converter refuses it
+  const folder = dirname(resolve(output));
+  try {
+    if (statSync(folder).isDirectory()) return undefined;
+  } catch {
+    // missing: created below
+  }
+  try {
+    return mkdirSync(folder, { recursive: true });
+  } catch (err) {
+    const code = (err as { code?: unknown }).code;
+    throw new LiteError('LITE_INVALID_ARGUMENT', `--output ${output}: cannot create the folder ${folder}${typeof code === 'string' ? ` (${code})` : ''}`);
+  }
+}
+
+/** After a failed conversion: removes the folders {@link makeFolderOf} created (only while empty). */
+function removeCreated(first: string | undefined, output: string): void {
+  if (first === undefined) return;
+  let folder = dirname(resolve(output));
+  for (;;) {
+    try {
+      rmdirSync(folder);
+    } catch {
+      return; // not empty (or gone): leave it
+    }
+    if (folder === first) return;
+    const parent = dirname(folder);
+    if (parent === folder) return;
+    folder = parent;
+  }
 }
 
 /**
@@ -91,7 +132,14 @@ export function main(argv: readonly string[]): number {
     if (inType !== undefined) converter.inputDataType = inType;
     const outType = pick(DataType, values['output-data-type'], '--output-data-type');
     if (outType !== undefined) converter.outputDataType = outType;
-    const written = converter.convert(fmk, values.model, values.output, values.weight, values.config);
+    const created = makeFolderOf(values.output);
+    let written: string;
+    try {
+      written = converter.convert(fmk, values.model, values.output, values.weight, values.config);
+    } catch (err) {
+      removeCreated(created, values.output);
+      throw err;
+    }
     process.stdout.write(`${written}\n`);
     return 0;
   } catch (err) {

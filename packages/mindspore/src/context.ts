@@ -9,9 +9,9 @@ export type ConfigDict = Record<string, Record<string, string>>;
 
 /** CPU settings (`context.cpu`). */
 export interface CpuOptions {
-  /** Threads of the CPU backend (Python: `thread_num`), an integer in 1..2^31-1; default: the engine's. */
+  /** Threads of the CPU backend (Python: `thread_num`), an integer in 0..2^31-1; 0 or unset: the engine's default. */
   threadNum?: number;
-  /** Operators run in parallel (Python: `inter_op_parallel_num`), an integer in 1..2^31-1 (the engine refuses more than `threadNum`). */
+  /** Operators run in parallel (Python: `inter_op_parallel_num`), an integer in 0..2^31-1 (the engine refuses more than `threadNum`); 0 or unset: the engine's default. */
   interOpParallelNum?: number;
   /** Core binding: 0 none, 1 big cores first, 2 little cores first. */
   threadAffinityMode?: number;
@@ -37,7 +37,7 @@ export interface AscendOptions {
 
 /** {@link ModelParallelRunner} settings (`context.parallel`). */
 export interface ParallelOptions {
-  /** Model copies (workers) serving requests concurrently, an integer in 1..2^31-1 (the engine refuses more than it supports); default: the engine's. */
+  /** Model copies (workers) serving requests concurrently, an integer in 0..2^31-1 (the engine refuses more than it supports); 0 or unset: the engine's default. */
   workersNum?: number;
   /** Config entries handed to every worker. */
   configInfo?: ConfigDict;
@@ -46,7 +46,124 @@ export interface ParallelOptions {
 }
 
 /**
- * Build settings (Python: `mindspore_lite.Context`).
+ * `context.cpu`: each setter checks its value when it is set (as Python's do) with the checks the
+ * build makes again; a refused value is LITE_INVALID_ARGUMENT and changes nothing. `undefined`
+ * unsets a setting (the engine's default).
+ */
+class CpuSettings implements CpuOptions {
+  #threadNum: number | undefined;
+  #interOpParallelNum: number | undefined;
+  #threadAffinityMode: number | undefined;
+  #threadAffinityCoreList: number[] | undefined;
+  #precisionMode: CpuOptions['precisionMode'];
+
+  /** A checked copy of a settings object (null/undefined: defaults); each field is read once. */
+  static from(value: unknown): CpuSettings {
+    const given = settings(value, 'context.cpu') as CpuOptions;
+    const out = new CpuSettings();
+    out.threadNum = given.threadNum;
+    out.interOpParallelNum = given.interOpParallelNum;
+    out.threadAffinityMode = given.threadAffinityMode;
+    out.threadAffinityCoreList = given.threadAffinityCoreList;
+    out.precisionMode = given.precisionMode;
+    return out;
+  }
+
+  get threadNum(): number | undefined {
+    return this.#threadNum;
+  }
+  set threadNum(value: number | undefined) {
+    this.#threadNum = optionalInt(value, 'context.cpu.threadNum', 0);
+  }
+  get interOpParallelNum(): number | undefined {
+    return this.#interOpParallelNum;
+  }
+  set interOpParallelNum(value: number | undefined) {
+    this.#interOpParallelNum = optionalInt(value, 'context.cpu.interOpParallelNum', 0);
+  }
+  get threadAffinityMode(): number | undefined {
+    return this.#threadAffinityMode;
+  }
+  set threadAffinityMode(value: number | undefined) {
+    this.#threadAffinityMode = optionalInt(value, 'context.cpu.threadAffinityMode', 0, 2);
+  }
+  get threadAffinityCoreList(): number[] | undefined {
+    return this.#threadAffinityCoreList;
+  }
+  set threadAffinityCoreList(value: number[] | undefined) {
+    this.#threadAffinityCoreList = coreList(value);
+  }
+  get precisionMode(): CpuOptions['precisionMode'] {
+    return this.#precisionMode;
+  }
+  set precisionMode(value: CpuOptions['precisionMode']) {
+    this.#precisionMode = checkPrecision(value);
+  }
+
+  /** The settings that are set, as a plain object (for JSON.stringify and logs). */
+  toJSON(): CpuOptions {
+    return defined({
+      threadNum: this.#threadNum,
+      interOpParallelNum: this.#interOpParallelNum,
+      threadAffinityMode: this.#threadAffinityMode,
+      threadAffinityCoreList: this.#threadAffinityCoreList,
+      precisionMode: this.#precisionMode,
+    });
+  }
+}
+
+/** `context.parallel`, checked when set like {@link CpuSettings}. */
+class ParallelSettings implements ParallelOptions {
+  #workersNum: number | undefined;
+  #configInfo: ConfigDict | undefined;
+  #configPath: string | undefined;
+
+  /** A checked copy of a settings object (null/undefined: defaults); each field is read once. */
+  static from(value: unknown): ParallelSettings {
+    const given = settings(value, 'context.parallel') as ParallelOptions;
+    const out = new ParallelSettings();
+    out.workersNum = given.workersNum;
+    out.configInfo = given.configInfo;
+    out.configPath = given.configPath;
+    return out;
+  }
+
+  get workersNum(): number | undefined {
+    return this.#workersNum;
+  }
+  set workersNum(value: number | undefined) {
+    this.#workersNum = optionalInt(value, 'context.parallel.workersNum', 0);
+  }
+  get configInfo(): ConfigDict | undefined {
+    return this.#configInfo;
+  }
+  set configInfo(value: ConfigDict | undefined) {
+    configEntries(value, 'context.parallel.configInfo');
+    this.#configInfo = value ?? undefined;
+  }
+  get configPath(): string | undefined {
+    return this.#configPath;
+  }
+  set configPath(value: string | undefined) {
+    this.#configPath = checkConfigPath(value, 'context.parallel.configPath');
+  }
+
+  /** The settings that are set, as a plain object (for JSON.stringify and logs). */
+  toJSON(): ParallelOptions {
+    return defined({ workersNum: this.#workersNum, configInfo: this.#configInfo, configPath: this.#configPath });
+  }
+}
+
+/** The entries of `o` that are not undefined. */
+function defined<T extends object>(o: T): T {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
+}
+
+/**
+ * Build settings (Python: `mindspore_lite.Context`). As in Python, every setting is checked when
+ * it is set (`target`, each field of `cpu` and `parallel`, or a whole `cpu` / `parallel` object,
+ * which is copied): a bad value is LITE_INVALID_ARGUMENT at the assignment and changes nothing.
+ * The build checks the settings again.
  *
  * @example
  * const context = new Context();
@@ -55,16 +172,46 @@ export interface ParallelOptions {
  * context.cpu.threadAffinityMode = 2;
  */
 export class Context {
-  /** Devices, in order of preference. Default `["cpu"]`. */
-  target: Target[] = ['cpu'];
-  /** CPU settings. */
-  cpu: CpuOptions = {};
+  #target: Target[] = ['cpu'];
+  #cpu: CpuSettings = new CpuSettings();
+  #parallel: ParallelSettings = new ParallelSettings();
   /** GPU settings (this runtime has no GPU backend: building for `"gpu"` fails with LITE_UNSUPPORTED). */
   gpu: GpuOptions = {};
   /** Ascend settings (this runtime has no Ascend backend: building for `"ascend"` fails with LITE_UNSUPPORTED). */
   ascend: AscendOptions = {};
-  /** ModelParallelRunner settings. */
-  parallel: ParallelOptions = {};
+
+  /**
+   * Devices, in order of preference. Default `["cpu"]`; an empty list means `["cpu"]` (as in
+   * Python). Names other than "cpu", "gpu" and "ascend" are refused when set; "gpu" and "ascend"
+   * at build (LITE_UNSUPPORTED: this runtime is the CPU build).
+   */
+  get target(): Target[] {
+    return this.#target;
+  }
+  set target(value: readonly Target[]) {
+    this.#target = checkTarget(value, 'context.target');
+  }
+
+  /** CPU settings; assigning an object copies its settings (null/undefined: defaults). */
+  get cpu(): CpuOptions {
+    return this.#cpu;
+  }
+  set cpu(value: CpuOptions) {
+    this.#cpu = CpuSettings.from(value);
+  }
+
+  /** ModelParallelRunner settings; assigning an object copies its settings (null/undefined: defaults). */
+  get parallel(): ParallelOptions {
+    return this.#parallel;
+  }
+  set parallel(value: ParallelOptions) {
+    this.#parallel = ParallelSettings.from(value);
+  }
+
+  /** The settings as a plain object (for JSON.stringify and logs). */
+  toJSON(): { target: Target[]; cpu: CpuOptions; gpu: GpuOptions; ascend: AscendOptions; parallel: ParallelOptions } {
+    return { target: [...this.#target], cpu: this.#cpu.toJSON(), gpu: this.gpu, ascend: this.ascend, parallel: this.#parallel.toJSON() };
+  }
 }
 
 /** Largest value of the engine's int32 settings (larger numbers would wrap around in native code). */
@@ -73,6 +220,47 @@ const INT32_MAX = 2 ** 31 - 1;
 function optionalInt(value: unknown, what: string, min: number, max = INT32_MAX): number | undefined {
   if (value === undefined) return undefined;
   if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min || value > max) invalid(`${what} must be an integer in ${min}..${max}, got ${show(value)}`);
+  return value;
+}
+
+/** 0 means "the engine's default" (as in Python): the native options leave such a setting unset. */
+function unsetIfZero(value: number | undefined): number | undefined {
+  return value === 0 ? undefined : value;
+}
+
+const TARGETS: readonly string[] = ['cpu', 'gpu', 'ascend'];
+
+/**
+ * Internal: `context.target` as a fresh array; an empty list (or null/undefined) means `["cpu"]`,
+ * as in Python's `Context.target` setter. Unknown names are LITE_INVALID_ARGUMENT (gpu and ascend
+ * pass here and fail at build with LITE_UNSUPPORTED).
+ */
+export function checkTarget(value: unknown, what: string): Target[] {
+  if (value === undefined || value === null) return ['cpu'];
+  if (!Array.isArray(value)) invalid(`${what} must be an array of "cpu" | "gpu" | "ascend", got ${show(value)}`);
+  if (value.length === 0) return ['cpu'];
+  const out: Target[] = [];
+  // An index loop: a hole is an unknown target too (`for...of` reads it as undefined, forEach skips it).
+  for (let i = 0; i < value.length; i++) {
+    const t: unknown = (value as unknown[])[i];
+    if (typeof t !== 'string' || !TARGETS.includes(t)) invalid(`unknown target ${show(t)} (expected "cpu", "gpu" or "ascend")`);
+    out.push(t as Target);
+  }
+  return out;
+}
+
+/** `precisionMode`: "enforce_fp32", "preferred_fp16" or unset. */
+function checkPrecision(value: unknown): CpuOptions['precisionMode'] {
+  if (value !== undefined && value !== 'enforce_fp32' && value !== 'preferred_fp16') {
+    invalid(`context.cpu.precisionMode must be "enforce_fp32" or "preferred_fp16", got ${show(value)}`);
+  }
+  return value;
+}
+
+/** A config file path: a non-empty string, or unset (null/undefined). */
+function checkConfigPath(value: unknown, what: string): string | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== 'string' || value === '') invalid(`${what} must be a non-empty string, got ${show(value)}`);
   return value;
 }
 
@@ -120,8 +308,8 @@ export function configEntries(dict: unknown, what: string): MsConfigEntry[] {
 export function buildOptions(context: Context | undefined, configPath?: unknown, configDict?: unknown): MsBuildOptions {
   const ctx = context ?? new Context();
   if (!(ctx instanceof Context)) invalid(`context must be a Context, got ${show(ctx)}`);
-  if (!Array.isArray(ctx.target) || ctx.target.length === 0) invalid(`context.target must be a non-empty array of "cpu" | "gpu" | "ascend", got ${show(ctx.target)}`);
-  for (const t of ctx.target as unknown[]) {
+  const targets = checkTarget(ctx.target, 'context.target');
+  for (const t of targets) {
     if (t === 'gpu' || t === 'ascend') {
       throw new LiteError(
         'LITE_UNSUPPORTED',
@@ -129,27 +317,21 @@ export function buildOptions(context: Context | undefined, configPath?: unknown,
           `a ${t === 'gpu' ? 'GPU (CUDA/TensorRT)' : 'Ascend'} build of MindSpore Lite would be needed`,
       );
     }
-    if (t !== 'cpu') invalid(`unknown target ${show(t)} (expected "cpu", "gpu" or "ascend")`);
   }
   const cpu = settings(ctx.cpu, 'context.cpu') as CpuOptions;
-  const precision = cpu.precisionMode;
-  if (precision !== undefined && precision !== 'enforce_fp32' && precision !== 'preferred_fp16') {
-    invalid(`context.cpu.precisionMode must be "enforce_fp32" or "preferred_fp16", got ${show(precision)}`);
-  }
+  const precision = checkPrecision(cpu.precisionMode);
   const affinity = optionalInt(cpu.threadAffinityMode, 'context.cpu.threadAffinityMode', 0, 2);
   const cores = coreList(cpu.threadAffinityCoreList);
-  if (configPath !== undefined && configPath !== null && (typeof configPath !== 'string' || configPath === '')) {
-    invalid(`configPath must be a non-empty string, got ${show(configPath)}`);
-  }
+  const path = checkConfigPath(configPath, 'configPath');
   const parallel = settings(ctx.parallel, 'context.parallel') as ParallelOptions;
   return {
-    threadNum: optionalInt(cpu.threadNum, 'context.cpu.threadNum', 1),
-    interOpParallelNum: optionalInt(cpu.interOpParallelNum, 'context.cpu.interOpParallelNum', 1),
+    threadNum: unsetIfZero(optionalInt(cpu.threadNum, 'context.cpu.threadNum', 0)),
+    interOpParallelNum: unsetIfZero(optionalInt(cpu.interOpParallelNum, 'context.cpu.interOpParallelNum', 0)),
     affinityMode: affinity,
     coreList: cores,
     enableFp16: precision === 'preferred_fp16',
-    configPath: (configPath as string | undefined) ?? undefined,
+    configPath: path,
     config: configEntries(configDict, 'configDict'),
-    workersNum: optionalInt(parallel.workersNum, 'context.parallel.workersNum', 1),
+    workersNum: unsetIfZero(optionalInt(parallel.workersNum, 'context.parallel.workersNum', 0)),
   };
 }

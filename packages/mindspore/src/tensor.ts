@@ -57,6 +57,28 @@ function checkName(name: unknown, what: string): string {
   return name;
 }
 
+/** `n` and a noun, singular or plural ("1 float32 element", "2 float32 elements"). */
+function count(n: number, noun: string): string {
+  return `${n} ${noun}${n === 1 ? '' : 's'}`;
+}
+
+/**
+ * Internal: raw bytes as data of `dtype` — @lite/core's rule: any `Uint8Array` (a Node `Buffer`
+ * included) carries the raw bytes of any dtype (e.g. an HTTP body of float32 values). The result
+ * is a fresh TypedArray of the dtype's kind; its byte length must be a whole number of elements.
+ */
+export function fromRawBytes(bytes: Uint8Array, dtype: DataType, what: string): TensorData {
+  checkAttached(bytes, what);
+  const ctor = dtypeInfo(dtype).array;
+  const size = ctor.BYTES_PER_ELEMENT;
+  if (bytes.byteLength % size !== 0) {
+    invalid(`${what}: ${count(bytes.byteLength, 'byte')} of raw data are not a whole number of ${dtypeName(dtype)} elements (${count(size, 'byte')} each)`);
+  }
+  const copy = new ArrayBuffer(bytes.byteLength);
+  new Uint8Array(copy).set(bytes);
+  return new ctor(copy, 0, bytes.byteLength / size);
+}
+
 function product(shape: readonly number[]): number {
   return shape.reduce((a, d) => a * d, 1);
 }
@@ -235,8 +257,13 @@ export class Tensor {
     const src: unknown = data ?? null;
     let array: TensorData | null = null;
     let nd: NdParts | null = null;
+    let raw = false;
     if (src !== null) {
-      if (isTensorData(src)) array = src;
+      // Raw bytes first: a Buffer is a Uint8Array, but not one of the TypedArray kinds below.
+      if (src instanceof Uint8Array) {
+        array = src;
+        raw = true;
+      } else if (isTensorData(src)) array = src;
       else {
         nd = ndParts(src);
         if (nd === null) invalid(`Tensor: data must be a TypedArray or an ndarray, got ${show(src)}`);
@@ -244,8 +271,9 @@ export class Tensor {
       }
       checkAttached(array, 'Tensor');
     }
-    const dtype = dtypeOption ?? (array ? dtypeOfArray(array) : DataType.FLOAT32);
+    const dtype = dtypeOption ?? (array ? (raw ? DataType.UINT8 : dtypeOfArray(array)) : DataType.FLOAT32);
     dtypeInfo(dtype);
+    if (raw && array !== null) array = fromRawBytes(array as Uint8Array, dtype, 'Tensor');
     const format = checkFormat(formatOption ?? Format.NCHW, 'Tensor: format');
     const name = checkName(nameOption ?? '', 'Tensor: name');
     const shape = checkShape(shapeOption ?? (array === null ? [] : nd ? nd.shape : [array.length]), 'Tensor');
@@ -318,12 +346,15 @@ export class Tensor {
 
   /**
    * Copies data in (Python: `set_data_from_numpy`). The array must carry the tensor's dtype
-   * (float16 as raw halves in a `Uint16Array`, bool in a `Uint8Array`). An ndarray brings its
+   * (float16 as raw halves in a `Uint16Array`, bool in a `Uint8Array`), or be raw bytes: any
+   * `Uint8Array`, a Node `Buffer` included, is read as the bytes of the tensor's dtype (as in
+   * `@lite/core`; its byte length must be a whole number of elements). An ndarray brings its
    * shape; a flat TypedArray must have `elementNum` elements, or — for a model input with one
    * dynamic dim — a multiple that fixes that dim (e.g. 4 × 784 floats for `[-1, 1, 28, 28]`).
    */
   setData(data: TensorData | NdArrayLike): void {
     const src: unknown = data;
+    if (src instanceof Uint8Array) return this.#setData(fromRawBytes(src, this.#dtype, 'setData'), 'setData');
     if (isTensorData(src)) return this.#setData(src, 'setData');
     const nd = ndParts(src);
     if (nd === null) return invalid(`setData: expected a TypedArray or an ndarray, got ${show(src)}`);
@@ -366,8 +397,16 @@ export class Tensor {
     if (free === 1 && fixed > 0 && length % fixed === 0 && length > 0) {
       return this.#template.map((d) => (d < 0 ? length / fixed : d));
     }
+    const dtype = dtypeName(this.#dtype);
+    if (this.#shape.some((d) => d < 0)) {
+      const multiple = free === 1 ? `pass a non-empty multiple of ${count(fixed, `${dtype} element`)} (the dynamic dim follows from the length), ` : '';
+      return invalid(
+        `${what}: the tensor ${show(this.#name)} ${show(this.#shape)} has a dynamic dim (-1), so its size is not known yet: ` +
+          `${multiple}set a shape first (tensor.shape = [...] or model.resize), or pass an ndarray that carries its shape; got ${count(length, `${dtype} element`)}`,
+      );
+    }
     return invalid(
-      `${what}: the tensor ${show(this.#name)} ${show(this.#shape)} needs ${this.elementNum} ${dtypeName(this.#dtype)} elements, got ${length}` +
+      `${what}: the tensor ${show(this.#name)} ${show(this.#shape)} needs ${count(this.elementNum, `${dtype} element`)}, got ${length}` +
         (free > 0 ? ' (set a shape first, or pass an ndarray that carries its shape)' : ''),
     );
   }

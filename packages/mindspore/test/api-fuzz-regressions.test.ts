@@ -201,9 +201,9 @@ describe('4. context integers: holes and values beyond int32 → LITE_INVALID_AR
     ['a hole in threadAffinityCoreList', (c) => (c.cpu.threadAffinityCoreList = [0, , 1] as number[]), /^context\.cpu\.threadAffinityCoreList must be an array of core ids in 0\.\.2147483647, got \[0, , 1\]$/],
     ['an unset core list entry (new Array)', (c) => (c.cpu.threadAffinityCoreList = new Array<number>(2)), /threadAffinityCoreList must be an array of core ids/],
     ['a core id of 2^31', (c) => (c.cpu.threadAffinityCoreList = [2 ** 31]), /threadAffinityCoreList must be an array of core ids in 0\.\.2147483647, got \[2147483648\]/],
-    ['threadNum 2^32+2 (built with 2 threads)', (c) => (c.cpu.threadNum = 2 ** 32 + 2), /^context\.cpu\.threadNum must be an integer in 1\.\.2147483647, got 4294967298$/],
-    ['threadNum 2^31', (c) => (c.cpu.threadNum = 2 ** 31), /threadNum must be an integer in 1\.\.2147483647, got 2147483648/],
-    ['interOpParallelNum 2^32+1', (c) => (c.cpu.interOpParallelNum = 2 ** 32 + 1), /interOpParallelNum must be an integer in 1\.\.2147483647, got 4294967297/],
+    ['threadNum 2^32+2 (built with 2 threads)', (c) => (c.cpu.threadNum = 2 ** 32 + 2), /^context\.cpu\.threadNum must be an integer in 0\.\.2147483647, got 4294967298$/],
+    ['threadNum 2^31', (c) => (c.cpu.threadNum = 2 ** 31), /threadNum must be an integer in 0\.\.2147483647, got 2147483648/],
+    ['interOpParallelNum 2^32+1', (c) => (c.cpu.interOpParallelNum = 2 ** 32 + 1), /interOpParallelNum must be an integer in 0\.\.2147483647, got 4294967297/],
     ['threadAffinityMode 2^32+1', (c) => (c.cpu.threadAffinityMode = 2 ** 32 + 1), /threadAffinityMode must be an integer in 0\.\.2, got 4294967297/],
     ['a cpu group that is not an object', (c) => (c.cpu = 'x' as never), /^context\.cpu must be an object of settings, got "x"$/],
     ['a parallel group that is not an object', (c) => (c.parallel = 5 as never), /^context\.parallel must be an object of settings, got 5$/],
@@ -216,9 +216,16 @@ describe('4. context integers: holes and values beyond int32 → LITE_INVALID_AR
 
   it('workersNum 2^32+2 (built with 2 workers) for a runner', () => {
     const c = context();
-    c.parallel.workersNum = 2 ** 32 + 2;
     const runner = new ModelParallelRunner();
-    expectError(failure(() => runner.buildFromFile(path(twoIo.file), c)), 'LITE_INVALID_ARGUMENT', /^context\.parallel\.workersNum must be an integer in 1\.\.2147483647, got 4294967298$/);
+    expectError(
+      failure(() => {
+        c.parallel.workersNum = 2 ** 32 + 2; // refused when set (issue 22), before any build
+        runner.buildFromFile(path(twoIo.file), c);
+      }),
+      'LITE_INVALID_ARGUMENT',
+      /^context\.parallel\.workersNum must be an integer in 0\.\.2147483647, got 4294967298$/,
+    );
+    expect(c.parallel.workersNum).toBeUndefined();
     expectError(failure(() => runner.getInputs()), 'LITE_INVALID_ARGUMENT', /not built yet/);
   });
 

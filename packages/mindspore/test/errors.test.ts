@@ -120,9 +120,8 @@ describe('bad models', () => {
 describe('contexts', () => {
   it('unknown target → LITE_INVALID_ARGUMENT; gpu/ascend → LITE_UNSUPPORTED naming what is missing', () => {
     const c = new Context();
-    c.target = ['tpu' as Target];
-    expect(codeOf(() => new Model().buildFromFile(path(lenet.file), ModelType.MINDIR, c))).toBe('LITE_INVALID_ARGUMENT');
-    c.target = [];
+    expect(codeOf(() => (c.target = ['tpu' as Target]))).toBe('LITE_INVALID_ARGUMENT'); // when set
+    c.target.push('tpu' as Target); // past the setter: the build checks again
     expect(codeOf(() => new Model().buildFromFile(path(lenet.file), ModelType.MINDIR, c))).toBe('LITE_INVALID_ARGUMENT');
     for (const t of ['gpu', 'ascend'] as const) {
       c.target = [t, 'cpu'];
@@ -138,7 +137,7 @@ describe('contexts', () => {
 
   it('bad cpu settings → LITE_INVALID_ARGUMENT', () => {
     const bad: ((c: Context) => void)[] = [
-      (c) => (c.cpu.threadNum = 0),
+      (c) => (c.cpu.threadNum = -1),
       (c) => (c.cpu.threadNum = 1.5),
       (c) => (c.cpu.threadAffinityMode = 3),
       (c) => (c.cpu.threadAffinityCoreList = [-1]),
@@ -146,9 +145,14 @@ describe('contexts', () => {
     ];
     for (const set of bad) {
       const c = new Context();
-      set(c);
-      expect(codeOf(() => new Model().buildFromFile(path(lenet.file), ModelType.MINDIR, c))).toBe('LITE_INVALID_ARGUMENT');
+      expect(codeOf(() => set(c))).toBe('LITE_INVALID_ARGUMENT'); // when set, as in Python
+      expect(c.toJSON().cpu).toEqual({});
     }
+    // A core list changed after it was set: the build checks again.
+    const c = new Context();
+    c.cpu.threadAffinityCoreList = [0];
+    c.cpu.threadAffinityCoreList.push(-1);
+    expect(codeOf(() => new Model().buildFromFile(path(lenet.file), ModelType.MINDIR, c))).toBe('LITE_INVALID_ARGUMENT');
   });
 
   it('configDict is handed to the engine: a malformed one is refused before it', () => {
