@@ -171,8 +171,14 @@ function defined<T extends object>(o: T): T {
  * context.cpu.threadNum = 1;
  * context.cpu.threadAffinityMode = 2;
  */
+let brand: (value: unknown) => boolean = () => false;
+
 export class Context {
   #target: Target[] = ['cpu'];
+
+  static {
+    brand = (value) => typeof value === 'object' && value !== null && #target in value;
+  }
   #cpu: CpuSettings = new CpuSettings();
   #parallel: ParallelSettings = new ParallelSettings();
   /** GPU settings (this runtime has no GPU backend: building for `"gpu"` fails with LITE_UNSUPPORTED). */
@@ -305,9 +311,14 @@ export function configEntries(dict: unknown, what: string): MsConfigEntry[] {
  * Internal: checks a Context and turns it into native build options. Targets this runtime cannot
  * serve fail here with LITE_UNSUPPORTED; malformed values with LITE_INVALID_ARGUMENT.
  */
+/** Internal: whether `value` is a real Context (not a prototype forgery that passes `instanceof`). */
+export function isContext(value: unknown): value is Context {
+  return brand(value);
+}
+
 export function buildOptions(context: Context | undefined, configPath?: unknown, configDict?: unknown): MsBuildOptions {
   const ctx = context ?? new Context();
-  if (!(ctx instanceof Context)) invalid(`context must be a Context, got ${show(ctx)}`);
+  if (!(ctx instanceof Context) || !isContext(ctx)) invalid(`context must be a Context made with new Context(), got ${show(ctx)}`);
   const targets = checkTarget(ctx.target, 'context.target');
   for (const t of targets) {
     if (t === 'gpu' || t === 'ascend') {

@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os';
 import type { MsRunner } from '@lite/binding';
-import { buildOptions, Context } from './context.js';
+import { buildOptions, Context, isContext } from './context.js';
 import { feedOf, toTensors } from './convert.js';
 import { invalid, LiteError, native, nativeAsync, show } from './errors.js';
 import { lib } from './native.js';
@@ -38,6 +38,7 @@ export class ModelParallelRunner {
     if (this.#native) invalid('the runner is already built; create a new ModelParallelRunner to build another');
     if (typeof path !== 'string' || path === '') invalid(`the model path must be a non-empty string, got ${show(path)}`);
     const ctx = context ?? new Context();
+    if (!isContext(ctx)) invalid(`context must be a Context made with new Context(), got ${show(ctx)}`);
     const opts = buildOptions(ctx, ctx.parallel?.configPath, ctx.parallel?.configInfo);
     const b = lib();
     this.#native = native(() => b.MsRunner.fromFile(path, opts));

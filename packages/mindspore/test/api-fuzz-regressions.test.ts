@@ -411,3 +411,16 @@ describe('9. format: the constructor checks it like the setter', () => {
     expect([t.format, new Tensor(new Float32Array(3), { format: Format.NHWC }).format]).toEqual([Format.NC8HW8, Format.NHWC]);
   });
 });
+
+describe('forged contexts (the fuzzer, after Context got validating accessors)', () => {
+  it('a Context forged with Object.create passes instanceof but is refused with LITE_INVALID_ARGUMENT by builds and the runner', async () => {
+    const forged = Object.create(Context.prototype) as Context;
+    for (const attempt of [
+      () => new Model().buildFromFile(path('lenet.mindir'), ModelType.MINDIR, forged),
+      () => new ModelParallelRunner().buildFromFile(path('lenet.mindir'), forged),
+    ]) {
+      expect(attempt).toThrow(expect.objectContaining({ code: 'LITE_INVALID_ARGUMENT', message: expect.stringMatching(/^context must be a Context made with new Context\(\)/) }));
+    }
+    await expect(new Model().buildFromFileAsync(path('lenet.mindir'), ModelType.MINDIR, forged)).rejects.toMatchObject({ code: 'LITE_INVALID_ARGUMENT' });
+  });
+});

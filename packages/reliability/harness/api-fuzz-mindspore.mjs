@@ -450,9 +450,20 @@ async function fuzz() {
       /* not an API call */
     }
   };
+  // Reads a field for the harness's own use: on a forged Context (Object.create(Context.prototype))
+  // the accessors throw the ordinary TypeError of a private field read through a foreign `this`,
+  // which is not an API finding.
+  const peek = (o, k) => {
+    try {
+      return o?.[k];
+    } catch {
+      return undefined;
+    }
+  };
   const objField = (c, k) => {
-    if (typeof c[k] !== 'object' || c[k] === null) assign(c, k, {});
-    return c[k];
+    const v = peek(c, k);
+    if (typeof v !== 'object' || v === null) assign(c, k, {});
+    return peek(c, k) ?? {};
   };
   const CTX_MUTATIONS = [
     (c) => assign(c, 'target', pick([['cpu'], ['cpu'], ['gpu'], ['ascend'], ['cpu', 'gpu'], ['gpu', 'cpu'], [], 'cpu', ['CPU'], [GARBAGE()], new Array(3), GARBAGE()])),
@@ -861,7 +872,7 @@ async function fuzz() {
         let p = chance(0.6) ? F.twoIo : chance(0.3) ? F.lenet : PATHS();
         if ((p === F.twoIo || p === F.lenet) && stats.exercised.runnerBuilds >= CAP.runnerBuilds) p = PATHS();
         const rn = keep(runners, new ModelParallelRunner());
-        log(`Runner#${idOf(rn)}.buildFromFile(${d(p)}, ${d(ctx)} workersNum=${d(ctx?.parallel?.workersNum)})`);
+        log(`Runner#${idOf(rn)}.buildFromFile(${d(p)}, ${d(ctx)} workersNum=${d(peek(peek(ctx, 'parallel'), 'workersNum'))})`);
         if (succeeded(() => rn.buildFromFile(p, ctx))) stats.exercised.runnerBuilds++;
       },
     ],
