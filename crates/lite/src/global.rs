@@ -307,13 +307,7 @@ pub fn get_model_io_info_by_path(path: &str, config: &Config) -> Result<NetworkI
     let api = api()?;
     let c = cstring(path, "model path")?;
     if config.bare_model_cryption_name.is_empty() {
-        let bytes = std::fs::read(path).map_err(|e| {
-            LiteError::new(
-                crate::ErrorCode::FileNotFound,
-                format!("cannot read the model file {path}: {e}"),
-            )
-        })?;
-        crate::network::check_structure(&bytes)?;
+        crate::network::check_file_structure(Path::new(path))?;
     }
     let cfg = config.to_c()?;
     let _g = IO_INFO_LOCK.lock().unwrap_or_else(|p| p.into_inner());

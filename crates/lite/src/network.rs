@@ -422,14 +422,7 @@ impl Network {
         })?;
         let c = cstring(s, "model path")?;
         if self.config.bare_model_cryption_name.is_empty() {
-            // The engine reads the file itself; this read is for the structural check only.
-            let bytes = std::fs::read(path).map_err(|e| {
-                LiteError::new(
-                    crate::ErrorCode::FileNotFound,
-                    format!("cannot read the model file {}: {e}", path.display()),
-                )
-            })?;
-            check_structure(&bytes)?;
+            check_file_structure(path)?;
         }
         let _g = self.shared.gate.run()?;
         let _old_deps = self.shared.start_new_generation();
@@ -987,4 +980,16 @@ pub(crate) fn check_structure(bytes: &[u8]) -> Result<()> {
             format!("not a valid MegEngine model: {p}"),
         )
     })
+}
+
+/// [`check_structure`] of a model file (the engine reads the file itself; this read is for the
+/// check only). An unreadable file is `LITE_FILE_NOT_FOUND`.
+pub(crate) fn check_file_structure(path: &Path) -> Result<()> {
+    let bytes = std::fs::read(path).map_err(|e| {
+        LiteError::new(
+            crate::ErrorCode::FileNotFound,
+            format!("cannot read the model file {}: {e}", path.display()),
+        )
+    })?;
+    check_structure(&bytes)
 }

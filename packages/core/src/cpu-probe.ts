@@ -73,8 +73,15 @@ const diff = Math.max(...plain.map((v, i) => Math.abs(v - probed[i])));
 process.stdout.write(${JSON.stringify(MARK)} + JSON.stringify({ diff }) + '\\n');
 `;
 
-/** The CPU's identity: vendor, model, family/model/stepping and feature flags (Linux), else Node's view. */
+let identity: { label: string; key: string } | null = null;
+
+/** The CPU's identity: vendor, model, family/model/stepping and feature flags (Linux), else Node's view. Read once. */
 export function cpuIdentity(): { label: string; key: string } {
+  identity ??= readCpuIdentity();
+  return identity;
+}
+
+function readCpuIdentity(): { label: string; key: string } {
   let first = '';
   try {
     first = readFileSync('/proc/cpuinfo', 'utf8').split('\n\n')[0] ?? '';
@@ -93,8 +100,14 @@ function setName(set: ProbeSet, extra?: Record<string, number | boolean>): strin
   return parts.filter(Boolean).join('+');
 }
 
+/** The folder of the cached verdicts, or null without a cache folder. */
+function verdictDir(): string | null {
+  const root = cacheRoot();
+  return root === null ? null : join(root, 'cpu-probe');
+}
+
 function verdictPath(set: ProbeSet, internals: ProbeInternals): string | null {
-  const root = internals.cacheDir ?? (cacheRoot() === null ? null : join(cacheRoot() as string, 'cpu-probe'));
+  const root = internals.cacheDir ?? verdictDir();
   if (root === null) return null;
   return join(root, `megengine-${RUNTIME_VERSION}-${cpuIdentity().key}-${setName(set, internals.extraOptions)}.json`);
 }
@@ -216,6 +229,5 @@ export function unsupportedError(set: ProbeSet, v: ProbeVerdict): LiteError {
 }
 
 function verdictFolder(): string {
-  const root = cacheRoot();
-  return root === null ? 'memory only (no cache folder)' : join(root, 'cpu-probe');
+  return verdictDir() ?? 'memory only (no cache folder)';
 }

@@ -5,19 +5,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { Context, Converter, DataType, Format, LiteError, Model, ModelParallelRunner, ModelType, Tensor, type NdArrayLike, type TensorData } from '../src/index.js';
 import { nativeAsync, show, toLiteError } from '../src/errors.js';
-import { context, expectReference, lenet, npy, path, runFor, runInputs, twoIo } from './helpers.js';
-
-/** The LiteError `fn` throws (fails the test on anything else, or on no throw). */
-function failure(fn: () => unknown): LiteError {
-  let thrown: unknown;
-  try {
-    fn();
-  } catch (e) {
-    thrown = e;
-  }
-  expect(thrown, String(thrown)).toBeInstanceOf(LiteError);
-  return thrown as LiteError;
-}
+import { context, expectReference, failure, lenet, npy, path, runFor, runInputs, twoIo } from './helpers.js';
 
 /** The LiteError an async API rejects with: it must return a Promise (not throw) that rejects. */
 async function rejection(start: () => Promise<unknown>): Promise<LiteError> {

@@ -76,6 +76,20 @@ export function context(): Context {
   return c;
 }
 
+/** The one-line LiteError `fn` throws (fails the test on anything else, or on no throw). */
+export function failure(fn: () => unknown): LiteError {
+  let thrown: unknown;
+  try {
+    fn();
+  } catch (e) {
+    thrown = e;
+  }
+  expect(thrown, String(thrown)).toBeInstanceOf(LiteError);
+  const e = thrown as LiteError;
+  expect(e.message).not.toMatch(/[\r\n]/);
+  return e;
+}
+
 /** The LiteError a call throws (fails the test if it does not throw one). */
 export function codeOf(fn: () => unknown): string {
   try {

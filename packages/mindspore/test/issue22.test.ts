@@ -8,24 +8,10 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { main } from '../src/cli.js';
 import { buildOptions } from '../src/context.js';
 import { Context, DataType, LiteError, Model, ModelParallelRunner, ModelType, Tensor } from '../src/index.js';
-import { context, expectReference, lenet, npy, path, runFor, runInputs } from './helpers.js';
+import { context, expectReference, failure, lenet, npy, path, runFor, runInputs } from './helpers.js';
 
 const work = mkdtempSync(join(tmpdir(), 'lite-ms-issue22-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
-
-/** The LiteError `fn` throws (fails the test on anything else, or on no throw). */
-function failure(fn: () => unknown): LiteError {
-  let thrown: unknown;
-  try {
-    fn();
-  } catch (e) {
-    thrown = e;
-  }
-  expect(thrown, String(thrown)).toBeInstanceOf(LiteError);
-  const e = thrown as LiteError;
-  expect(e.message).not.toMatch(/[\r\n]/);
-  return e;
-}
 
 function lenetModel(c: Context = context()): Model {
   const m = new Model();
