@@ -370,7 +370,7 @@ impl Executor {
         {
             Ok(handle) => {
                 *self.thread.lock().unwrap_or_else(|p| p.into_inner()) = Some(handle);
-                join_at_exit(self);
+                join_at_exit(self.clone());
                 Ok(())
             }
             Err(e) => {
@@ -818,31 +818,45 @@ fn predict(net: &Network, feeds: Vec<Feed>) -> lite::Result<()> {
     net.wait()
 }
 
-/// Executors with a thread, by the JS thread that owns them. Node's `process.exit()` tears down
-/// no environment on the main thread (no cleanup hook runs) and calls `exit()`, whose handlers
-/// unload the engine's statics while a network's thread may still be inside it; `@lite/core`
-/// therefore calls [`shutdown_executors`] from the `process` `'exit'` event. Only thread
-/// handles live here, never a JS handle.
-static THREADED: Mutex<Vec<(std::thread::ThreadId, std::sync::Weak<Executor>)>> =
-    Mutex::new(Vec::new());
-
-fn join_at_exit(exec: &Arc<Executor>) {
-    let mut list = THREADED.lock().unwrap_or_else(|p| p.into_inner());
-    list.retain(|(_, w)| w.strong_count() > 0);
-    list.push((std::thread::current().id(), Arc::downgrade(exec)));
+/// Something that owns engine threads and stops them when its JS environment goes away.
+pub trait Shutdown: Send + Sync {
+    /// Finishes (or abandons, after a bounded wait) the running job, runs nothing more, and
+    /// joins the threads.
+    fn shutdown(&self);
 }
 
-/// Stops the networks' threads owned by the calling JS thread: each finishes the job it is in
-/// and is joined (called when the process or worker exits).
+impl Shutdown for Executor {
+    fn shutdown(&self) {
+        Executor::shutdown(self);
+    }
+}
+
+/// Thread owners (network executors, MindSpore lanes), by the JS thread that owns them. Node's
+/// `process.exit()` tears down no environment on the main thread (no cleanup hook runs) and
+/// calls `exit()`, whose handlers unload the engines' statics while an engine thread may still
+/// be inside them; `@lite/core` and `@lite/mindspore` therefore call [`shutdown_executors`]
+/// from the `process` `'exit'` event. Only thread owners live here, never a JS handle.
+type Owners = Vec<(std::thread::ThreadId, std::sync::Weak<dyn Shutdown>)>;
+static THREADED: Mutex<Owners> = Mutex::new(Vec::new());
+
+/// Registers a thread owner created on the calling JS thread.
+pub(crate) fn join_at_exit(owner: Arc<dyn Shutdown>) {
+    let mut list = THREADED.lock().unwrap_or_else(|p| p.into_inner());
+    list.retain(|(_, w)| w.strong_count() > 0);
+    list.push((std::thread::current().id(), Arc::downgrade(&owner)));
+}
+
+/// Stops the engine threads owned by the calling JS thread: each finishes the job it is in and
+/// is joined (called when the process or worker exits).
 pub fn shutdown_executors() {
     let me = std::thread::current().id();
-    let mine: Vec<Arc<Executor>> = {
+    let mine: Vec<Arc<dyn Shutdown>> = {
         let mut list = THREADED.lock().unwrap_or_else(|p| p.into_inner());
         let (mine, rest): (Vec<_>, Vec<_>) = list.drain(..).partition(|(owner, _)| *owner == me);
         *list = rest;
         mine.into_iter().filter_map(|(_, w)| w.upgrade()).collect()
     };
-    for exec in mine {
-        exec.shutdown();
+    for owner in mine {
+        owner.shutdown();
     }
 }

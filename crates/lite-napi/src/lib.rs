@@ -13,6 +13,7 @@ mod error;
 mod executor;
 mod external;
 mod global;
+mod lanes;
 mod mindspore_converter;
 mod mindspore_model;
 mod network;

@@ -2,13 +2,15 @@
 //! `mindspore::Runner` (used by `@lite/mindspore`). Nothing here touches the runtime until
 //! `loadMindsporeRuntime` or a build is called, so MegEngine users never load it.
 
-use crate::error::{already_ran, disposed, keep_failure, rejection, IntoJs, NativeFailure, Result};
+use crate::error::{disposed, IntoJs, NativeFailure, Result};
 use crate::external::External;
+use crate::lanes::{AtExit, LaneJob, Lanes};
 use mindspore::{BuildOptions, ConfigEntry, Input, Model, ModelType, Runner, TensorData};
 use napi::bindgen_prelude::*;
+use napi::{CleanupEnvHook, JsDeferred};
 use napi_derive::napi;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, TryLockError};
+use std::sync::{Arc, Mutex, TryLockError, Weak};
 
 /// Loads the MindSpore Lite runtime (`MINDSPORE_LITE_LIB_DIR` wins; else `dir`, the runtime
 /// package's folder; else the per-user cache). Never writes the environment.
@@ -109,11 +111,20 @@ fn busy() -> Error<crate::error::Code> {
     )
 }
 
-/// Runs `f` on the model without ever blocking the JS thread (a running task means LITE_BUSY).
+fn lock_model(shared: &SharedModel) -> std::sync::MutexGuard<'_, Option<Model>> {
+    shared.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// Runs a synchronous call from JS on the model: only when its queue is idle (else LITE_BUSY),
+/// so the JS thread never waits for a job.
 fn with_model<T>(
+    lanes: &Lanes,
     shared: &SharedModel,
     f: impl FnOnce(&mut Option<Model>) -> Result<T>,
 ) -> Result<T> {
+    if lanes.busy() {
+        return Err(busy());
+    }
     let mut guard = match shared.try_lock() {
         Ok(g) => g,
         Err(TryLockError::WouldBlock) => return Err(busy()),
@@ -126,6 +137,116 @@ fn built(model: &mut Option<Model>) -> Result<&mut Model> {
     model
         .as_mut()
         .ok_or_else(|| crate::error::invalid(NOT_BUILT))
+}
+
+/// How an async call ended: a failure, or the outputs of a predict.
+#[napi(object, object_from_js = false)]
+pub struct MsOutcome {
+    /// Set when the call failed.
+    pub failure: Option<NativeFailure>,
+    /// A predict's outputs (copies).
+    pub outputs: Option<Vec<MsTensorData>>,
+}
+
+type Resolver = Box<dyn FnOnce(Env) -> napi::Result<MsOutcome> + Send>;
+type Deferred = JsDeferred<MsOutcome, Resolver>;
+type Work = Box<dyn FnOnce() -> std::result::Result<Option<Vec<TensorData>>, NativeFailure> + Send>;
+
+/// One queued call: its work, its promise, and the memory account to report (or release) when
+/// it settles.
+struct Job {
+    work: Option<Work>,
+    result: Option<std::result::Result<Option<Vec<TensorData>>, NativeFailure>>,
+    done: Deferred,
+    external: Arc<External>,
+    /// The job frees the engine object: release its memory account instead of reporting it.
+    release: bool,
+}
+
+impl Job {
+    fn submit<'env>(
+        env: &'env Env,
+        lanes: &Arc<Lanes>,
+        external: &Arc<External>,
+        what: &'static str,
+        work: Work,
+    ) -> Result<Object<'env>> {
+        let (done, promise) = env
+            .create_deferred::<MsOutcome, Resolver>()
+            .map_err(crate::error::from_napi)?;
+        let job = Job {
+            work: Some(work),
+            result: None,
+            done,
+            external: external.clone(),
+            release: false,
+        };
+        lanes.submit(Box::new(job), || disposed_failure(what));
+        Ok(promise)
+    }
+
+    fn finish(self, result: std::result::Result<Option<Vec<TensorData>>, NativeFailure>) {
+        let (external, release) = (self.external, self.release);
+        self.done.resolve(Box::new(move |env| {
+            if release {
+                external.release(&env);
+            } else {
+                external.report(&env);
+            }
+            Ok(match result {
+                Ok(out) => MsOutcome {
+                    failure: None,
+                    outputs: out.map(to_js_tensors),
+                },
+                Err(f) => MsOutcome {
+                    failure: Some(f),
+                    outputs: None,
+                },
+            })
+        }));
+    }
+}
+
+impl LaneJob for Job {
+    fn run(&mut self) {
+        if let Some(work) = self.work.take() {
+            self.result = Some(work());
+        }
+    }
+
+    fn settle(mut self: Box<Self>) {
+        let result = self.result.take().unwrap_or_else(|| {
+            Err(NativeFailure {
+                code: "LITE_ERROR".into(),
+                message: "the job settled without running (an internal error)".into(),
+                engine_message: None,
+            })
+        });
+        self.finish(result);
+    }
+
+    fn cancel(self: Box<Self>, failure: NativeFailure) {
+        self.finish(Err(failure));
+    }
+}
+
+fn disposed_failure(what: &str) -> NativeFailure {
+    NativeFailure {
+        code: "LITE_DISPOSED".into(),
+        message: format!("the {what} was disposed"),
+        engine_message: None,
+    }
+}
+
+/// Stops an object's lanes and frees its engine object when the JS environment goes away
+/// (removed when the object is collected first).
+fn teardown_hook(env: &Env, owner: &Arc<AtExit>) -> Result<CleanupEnvHook<Weak<AtExit>>> {
+    env.add_env_cleanup_hook(Arc::downgrade(owner), |weak| {
+        if let Some(owner) = weak.upgrade() {
+            crate::executor::Shutdown::shutdown(&*owner);
+        }
+    })
+    .map_err(crate::error::from_napi)
 }
 
 /// How a build gets its model.
@@ -176,24 +297,34 @@ fn build_into(
     Ok(())
 }
 
-/// A MindSpore Lite model (one engine model; calls on it never overlap).
+/// A MindSpore Lite model (one engine model; calls on it never overlap). Its queue is the one
+/// place that decides whether it is busy.
 #[napi(custom_finalize)]
 pub struct MsModel {
     shared: SharedModel,
+    /// Runs the async calls, one at a time, in call order.
+    lanes: Arc<Lanes>,
     /// The engine model's native memory, as reported to V8.
     external: Arc<External>,
+    /// Frees the engine model when the environment exits first.
+    _exit: Arc<AtExit>,
+    teardown: Option<CleanupEnvHook<Weak<AtExit>>>,
 }
 
-impl ObjectFinalize for MsModel {
-    fn finalize(self, env: Env) -> napi::Result<()> {
-        self.external.release(&env);
-        Ok(())
+impl Drop for MsModel {
+    fn drop(&mut self) {
+        // Queued calls still run (each holds the model); then the lane exits.
+        self.lanes.close(None);
     }
 }
 
-impl Default for MsModel {
-    fn default() -> Self {
-        Self::new()
+impl ObjectFinalize for MsModel {
+    fn finalize(mut self, env: Env) -> napi::Result<()> {
+        self.external.release(&env);
+        if let Some(hook) = self.teardown.take() {
+            env.remove_env_cleanup_hook(hook)?;
+        }
+        Ok(())
     }
 }
 
@@ -201,11 +332,24 @@ impl Default for MsModel {
 impl MsModel {
     /// An unbuilt model; nothing native exists until a build.
     #[napi(constructor)]
-    pub fn new() -> Self {
-        MsModel {
-            shared: Arc::new(Mutex::new(None)),
+    pub fn new(env: Env) -> Result<Self> {
+        let lanes = Lanes::new("lite-ms-model", 1);
+        let shared: SharedModel = Arc::new(Mutex::new(None));
+        let slot = shared.clone();
+        let exit = AtExit::register(&lanes, move || {
+            // A call stuck past the shutdown wait still holds the model: leave it then.
+            if let Ok(mut m) = slot.try_lock() {
+                drop(m.take());
+            }
+        });
+        let teardown = Some(teardown_hook(&env, &exit)?);
+        Ok(MsModel {
+            shared,
+            lanes,
             external: Arc::default(),
-        }
+            _exit: exit,
+            teardown,
+        })
     }
 
     /// Builds from a file (blocking).
@@ -242,38 +386,52 @@ impl MsModel {
         )
     }
 
-    /// Builds from a file on the libuv pool.
-    #[napi(ts_return_type = "Promise<void>")]
-    pub fn build_from_file_async(
+    /// Builds from a file on the model's thread, after the calls queued before it; the outcome's
+    /// `outputs` are the declared inputs.
+    #[napi(ts_return_type = "Promise<MsOutcome>")]
+    pub fn build_from_file_async<'env>(
         &self,
+        env: &'env Env,
         path: String,
         model_type: u32,
         options: MsBuildOptions,
-    ) -> Result<AsyncTask<MsModelTask>> {
-        self.build_task(ModelSource::Path(PathBuf::from(path)), model_type, options)
+    ) -> Result<Object<'env>> {
+        self.build_job(
+            env,
+            ModelSource::Path(PathBuf::from(path)),
+            model_type,
+            options,
+        )
     }
 
-    /// Builds from bytes (copied now) on the libuv pool.
-    #[napi(ts_return_type = "Promise<void>")]
-    pub fn build_from_buffer_async(
+    /// Builds from bytes (copied now) on the model's thread.
+    #[napi(ts_return_type = "Promise<MsOutcome>")]
+    pub fn build_from_buffer_async<'env>(
         &self,
+        env: &'env Env,
         bytes: &[u8],
         model_type: u32,
         options: MsBuildOptions,
-    ) -> Result<AsyncTask<MsModelTask>> {
-        self.build_task(ModelSource::Bytes(bytes.to_vec()), model_type, options)
+    ) -> Result<Object<'env>> {
+        self.build_job(env, ModelSource::Bytes(bytes.to_vec()), model_type, options)
+    }
+
+    /// Whether a call is queued or running (sync calls then throw LITE_BUSY).
+    #[napi]
+    pub fn is_busy(&self) -> bool {
+        self.lanes.busy()
     }
 
     /// Whether a build succeeded (and the model is not disposed).
     #[napi(getter)]
     pub fn built(&self) -> Result<bool> {
-        with_model(&self.shared, |m| Ok(m.is_some()))
+        with_model(&self.lanes, &self.shared, |m| Ok(m.is_some()))
     }
 
     /// Input descriptions (and the data they hold, if any).
     #[napi]
     pub fn inputs(&self) -> Result<Vec<MsTensorData>> {
-        with_model(&self.shared, |m| {
+        with_model(&self.lanes, &self.shared, |m| {
             Ok(to_js_tensors(built(m)?.inputs(true).js()?))
         })
     }
@@ -281,7 +439,7 @@ impl MsModel {
     /// Input descriptions as declared by the model (dynamic dims are -1).
     #[napi]
     pub fn declared_inputs(&self) -> Result<Vec<MsTensorData>> {
-        with_model(&self.shared, |m| {
+        with_model(&self.lanes, &self.shared, |m| {
             let declared = built(m)?.declared_inputs().to_vec();
             Ok(to_js_tensors(
                 declared
@@ -295,7 +453,7 @@ impl MsModel {
     /// Output descriptions (and the last predict's data, if any).
     #[napi]
     pub fn outputs(&self) -> Result<Vec<MsTensorData>> {
-        with_model(&self.shared, |m| {
+        with_model(&self.lanes, &self.shared, |m| {
             Ok(to_js_tensors(built(m)?.outputs(true).js()?))
         })
     }
@@ -303,7 +461,9 @@ impl MsModel {
     /// Resizes every input (one shape per input).
     #[napi]
     pub fn resize(&self, shapes: Vec<Vec<i64>>) -> Result<()> {
-        with_model(&self.shared, |m| built(m)?.resize(&shapes).js())
+        with_model(&self.lanes, &self.shared, |m| {
+            built(m)?.resize(&shapes).js()
+        })
     }
 
     /// Runs on the given inputs (one shape + bytes per input; resized first if the shapes differ).
@@ -316,7 +476,7 @@ impl MsModel {
     ) -> Result<Vec<MsTensorData>> {
         let inputs = feeds(&shapes, &data)?;
         let external = &self.external;
-        let out = with_model(&self.shared, |m| {
+        let out = with_model(&self.lanes, &self.shared, |m| {
             let model = built(m)?;
             Ok(to_js_tensors(
                 external.measured_run(|| model.predict(&inputs)).js()?,
@@ -332,30 +492,66 @@ impl MsModel {
         self.external.estimate() as f64
     }
 
-    /// `predict` on the libuv pool; the input bytes are copied now.
-    #[napi(ts_return_type = "Promise<MsTensorData[]>")]
-    pub fn predict_async(
+    /// `predict` on the model's thread, after the calls queued before it; the input bytes are
+    /// copied now.
+    #[napi(ts_return_type = "Promise<MsOutcome>")]
+    pub fn predict_async<'env>(
         &self,
+        env: &'env Env,
         shapes: Vec<Vec<i64>>,
         data: Vec<Uint8Array>,
-    ) -> Result<AsyncTask<MsModelTask>> {
+    ) -> Result<Object<'env>> {
         feeds(&shapes, &data)?;
-        let owned = data.iter().map(|d| d.to_vec()).collect();
-        Ok(AsyncTask::new(MsModelTask {
-            shared: self.shared.clone(),
-            external: self.external.clone(),
-            job: Some(ModelJob::Predict(shapes, owned)),
-            failure: None,
-        }))
+        let owned: Vec<Vec<u8>> = data.iter().map(|d| d.to_vec()).collect();
+        let shared = self.shared.clone();
+        let external = self.external.clone();
+        let work: Work = Box::new(move || {
+            let mut slot = lock_model(&shared);
+            let model = slot
+                .as_mut()
+                .ok_or_else(|| NativeFailure::from(mindspore::LiteError::invalid(NOT_BUILT)))?;
+            let inputs: Vec<Input<'_>> = shapes
+                .iter()
+                .zip(&owned)
+                .map(|(s, d)| Input { shape: s, data: d })
+                .collect();
+            external
+                .measured_run(|| model.predict(&inputs))
+                .map(Some)
+                .map_err(NativeFailure::from)
+        });
+        Job::submit(env, &self.lanes, &self.external, "Model", work)
     }
 
-    /// Frees the engine model now (LITE_BUSY while an async call runs).
+    /// Frees the engine model: now when nothing is queued, else after the queued calls (later
+    /// calls fail with LITE_DISPOSED). Idempotent.
     #[napi]
     pub fn dispose(&self, env: Env) -> Result<()> {
-        with_model(&self.shared, |m| {
-            m.take();
-            Ok(())
-        })?;
+        if self.lanes.closed() {
+            return Ok(());
+        }
+        if self.lanes.busy() {
+            let shared = self.shared.clone();
+            let (done, _promise) = env
+                .create_deferred::<MsOutcome, Resolver>()
+                .map_err(crate::error::from_napi)?;
+            let job = Job {
+                work: Some(Box::new(move || {
+                    drop(lock_model(&shared).take());
+                    Ok(None)
+                })),
+                result: None,
+                done,
+                external: self.external.clone(),
+                release: true,
+            };
+            self.lanes
+                .submit(Box::new(job), || disposed_failure("Model"));
+            self.lanes.close(None);
+            return Ok(());
+        }
+        self.lanes.close(None);
+        drop(lock_model(&self.shared).take());
         self.external.release(&env);
         Ok(())
     }
@@ -371,7 +567,7 @@ impl MsModel {
     ) -> Result<()> {
         let ty = to_model_type(model_type)?;
         let external = &self.external;
-        let r = with_model(&self.shared, |slot| {
+        let r = with_model(&self.lanes, &self.shared, |slot| {
             external
                 .measured_load(0, source.size(), || {
                     build_into(slot, &source, ty, &options.into())
@@ -382,19 +578,35 @@ impl MsModel {
         r
     }
 
-    fn build_task(
+    fn build_job<'env>(
         &self,
+        env: &'env Env,
         source: ModelSource,
         model_type: u32,
         options: MsBuildOptions,
-    ) -> Result<AsyncTask<MsModelTask>> {
+    ) -> Result<Object<'env>> {
         let ty = to_model_type(model_type)?;
-        Ok(AsyncTask::new(MsModelTask {
-            shared: self.shared.clone(),
-            external: self.external.clone(),
-            job: Some(ModelJob::Build(source, ty, options.into())),
-            failure: None,
-        }))
+        let options: BuildOptions = options.into();
+        let shared = self.shared.clone();
+        let external = self.external.clone();
+        let work: Work = Box::new(move || {
+            let mut slot = lock_model(&shared);
+            external
+                .measured_load(0, source.size(), || {
+                    build_into(&mut slot, &source, ty, &options)
+                })
+                .map_err(NativeFailure::from)?;
+            // The declared inputs travel with the outcome: a call queued behind the build may
+            // hold the model by the time the promise settles.
+            Ok(slot.as_ref().map(|m| {
+                m.declared_inputs()
+                    .iter()
+                    .cloned()
+                    .map(|info| TensorData { info, data: None })
+                    .collect()
+            }))
+        });
+        Job::submit(env, &self.lanes, &self.external, "Model", work)
     }
 }
 
@@ -413,105 +625,160 @@ fn feeds<'a>(shapes: &'a [Vec<i64>], data: &'a [Uint8Array]) -> Result<Vec<Input
         .collect())
 }
 
-/// What an async task does with the model.
-pub enum ModelJob {
-    /// Build from a source.
-    Build(ModelSource, ModelType, BuildOptions),
-    /// Predict on owned inputs.
-    Predict(Vec<Vec<i64>>, Vec<Vec<u8>>),
+/// The runner behind a `ModelParallelRunner`, once built.
+#[derive(Default)]
+struct RunnerSlot {
+    runner: Option<Arc<Runner>>,
+    /// An async build is queued or running.
+    building: bool,
+    disposed: bool,
 }
 
-/// Runs a [`ModelJob`] on the libuv pool.
-pub struct MsModelTask {
-    shared: SharedModel,
-    external: Arc<External>,
-    job: Option<ModelJob>,
-    failure: Option<NativeFailure>,
+fn lock_slot(slot: &Mutex<RunnerSlot>) -> std::sync::MutexGuard<'_, RunnerSlot> {
+    slot.lock().unwrap_or_else(|p| p.into_inner())
 }
 
-impl Task for MsModelTask {
-    type Output = Option<Vec<TensorData>>;
-    type JsValue = Option<Vec<MsTensorData>>;
-
-    fn compute(&mut self) -> napi::Result<Self::Output> {
-        let failure = &mut self.failure;
-        let job = self.job.take().ok_or_else(|| already_ran(failure))?;
-        // The JS thread never blocks on this lock (it only try_locks), so waiting here is safe.
-        let mut slot = self.shared.lock().unwrap_or_else(|p| p.into_inner());
-        match job {
-            ModelJob::Build(source, ty, options) => {
-                let external = &self.external;
-                external
-                    .measured_load(0, source.size(), || {
-                        build_into(&mut slot, &source, ty, &options)
-                    })
-                    .map_err(|e| keep_failure(failure, e))?;
-                Ok(None)
-            }
-            ModelJob::Predict(shapes, data) => {
-                let model = slot.as_mut().ok_or_else(|| {
-                    keep_failure(failure, mindspore::LiteError::invalid(NOT_BUILT))
-                })?;
-                let inputs: Vec<Input<'_>> = shapes
-                    .iter()
-                    .zip(&data)
-                    .map(|(s, d)| Input { shape: s, data: d })
-                    .collect();
-                self.external
-                    .measured_run(|| model.predict(&inputs))
-                    .map(Some)
-                    .map_err(|e| keep_failure(failure, e))
-            }
-        }
-    }
-
-    fn resolve(&mut self, env: Env, output: Self::Output) -> napi::Result<Self::JsValue> {
-        self.external.report(&env);
-        Ok(output.map(to_js_tensors))
-    }
-
-    fn reject(&mut self, env: Env, err: napi::Error) -> napi::Result<Self::JsValue> {
-        self.external.report(&env);
-        Err(rejection(&env, &mut self.failure, err))
-    }
-}
-
-/// A `ModelParallelRunner`: predicts run concurrently on its workers.
+/// A `ModelParallelRunner`: requests wait in a native queue and run on up to `width` threads at
+/// once, each inside the engine runner (which spreads them over its workers).
 #[napi(custom_finalize)]
 pub struct MsRunner {
-    runner: Arc<Mutex<Option<Arc<Runner>>>>,
+    slot: Arc<Mutex<RunnerSlot>>,
+    lanes: Arc<Lanes>,
     /// The engine runner's native memory, as reported to V8.
     external: Arc<External>,
+    /// Frees the engine runner when the environment exits first.
+    _exit: Arc<AtExit>,
+    teardown: Option<CleanupEnvHook<Weak<AtExit>>>,
+}
+
+impl Drop for MsRunner {
+    fn drop(&mut self) {
+        self.lanes.close(None);
+    }
 }
 
 impl ObjectFinalize for MsRunner {
-    fn finalize(self, env: Env) -> napi::Result<()> {
+    fn finalize(mut self, env: Env) -> napi::Result<()> {
         self.external.release(&env);
+        if let Some(hook) = self.teardown.take() {
+            env.remove_env_cleanup_hook(hook)?;
+        }
         Ok(())
     }
 }
 
-fn runner_of(shared: &Mutex<Option<Arc<Runner>>>) -> Result<Arc<Runner>> {
-    let guard = shared.lock().unwrap_or_else(|p| p.into_inner());
-    guard.clone().ok_or_else(|| disposed("ModelParallelRunner"))
-}
+const RUNNER_NOT_BUILT: &str = "the runner is not built yet: call buildFromFile first";
+const RUNNER_BUILT: &str =
+    "the runner is already built; create a new ModelParallelRunner to build another";
 
 #[napi]
 impl MsRunner {
-    /// Builds a runner from a file (blocking).
-    #[napi(factory)]
-    pub fn from_file(env: Env, path: String, options: MsBuildOptions) -> Result<MsRunner> {
-        let external = Arc::new(External::default());
-        let r = external
-            .measured_load(0, crate::external::file_size(Path::new(&path)), || {
-                Runner::from_file(Path::new(&path), &options.into())
-            })
-            .js()?;
-        external.report(&env);
+    /// An unbuilt runner whose requests run at most `width` at a time (at least 1).
+    #[napi(constructor)]
+    pub fn new(env: Env, width: u32) -> Result<Self> {
+        let lanes = Lanes::new("lite-ms-runner", width.max(1) as usize);
+        let slot: Arc<Mutex<RunnerSlot>> = Arc::default();
+        let held = slot.clone();
+        // Requests hold the runner while they run; the lanes have stopped when this runs.
+        let exit = AtExit::register(&lanes, move || drop(lock_slot(&held).runner.take()));
+        let teardown = Some(teardown_hook(&env, &exit)?);
         Ok(MsRunner {
-            runner: Arc::new(Mutex::new(Some(Arc::new(r)))),
-            external,
+            slot,
+            lanes,
+            external: Arc::default(),
+            _exit: exit,
+            teardown,
         })
+    }
+
+    /// Throws unless a build may start: LITE_BUSY while one runs, LITE_INVALID_ARGUMENT once
+    /// built, LITE_DISPOSED after dispose.
+    #[napi]
+    pub fn check_buildable(&self) -> Result<()> {
+        let s = lock_slot(&self.slot);
+        if s.disposed {
+            return Err(disposed("ModelParallelRunner"));
+        }
+        if s.building {
+            return Err(Error::new(
+                crate::error::Code("LITE_BUSY"),
+                "the runner is building: await buildFromFileAsync first".to_string(),
+            ));
+        }
+        if s.runner.is_some() {
+            return Err(crate::error::invalid(RUNNER_BUILT));
+        }
+        Ok(())
+    }
+
+    /// Builds the runner from a file (blocking).
+    #[napi]
+    pub fn build_from_file(&self, env: Env, path: String, options: MsBuildOptions) -> Result<()> {
+        self.check_buildable()?;
+        let r =
+            self.external
+                .measured_load(0, crate::external::file_size(Path::new(&path)), || {
+                    Runner::from_file(Path::new(&path), &options.into())
+                });
+        self.external.report(&env);
+        lock_slot(&self.slot).runner = Some(Arc::new(r.js()?));
+        Ok(())
+    }
+
+    /// Builds the runner from a file on a runner thread (requests are LITE_BUSY meanwhile).
+    #[napi(ts_return_type = "Promise<MsOutcome>")]
+    pub fn build_from_file_async<'env>(
+        &self,
+        env: &'env Env,
+        path: String,
+        options: MsBuildOptions,
+    ) -> Result<Object<'env>> {
+        self.check_buildable()?;
+        lock_slot(&self.slot).building = true;
+        let options: BuildOptions = options.into();
+        let slot = self.slot.clone();
+        let external = self.external.clone();
+        let work: Work = Box::new(move || {
+            let path = PathBuf::from(path);
+            let r = external.measured_load(0, crate::external::file_size(&path), || {
+                Runner::from_file(&path, &options)
+            });
+            let mut s = lock_slot(&slot);
+            s.building = false;
+            let runner = r.map_err(NativeFailure::from)?;
+            if !s.disposed {
+                s.runner = Some(Arc::new(runner));
+            }
+            Ok(None)
+        });
+        let slot = self.slot.clone();
+        let promise = Job::submit(
+            env,
+            &self.lanes,
+            &self.external,
+            "ModelParallelRunner",
+            work,
+        );
+        if self.lanes.closed() {
+            lock_slot(&slot).building = false;
+        }
+        promise
+    }
+
+    fn runner(&self) -> Result<Arc<Runner>> {
+        let s = lock_slot(&self.slot);
+        if s.disposed {
+            return Err(disposed("ModelParallelRunner"));
+        }
+        if s.building {
+            return Err(Error::new(
+                crate::error::Code("LITE_BUSY"),
+                "the runner is building: await buildFromFileAsync first".to_string(),
+            ));
+        }
+        s.runner
+            .clone()
+            .ok_or_else(|| crate::error::invalid(RUNNER_NOT_BUILT))
     }
 
     /// Native memory of the engine runner as reported to V8 (an estimate, in bytes).
@@ -520,10 +787,16 @@ impl MsRunner {
         self.external.estimate() as f64
     }
 
+    /// Requests waiting for a runner thread.
+    #[napi(getter)]
+    pub fn queued(&self) -> u32 {
+        u32::try_from(self.lanes.queued()).unwrap_or(u32::MAX)
+    }
+
     /// Input descriptions.
     #[napi]
     pub fn inputs(&self) -> Result<Vec<MsTensorData>> {
-        let r = runner_of(&self.runner)?;
+        let r = self.runner()?;
         Ok(to_js_tensors(
             r.inputs()
                 .iter()
@@ -536,7 +809,7 @@ impl MsRunner {
     /// Output descriptions.
     #[napi]
     pub fn outputs(&self) -> Result<Vec<MsTensorData>> {
-        let r = runner_of(&self.runner)?;
+        let r = self.runner()?;
         Ok(to_js_tensors(
             r.outputs()
                 .iter()
@@ -546,61 +819,55 @@ impl MsRunner {
         ))
     }
 
-    /// One request on the libuv pool (inputs copied now); requests run concurrently.
-    #[napi(ts_return_type = "Promise<MsTensorData[]>")]
-    pub fn predict_async(
+    /// Queues one request (inputs copied now); requests run concurrently, up to the width.
+    #[napi(ts_return_type = "Promise<MsOutcome>")]
+    pub fn predict_async<'env>(
         &self,
+        env: &'env Env,
         shapes: Vec<Vec<i64>>,
         data: Vec<Uint8Array>,
-    ) -> Result<AsyncTask<MsRunnerTask>> {
+    ) -> Result<Object<'env>> {
         feeds(&shapes, &data)?;
-        let runner = runner_of(&self.runner)?;
-        Ok(AsyncTask::new(MsRunnerTask {
-            runner,
-            shapes,
-            data: data.iter().map(|d| d.to_vec()).collect(),
-            failure: None,
-        }))
+        let runner = self.runner()?;
+        let owned: Vec<Vec<u8>> = data.iter().map(|d| d.to_vec()).collect();
+        let work: Work = Box::new(move || {
+            let inputs: Vec<Input<'_>> = shapes
+                .iter()
+                .zip(&owned)
+                .map(|(s, d)| Input { shape: s, data: d })
+                .collect();
+            runner
+                .predict(&inputs)
+                .map(Some)
+                .map_err(NativeFailure::from)
+        });
+        Job::submit(
+            env,
+            &self.lanes,
+            &self.external,
+            "ModelParallelRunner",
+            work,
+        )
     }
 
-    /// Drops the JS handle's reference; the engine runner is freed when no request uses it.
+    /// Disposes the runner: requests still waiting reject with LITE_DISPOSED, running ones
+    /// finish (they hold the engine runner, which is freed after the last). Idempotent.
     #[napi]
     pub fn dispose(&self, env: Env) {
-        self.runner.lock().unwrap_or_else(|p| p.into_inner()).take();
+        {
+            let mut s = lock_slot(&self.slot);
+            if s.disposed {
+                return;
+            }
+            s.disposed = true;
+            s.runner = None;
+        }
+        self.lanes.close(Some(NativeFailure {
+            code: "LITE_DISPOSED".into(),
+            message: "the ModelParallelRunner was disposed while the request waited for a worker"
+                .into(),
+            engine_message: None,
+        }));
         self.external.release(&env);
-    }
-}
-
-/// One runner request on the libuv pool; holds the runner alive until it finishes.
-pub struct MsRunnerTask {
-    runner: Arc<Runner>,
-    shapes: Vec<Vec<i64>>,
-    data: Vec<Vec<u8>>,
-    failure: Option<NativeFailure>,
-}
-
-impl Task for MsRunnerTask {
-    type Output = Vec<TensorData>;
-    type JsValue = Vec<MsTensorData>;
-
-    fn compute(&mut self) -> napi::Result<Self::Output> {
-        let inputs: Vec<Input<'_>> = self
-            .shapes
-            .iter()
-            .zip(&self.data)
-            .map(|(s, d)| Input { shape: s, data: d })
-            .collect();
-        let failure = &mut self.failure;
-        self.runner
-            .predict(&inputs)
-            .map_err(|e| keep_failure(failure, e))
-    }
-
-    fn resolve(&mut self, _env: Env, output: Self::Output) -> napi::Result<Self::JsValue> {
-        Ok(to_js_tensors(output))
-    }
-
-    fn reject(&mut self, env: Env, err: napi::Error) -> napi::Result<Self::JsValue> {
-        Err(rejection(&env, &mut self.failure, err))
     }
 }

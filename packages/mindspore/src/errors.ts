@@ -46,10 +46,14 @@ export class LiteError extends Error {
   /** Stable machine-readable code. */
   readonly code: LiteErrorCode;
 
-  constructor(code: LiteErrorCode, message: string, options?: { cause?: unknown }) {
+  /** The engine's unabridged text, when the engine reported the failure (`LITE_ERROR`). */
+  readonly engineMessage?: string;
+
+  constructor(code: LiteErrorCode, message: string, options?: { cause?: unknown; engineMessage?: string }) {
     super(message, options);
     this.name = 'LiteError';
     this.code = code;
+    if (options?.engineMessage !== undefined) this.engineMessage = options.engineMessage;
   }
 }
 
@@ -87,6 +91,29 @@ export async function nativeAsync<T>(start: () => Promise<T>): Promise<T> {
   } catch (err) {
     throw toLiteError(err);
   }
+}
+
+/** A native failure as the binding reports it (a structured value, never a string to parse). */
+interface NativeFailureLike {
+  code: string;
+  message: string;
+  engineMessage?: string | null;
+}
+
+/** Internal: the LiteError for a failure the native queue reported. */
+export function failureError(f: NativeFailureLike): LiteError {
+  const code = (KNOWN_CODES.has(f.code) ? f.code : 'LITE_ERROR') as LiteErrorCode;
+  return new LiteError(code, f.message.replace(/\s*\n\s*/g, ' '), f.engineMessage == null ? undefined : { engineMessage: f.engineMessage });
+}
+
+/**
+ * Internal: starts a queued native call (it resolves to an outcome, never rejects for an engine
+ * failure) and returns what it produced, throwing the failure as a {@link LiteError}.
+ */
+export async function queued<T>(start: () => Promise<{ failure?: NativeFailureLike | null; outputs?: T | null }>): Promise<T | undefined> {
+  const outcome = await nativeAsync(start);
+  if (outcome.failure) throw failureError(outcome.failure);
+  return outcome.outputs ?? undefined;
 }
 
 /** Internal: throws `LITE_INVALID_ARGUMENT`. */

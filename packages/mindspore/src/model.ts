@@ -3,7 +3,7 @@ import { buildOptions, type ConfigDict, type Context } from './context.js';
 import { byName, feedOf, toTensors } from './convert.js';
 import { checkTensorSize, viewBytes } from './dtype.js';
 import { ModelType } from './enums.js';
-import { invalid, LiteError, native, nativeAsync, show } from './errors.js';
+import { invalid, LiteError, native, queued, show } from './errors.js';
 import { lib } from './native.js';
 import { checkShape, isTensor, showNonTensor, type Tensor, tensorResizePlan } from './tensor.js';
 
@@ -27,10 +27,11 @@ function checkBytes(bytes: unknown): Uint8Array {
 /**
  * A MindSpore Lite model (Python: `mindspore_lite.Model`): build once, then predict many times.
  *
- * Sync calls run on the JS thread like Python's; the `…Async` twins run on the libuv pool.
- * Async calls on one model queue behind each other (the engine model is not re-entrant); a sync
- * call while one is pending throws `LITE_BUSY`. Inputs are copied when a call is made and
- * outputs are copies, so no call ever sees another call's data.
+ * Sync calls run on the JS thread like Python's; the `…Async` twins run on the model's own native
+ * thread. The model's native queue is its one owner: async calls run one after another in call
+ * order (the engine model is not re-entrant), and a sync call while one is queued or running
+ * throws `LITE_BUSY`. Inputs are copied when a call is made and outputs are copies, so no call
+ * ever sees another call's data.
  *
  * @example
  * const model = new Model();
@@ -43,12 +44,9 @@ export class Model {
   #native: MsModel | null = null;
   #declared: MsTensorData[] | null = null;
   #disposed = false;
-  #pending = 0;
-  #queue: Promise<unknown> = Promise.resolve();
 
   #check(): void {
     if (this.#disposed) throw new LiteError('LITE_DISPOSED', 'the Model was disposed');
-    if (this.#pending > 0) throw new LiteError('LITE_BUSY', 'the Model is running an asynchronous call; await it first');
   }
 
   #model(): MsModel {
@@ -65,32 +63,17 @@ export class Model {
     return this.#native;
   }
 
-  #afterBuild(m: MsModel): void {
-    this.#declared = native(() => m.declaredInputs());
-  }
-
-  /** Runs `work` after every earlier async call on this model (whatever their outcome). */
-  #enqueue<T>(work: () => Promise<T>): Promise<T> {
-    this.#pending++;
-    const run = this.#queue.then(work, work);
-    const done = run.finally(() => {
-      this.#pending--;
-      if (this.#pending === 0 && this.#disposed) this.#release();
-    });
-    this.#queue = done.catch(() => undefined);
-    return done;
-  }
-
   /** Whether a build succeeded. */
   get built(): boolean {
     return this.#declared !== null && !this.#disposed;
   }
 
   /** Checks the arguments of a build and returns the native calls to make (sync and async). */
-  #prepare(source: { path: unknown } | { bytes: unknown }, modelType: unknown, context: unknown, configPath: unknown, configDict: unknown, copy: boolean) {
+  #prepare(source: { path: unknown } | { bytes: unknown }, modelType: unknown, context: unknown, configPath: unknown, configDict: unknown) {
     if (this.#disposed) throw new LiteError('LITE_DISPOSED', 'the Model was disposed');
     const opts = buildOptions(context as Context | undefined, configPath, configDict);
-    const src = 'path' in source ? checkPath(source.path) : copy ? checkBytes(source.bytes).slice() : checkBytes(source.bytes);
+    // Bytes are copied by the binding during the call (the async twins too).
+    const src = 'path' in source ? checkPath(source.path) : checkBytes(source.bytes);
     const ty = checkModelType(modelType);
     const m = this.#model();
     return {
@@ -102,17 +85,17 @@ export class Model {
 
   #build(source: { path: unknown } | { bytes: unknown }, modelType: unknown, context: unknown, configPath: unknown, configDict: unknown): void {
     this.#check();
-    const { m, sync } = this.#prepare(source, modelType, context, configPath, configDict, false);
+    const { m, sync } = this.#prepare(source, modelType, context, configPath, configDict);
     native(sync);
-    this.#afterBuild(m);
+    this.#declared = native(() => m.declaredInputs());
   }
 
   #buildAsync(source: { path: unknown } | { bytes: unknown }, modelType: unknown, context: unknown, configPath: unknown, configDict: unknown): Promise<void> {
     try {
-      const { m, async } = this.#prepare(source, modelType, context, configPath, configDict, true);
-      return this.#enqueue(async () => {
-        await nativeAsync(async);
-        this.#afterBuild(m);
+      const { async } = this.#prepare(source, modelType, context, configPath, configDict);
+      // The build's outcome carries the declared inputs (read on the model's thread).
+      return queued(async).then((declared) => {
+        if (!this.#disposed && declared) this.#declared = declared;
       });
     } catch (err) {
       return Promise.reject(err);
@@ -134,12 +117,12 @@ export class Model {
     this.#build({ bytes }, modelType, context, configPath, configDict);
   }
 
-  /** {@link buildFromFile} on the libuv pool. */
+  /** {@link buildFromFile} on the model's native thread, after the async calls made before it. */
   buildFromFileAsync(path: string, modelType: ModelType, context?: Context, configPath?: string, configDict?: ConfigDict): Promise<void> {
     return this.#buildAsync({ path }, modelType, context, configPath, configDict);
   }
 
-  /** {@link buildFromBuffer} on the libuv pool (the bytes are copied at the call). */
+  /** {@link buildFromBuffer} on the model's native thread (the bytes are copied at the call). */
   buildFromBufferAsync(bytes: Uint8Array, modelType: ModelType, context?: Context, configPath?: string, configDict?: ConfigDict): Promise<void> {
     return this.#buildAsync({ bytes }, modelType, context, configPath, configDict);
   }
@@ -217,16 +200,20 @@ export class Model {
   }
 
   /**
-   * {@link predict} on the libuv pool. The inputs are copied now; calls on one model run one
-   * after another in call order.
+   * {@link predict} on the model's native thread. The inputs are copied now; calls on one model
+   * run one after another in call order. While an async build runs it rejects with `LITE_BUSY`.
    */
   predictAsync(inputs: Tensor[]): Promise<Tensor[]> {
     try {
-      if (this.#disposed) throw new LiteError('LITE_DISPOSED', 'the Model was disposed');
-      if (!this.#native || !this.#declared) invalid('the model is not built yet: call buildFromFile or buildFromBuffer first');
+      this.#check();
       const m = this.#native;
-      const feed = feedOf(inputs, this.#declared, true);
-      return this.#enqueue(async () => toTensors(await nativeAsync(() => m.predictAsync(feed.shapes, feed.data))));
+      if (!m || !this.#declared) {
+        if (m && native(() => m.isBusy())) throw new LiteError('LITE_BUSY', 'the model is still building: await buildFromFileAsync or buildFromBufferAsync first');
+        invalid('the model is not built yet: call buildFromFile or buildFromBuffer first');
+      }
+      const feed = feedOf(inputs, this.#declared, false);
+      // The binding copies the inputs during this call.
+      return queued(() => m.predictAsync(feed.shapes, feed.data)).then((out) => toTensors(out ?? []));
     } catch (err) {
       return Promise.reject(err);
     }
@@ -256,18 +243,17 @@ export class Model {
     );
   }
 
-  #release(): void {
+  /**
+   * Frees the engine model: at once when no async call is queued, else after the calls already
+   * made (they finish normally). Later calls throw `LITE_DISPOSED`. Idempotent.
+   */
+  dispose(): void {
+    if (this.#disposed) return;
+    this.#disposed = true;
     const m = this.#native;
     this.#native = null;
     this.#declared = null;
     if (m) native(() => m.dispose());
-  }
-
-  /** Frees the engine model (after pending async calls finish). Later calls throw `LITE_DISPOSED`. Idempotent. */
-  dispose(): void {
-    if (this.#disposed) return;
-    this.#disposed = true;
-    if (this.#pending === 0) this.#release();
   }
 
   /** Same as {@link dispose} (for `using`). */

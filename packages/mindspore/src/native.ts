@@ -65,6 +65,10 @@ export function lib(): NativeBinding {
   try {
     b.loadMindsporeRuntime(packagedRuntime() ?? undefined);
     runtimeReady = true;
+    // Models and runners run their async calls on their own threads. `process.exit()` unloads
+    // the engine without waiting for threads it does not know, so let them finish their current
+    // call first (in a worker, the environment's teardown does the same).
+    process.once('exit', () => b.shutdownNetworkThreads());
     return b;
   } catch (err) {
     const converted = toLiteError(err);

@@ -2,29 +2,26 @@ import { availableParallelism } from 'node:os';
 import type { MsRunner } from '@lite/binding';
 import { buildOptions, Context, isContext } from './context.js';
 import { feedOf, toTensors } from './convert.js';
-import { invalid, LiteError, native, nativeAsync, show } from './errors.js';
+import { invalid, LiteError, native, queued, show } from './errors.js';
 import { lib } from './native.js';
 import type { Tensor } from './tensor.js';
 
 /**
  * Serves one model with `context.parallel.workersNum` model copies (Python:
- * `mindspore_lite.ModelParallelRunner`). `predict` returns a Promise; up to `workersNum`
- * requests run at once on the libuv pool, the rest wait in order in JS (so they never hold
- * libuv threads while waiting). Each request's inputs are copied at the call.
+ * `mindspore_lite.ModelParallelRunner`). `predict` returns a Promise. Requests wait in the
+ * runner's native queue and up to `workersNum` of them run at once, on the runner's own threads
+ * (never on libuv threads). Each request's inputs are copied at the call.
  *
  * @example
  * const context = new Context();
  * context.parallel.workersNum = 2;
  * const runner = new ModelParallelRunner();
- * runner.buildFromFile('lenet.mindir', context);
+ * await runner.buildFromFileAsync('lenet.mindir', context);
  * const outputs = await Promise.all(batches.map((x) => runner.predict([x])));
  */
 export class ModelParallelRunner {
   #native: MsRunner | null = null;
   #disposed = false;
-  #limit = 1;
-  #active = 0;
-  #waiting: (() => void)[] = [];
 
   #runner(): MsRunner {
     if (this.#disposed) throw new LiteError('LITE_DISPOSED', 'the ModelParallelRunner was disposed');
@@ -32,18 +29,51 @@ export class ModelParallelRunner {
     return this.#native;
   }
 
-  /** Builds the workers from a MindIR file (blocking). */
-  buildFromFile(path: string, context?: Context): void {
+  /** Checks a build's arguments and makes the native runner (one per build attempt). */
+  #prepare(path: unknown, context: unknown): { r: MsRunner; path: string; opts: ReturnType<typeof buildOptions> } {
     if (this.#disposed) throw new LiteError('LITE_DISPOSED', 'the ModelParallelRunner was disposed');
-    if (this.#native) invalid('the runner is already built; create a new ModelParallelRunner to build another');
+    if (this.#native) {
+      // The native runner decides: LITE_BUSY while a build runs, else "already built".
+      const n = this.#native;
+      native(() => n.checkBuildable());
+    }
     if (typeof path !== 'string' || path === '') invalid(`the model path must be a non-empty string, got ${show(path)}`);
     const ctx = context ?? new Context();
     if (!isContext(ctx)) invalid(`context must be a Context made with new Context(), got ${show(ctx)}`);
     const opts = buildOptions(ctx, ctx.parallel?.configPath, ctx.parallel?.configInfo);
     const b = lib();
-    this.#native = native(() => b.MsRunner.fromFile(path, opts));
-    // Without an explicit count the engine picks its own; JS then admits one request per core.
-    this.#limit = opts.workersNum ?? availableParallelism();
+    // Without an explicit count the engine picks its own; the queue then runs one request per core.
+    const width = opts.workersNum ?? availableParallelism();
+    const r = native(() => new b.MsRunner(width));
+    return { r, path, opts };
+  }
+
+  /** Builds the workers from a MindIR file (blocking; see {@link buildFromFileAsync}). */
+  buildFromFile(path: string, context?: Context): void {
+    const { r, path: p, opts } = this.#prepare(path, context);
+    try {
+      native(() => r.buildFromFile(p, opts));
+    } catch (err) {
+      native(() => r.dispose());
+      throw err;
+    }
+    this.#native = r;
+  }
+
+  /**
+   * {@link buildFromFile} on a runner thread, so the event loop keeps turning (a build takes
+   * hundreds of milliseconds). `predict` rejects with `LITE_BUSY` until it settles.
+   */
+  async buildFromFileAsync(path: string, context?: Context): Promise<void> {
+    const { r, path: p, opts } = this.#prepare(path, context);
+    this.#native = r;
+    try {
+      await queued(() => r.buildFromFileAsync(p, opts));
+    } catch (err) {
+      if (this.#native === r) this.#native = null;
+      native(() => r.dispose());
+      throw err;
+    }
   }
 
   /** Input descriptions (shape -1 for dynamic dims), without data. */
@@ -64,16 +94,10 @@ export class ModelParallelRunner {
    */
   async predict(inputs: Tensor[]): Promise<Tensor[]> {
     const r = this.#runner();
-    const feed = feedOf(inputs, native(() => r.inputs()), true);
-    if (this.#active >= this.#limit) await new Promise<void>((resolve) => this.#waiting.push(resolve));
-    this.#active++;
-    try {
-      if (this.#disposed) throw new LiteError('LITE_DISPOSED', 'the ModelParallelRunner was disposed while the request waited for a worker');
-      return toTensors(await nativeAsync(() => r.predictAsync(feed.shapes, feed.data)));
-    } finally {
-      this.#active--;
-      this.#waiting.shift()?.();
-    }
+    const feed = feedOf(inputs, native(() => r.inputs()), false);
+    // The binding copies the inputs during this call.
+    const out = await queued(() => r.predictAsync(feed.shapes, feed.data));
+    return toTensors(out ?? []);
   }
 
   /** Releases the runner; requests already running finish first (they hold the workers). Idempotent. */

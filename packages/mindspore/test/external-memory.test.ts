@@ -11,7 +11,7 @@ import { context, path } from './helpers.js';
 
 const binding = createRequire(import.meta.url)('@lite/binding') as {
   MsModel: new () => MsModel;
-  MsRunner: { fromFile(path: string, options: object): MsRunner };
+  MsRunner: new (width: number) => MsRunner;
 };
 
 describe('native memory reported to V8', () => {
@@ -37,7 +37,8 @@ describe('native memory reported to V8', () => {
   });
 
   it('a runner reports its workers\' memory', () => {
-    const r = binding.MsRunner.fromFile(path('lenet.mindir'), { threadNum: 1, workersNum: 2 });
+    const r = new binding.MsRunner(2);
+    r.buildFromFile(path('lenet.mindir'), { threadNum: 1, workersNum: 2 });
     expect(r.externalMemory).toBeGreaterThanOrEqual(statSync(path('lenet.mindir')).size);
     r.dispose();
     expect(r.externalMemory).toBe(0);
