@@ -9,16 +9,19 @@
 //! two-pass (size, then fill) protocol, so the JS function runs once per load.
 //!
 //! A JS function that throws, or returns something other than a non-empty `Uint8Array`,
-//! makes the decryptor return no data, which makes the load fail; the reason is kept and
-//! can be read once with [`take_decryption_failure`]. Keys never appear in messages.
+//! makes the decryptor return no data, which makes the load fail; the reason is kept on the
+//! loading thread (never process-wide, so concurrent loads and workers cannot see each other's
+//! reasons): a synchronous load's failure is read once on the JS thread with
+//! [`take_decryption_failure`], an async load's is attached to its failure by the network's
+//! thread ([`take_thread_failure`]). Keys never appear in messages.
 
 use crate::error::{invalid, IntoJs, Result};
 use napi::bindgen_prelude::*;
 use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
 use napi::{sys, Env};
 use napi_derive::napi;
-use std::cell::Cell;
-use std::sync::{mpsc, Arc, Mutex};
+use std::cell::{Cell, RefCell};
+use std::sync::{mpsc, Arc};
 use std::thread::{self, ThreadId};
 
 /// What the JS decryptor gave back, converted on the JS thread: the bytes (copied out of
@@ -73,12 +76,20 @@ thread_local! {
     static FAILED_INPUT: Cell<Option<(usize, usize)>> = const { Cell::new(None) };
 }
 
-// The most recent failure of a JS decryptor (name + reason, never key bytes).
-static LAST_FAILURE: Mutex<Option<String>> = Mutex::new(None);
+thread_local! {
+    // The most recent failure of a JS decryptor called on this thread (name + reason, never
+    // key bytes): the decryptor runs on the thread that loads the model.
+    static LAST_FAILURE: RefCell<Option<String>> = const { RefCell::new(None) };
+}
 
 fn record_failure(name: &str, reason: &str) {
     let msg = format!("the decryption function registered as {name:?} {reason}");
-    *LAST_FAILURE.lock().unwrap_or_else(|p| p.into_inner()) = Some(msg);
+    LAST_FAILURE.with(|f| *f.borrow_mut() = Some(msg));
+}
+
+/// Why a JS decryptor called on this thread gave no data since the last call (then forgets it).
+pub(crate) fn take_thread_failure() -> Option<String> {
+    LAST_FAILURE.with(|f| f.borrow_mut().take())
 }
 
 fn outcome(name: &str, r: napi::Result<Decrypted>) -> Vec<u8> {
@@ -209,13 +220,11 @@ pub fn update_decryption_key(name: String, key: Uint8ArraySlice) -> Result<()> {
     lite::update_decryption(&name, None, &key).js()
 }
 
-/// Why the most recent JS decryptor call produced no data (then forgets it), or `null`.
+/// Why the most recent JS decryptor called on the JS thread (a synchronous load) produced no data
+/// (then forgets it), or `null`.
 #[napi]
 pub fn take_decryption_failure() -> Option<String> {
-    LAST_FAILURE
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .take()
+    take_thread_failure()
 }
 
 /// How many JS decryptors can be registered per process.

@@ -11,26 +11,45 @@
 //! - MegBrain's logger (the engine core: graph optimisation, kernels), public functions
 //!   `mgb::set_log_level` and `mgb::set_log_handler`. At ERROR without a JS handler and at OFF it
 //!   is off; with a JS handler ([`set_handler`]) its lines at or above the level go to the handler
-//!   instead of stderr (Linux x86-64; elsewhere they go to stderr).
+//!   instead of stderr (Linux x86-64; elsewhere they go to stderr). Handlers are per JS
+//!   environment (napi instance data, [`EnvState`]): a worker's handler dies with the worker, and
+//!   each environment with a handler receives the engine's (process-wide) lines.
 //!
 //! The fork warning of machines without a CUDA driver is turned off with the runtime's
 //! `mgb::debug::set_fork_cuda_warning_flag(0)` when the runtime is loaded.
 
 use napi::bindgen_prelude::{FnArgs, Status};
 use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
+use napi::Env;
 use std::sync::atomic::{AtomicI32, Ordering};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex, Weak};
 
 /// Our level: 0 DEBUG, 1 INFO, 2 WARN, 3 ERROR (the runtime's levels), 4 OFF.
 static LEVEL: AtomicI32 = AtomicI32::new(ERROR);
 const ERROR: i32 = 3;
 
-/// The JS log handler, when one is set: gets `(level, line)`; weak (never keeps the process
-/// alive) and called non-blocking, so engine threads never wait for JS.
-type Handler = ThreadsafeFunction<(i32, String), (), FnArgs<(i32, String)>, Status, false, true>;
+/// A JS log handler: gets `(level, line)`; weak (never keeps the process alive) and called
+/// non-blocking, so engine threads never wait for JS.
+pub type Handler =
+    ThreadsafeFunction<(i32, String), (), FnArgs<(i32, String)>, Status, false, true>;
 
-/// The JS handler (read by engine threads; never held across an engine call).
-static HANDLER: Mutex<Option<Handler>> = Mutex::new(None);
+/// One environment's handler. The environment's instance data owns it (see [`EnvState`]); the
+/// engine's callback reaches it only through a weak reference, so it dies with its environment.
+pub struct Sink {
+    handler: Handler,
+}
+
+/// The per-environment state of the binding (napi instance data): what must never live in a
+/// static because it holds a JS handle. The engine's log is process-wide, so each environment
+/// that set a handler receives every engine line.
+#[derive(Default)]
+pub struct EnvState {
+    log: Option<Arc<Sink>>,
+}
+
+/// The handlers' weak references, for the engine's callback (which has no environment). No JS
+/// handle lives here: a dead environment leaves a weak reference that no longer upgrades.
+static SINKS: Mutex<Vec<Weak<Sink>>> = Mutex::new(Vec::new());
 
 /// The core's own handler, saved while ours is installed (`Some(None)`: it had none). Held
 /// across the engine calls that change the routing, never by engine threads.
@@ -51,10 +70,44 @@ pub fn set_level(level: i32) -> lite::Result<()> {
     apply()
 }
 
-/// Routes the core's lines that pass the level to `handler` instead of stderr (`None`: stderr
-/// again).
-pub fn set_handler(handler: Option<Handler>) -> lite::Result<()> {
-    *lock(&HANDLER) = handler;
+/// The calling environment's state, created on first use (its finalizer runs when the
+/// environment is torn down and drops the handler with it).
+fn env_state(env: &Env) -> napi::Result<&'static mut EnvState> {
+    if let Some(state) = env.get_instance_data::<EnvState>()? {
+        return Ok(state);
+    }
+    env.set_instance_data(EnvState::default(), (), |ctx| {
+        drop(ctx.value);
+        // The environment's handler is gone: route the core back to stderr if it was the last.
+        let _ = refresh();
+    })?;
+    env.get_instance_data::<EnvState>()?
+        .ok_or_else(|| napi::Error::from_reason("the binding's per-environment state is missing"))
+}
+
+/// Routes the core's lines that pass the level to this environment's `handler` instead of
+/// stderr (`None`: this environment stops receiving them; stderr again once no environment has
+/// a handler).
+pub fn set_handler(env: &Env, handler: Option<Handler>) -> napi::Result<()> {
+    let state = env_state(env)?;
+    state.log = handler.map(|handler| Arc::new(Sink { handler }));
+    {
+        let mut sinks = lock(&SINKS);
+        sinks.retain(|w| w.strong_count() > 0);
+        if let Some(sink) = &state.log {
+            sinks.push(Arc::downgrade(sink));
+        }
+    }
+    refresh().map_err(|e| napi::Error::from_reason(e.message))
+}
+
+/// Whether any environment has a handler.
+fn any_handler() -> bool {
+    lock(&SINKS).iter().any(|w| w.strong_count() > 0)
+}
+
+/// Applies the routing when the runtime is loaded (else [`runtime_loaded`] does it later).
+fn refresh() -> lite::Result<()> {
     if lite_sys_loaded() {
         apply()
     } else {
@@ -74,7 +127,7 @@ fn lite_sys_loaded() -> bool {
 
 fn apply() -> lite::Result<()> {
     let mut saved = lock(&SAVED);
-    let handler = lock(&HANDLER).is_some();
+    let handler = any_handler();
     let level = level();
     if level < ERROR {
         // Sets the Lite layer's and the core's levels together.
@@ -152,7 +205,11 @@ unsafe extern "C" fn core_line(
     while line.ends_with('\n') {
         line.pop();
     }
-    if let Some(h) = lock(&HANDLER).as_ref() {
-        h.call((level, line), ThreadsafeFunctionCallMode::NonBlocking);
+    let sinks: Vec<Arc<Sink>> = lock(&SINKS).iter().filter_map(Weak::upgrade).collect();
+    for sink in sinks {
+        sink.handler.call(
+            (level, line.clone()),
+            ThreadsafeFunctionCallMode::NonBlocking,
+        );
     }
 }

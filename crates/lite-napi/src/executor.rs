@@ -761,7 +761,7 @@ fn run_work(
     match work {
         Work::LoadPath(p) => {
             let size = crate::external::file_size(&p);
-            external.measured_load(0, size, || net.load_from_path(&p))?;
+            decrypting(|| external.measured_load(0, size, || net.load_from_path(&p)))?;
             Ok(JobOutcome {
                 info: Some(model_info(net)?),
                 ..JobOutcome::ok()
@@ -769,7 +769,9 @@ fn run_work(
         }
         Work::LoadBytes(b) => {
             let kept = b.len();
-            external.measured_load(kept, kept, || net.load_from_owned(b.into_boxed_slice()))?;
+            decrypting(|| {
+                external.measured_load(kept, kept, || net.load_from_owned(b.into_boxed_slice()))
+            })?;
             Ok(JobOutcome {
                 info: Some(model_info(net)?),
                 ..JobOutcome::ok()
@@ -801,6 +803,23 @@ fn run_work(
                 ..JobOutcome::ok()
             })
         }
+    }
+}
+
+/// Runs a load on this (the network's) thread; when it fails after a JS decryptor gave no data,
+/// the failure is `LITE_DECRYPTION_FAILED` with the decryptor's reason, and the engine's text.
+fn decrypting(load: impl FnOnce() -> lite::Result<()>) -> std::result::Result<(), NativeFailure> {
+    crate::crypto::take_thread_failure();
+    let r = load();
+    let reason = crate::crypto::take_thread_failure();
+    match (r, reason) {
+        (Ok(()), _) => Ok(()),
+        (Err(e), Some(reason)) if e.code == lite::ErrorCode::LiteError => Err(NativeFailure {
+            code: "LITE_DECRYPTION_FAILED".into(),
+            message: reason,
+            engine_message: Some(e.message),
+        }),
+        (Err(e), _) => Err(e.into()),
     }
 }
 

@@ -2,6 +2,7 @@
 
 use crate::error::{invalid, IntoJs, Result};
 use napi::bindgen_prelude::FnArgs;
+use napi::Env;
 use napi_derive::napi;
 use std::path::PathBuf;
 
@@ -45,6 +46,7 @@ pub fn set_log_level(level: i32) -> Result<()> {
 /// printed at DEBUG, INFO and WARN) go to stderr: its C API offers no handler.
 #[napi(ts_args_type = "handler: ((level: number, line: string) => void) | null")]
 pub fn set_log_handler(
+    env: Env,
     handler: Option<napi::bindgen_prelude::Function<FnArgs<(i32, String)>, ()>>,
 ) -> Result<()> {
     let tsfn = match handler {
@@ -57,7 +59,7 @@ pub fn set_log_handler(
                 .map_err(crate::error::from_napi)?,
         ),
     };
-    crate::engine_log::set_handler(tsfn).js()
+    crate::engine_log::set_handler(&env, tsfn).map_err(crate::error::from_napi)
 }
 
 /// The log level set by `set_log_level` (3, ERROR, until then).

@@ -350,6 +350,8 @@ impl NativeNetwork {
     #[napi]
     pub fn load_path(&self, env: Env, path: String) -> Result<()> {
         let exec = &self.exec;
+        // A stale reason from an earlier load on this thread must not name this one's failure.
+        crate::crypto::take_thread_failure();
         let r = exec.with_net(|n| {
             let path = std::path::Path::new(&path);
             let size = crate::external::file_size(path);
@@ -365,6 +367,7 @@ impl NativeNetwork {
     #[napi]
     pub fn load_bytes(&self, env: Env, model: &[u8]) -> Result<()> {
         let exec = &self.exec;
+        crate::crypto::take_thread_failure();
         let r = exec.with_net(|n| {
             exec.external
                 .measured_load(model.len(), model.len(), || n.load_from_mem(model))

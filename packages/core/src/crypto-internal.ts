@@ -1,6 +1,6 @@
 // Native decryption hooks for @lite/crypto (internal: exported from the package index under
 // underscore names; use @lite/crypto's public API instead).
-import { LiteError, clip, engineSummary, native, setEngineErrorHook } from './errors.js';
+import { LiteError, decryptionError, native, setEngineErrorHook } from './errors.js';
 import { lib } from './native.js';
 
 let hookInstalled = false;
@@ -13,12 +13,11 @@ function installHook(): void {
   if (hookInstalled) return;
   hookInstalled = true;
   setEngineErrorHook((err) => {
+    // A synchronous load ran the decryptor on this thread; an async load's failure arrives
+    // already as LITE_DECRYPTION_FAILED (see fromFailure).
     const failure = lib().takeDecryptionFailure();
     if (failure === null) return err;
-    return new LiteError('LITE_DECRYPTION_FAILED', clip(`model decryption failed: ${engineSummary(failure, 150)}; check the function and its key`), {
-      cause: err,
-      engineMessage: err.engineMessage,
-    });
+    return decryptionError(failure, err.engineMessage, err);
   });
 }
 

@@ -142,7 +142,16 @@ export interface NativeFailureLike {
 /** Internal: a job's structured failure as a {@link LiteError}. */
 export function fromFailure(f: NativeFailureLike): LiteError {
   const code = KNOWN_CODES.has(f.code) ? (f.code as LiteErrorCode) : 'LITE_ERROR';
+  if (code === 'LITE_DECRYPTION_FAILED') return decryptionError(f.message, f.engineMessage ?? undefined);
   return engineError(code, f.engineMessage ?? f.message);
+}
+
+/** Internal: a load that failed because a JS decryptor gave no data (`reason` says why). */
+export function decryptionError(reason: string, engineMessage?: string, cause?: unknown): LiteError {
+  return new LiteError('LITE_DECRYPTION_FAILED', clip(`model decryption failed: ${engineSummary(reason, 150)}; check the function and its key`), {
+    cause,
+    engineMessage,
+  });
 }
 
 /** Runs a native call, converting its failure into a {@link LiteError}. */

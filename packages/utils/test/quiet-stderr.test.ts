@@ -5,7 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { fixture } from '@lite/testing';
 
@@ -121,6 +121,41 @@ console.log(JSON.stringify({ lines, first: first.code, second: second.code }));`
     const out = JSON.parse(r.stdout.trim()) as { lines: [number, string][]; first: string; second: string };
     expect(out.lines).toContainEqual([3, expect.stringMatching(/^error occurred in computing sequence/)]);
     expect([out.first, out.second]).toEqual(['LITE_ERROR', 'LITE_ERROR']);
+  });
+
+  it('log handlers are per environment: a worker\'s handler gets the lines while it lives and dies with the worker; the main thread\'s keeps working', () => {
+    const worker = join(dir, 'log-worker.mjs');
+    writeFileSync(
+      worker,
+      `import { parentPort, workerData } from 'node:worker_threads';
+const core = await import(workerData.core);
+const lines = [];
+core.setLogHandler((level, line) => lines.push(line));
+const cfg = new core.LiteConfig(); cfg.options.forceOutputUseUserSpecifiedMemory = true;
+try { const net = new core.LiteNetwork(cfg); net.load(${JSON.stringify(fixture('mlp.mge'))}); net.forward(); net.wait(); } catch {}
+await new Promise((res) => setTimeout(res, 100));
+parentPort.postMessage(lines.filter((l) => /computing sequence/.test(l)).length);`,
+    );
+    const r = run(`const { Worker } = await import('node:worker_threads');
+const { pathToFileURL } = await import('node:url');
+const cfg = new core.LiteConfig(); cfg.options.forceOutputUseUserSpecifiedMemory = true;
+const attempt = () => outcome(() => { const net = new core.LiteNetwork(cfg); net.load(${JSON.stringify(fixture('mlp.mge'))}); net.forward(); net.wait(); });
+const main = [];
+core.setLogHandler((level, line) => main.push(line));
+const w = new Worker(new URL(${JSON.stringify(pathToFileURL(worker).href)}), { execArgv: [], workerData: { core: import.meta.resolve('@lite/core') } });
+const inWorker = await new Promise((res, rej) => { w.once('message', res); w.once('error', rej); });
+await w.terminate();
+const mainBefore = main.length;
+attempt();
+await new Promise((res) => setTimeout(res, 100));
+const mainAfter = main.slice(mainBefore).filter((l) => /computing sequence/.test(l)).length;
+core.setLogHandler(null);
+attempt();
+console.log(JSON.stringify({ inWorker, mainSawWorkerLines: mainBefore > 0, mainAfter }));`);
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    // The engine's log is process-wide: the main thread's handler also saw the worker's lines.
+    expect(JSON.parse(r.stdout.trim())).toEqual({ inWorker: 1, mainSawWorkerLines: true, mainAfter: 1 });
   });
 
   it('a host\'s child processes keep their stderr, and no engine banner is printed on fork', () => {
