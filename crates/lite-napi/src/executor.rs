@@ -16,7 +16,7 @@
 //! - Nothing here holds a JS function: a network with callbacks is collected like any other.
 
 pub use crate::error::NativeFailure;
-use crate::error::{Code, Result};
+use crate::error::{Code, IntoJs, Result};
 use crate::external::External;
 use crate::tensor::NativeTensor;
 use lite::{LiteError, Network};
@@ -131,6 +131,8 @@ struct State {
     parked: Option<Parked>,
     thread_started: bool,
     closed: bool,
+    /// `dispose()` was called: the network is dropped as soon as nothing holds it.
+    release: bool,
     /// The environment is going away: run nothing more.
     aborted: bool,
     /// The pool whose shared queue this network serves when its own queue is empty.
@@ -276,6 +278,7 @@ impl Executor {
             s.turn = false;
             drop(s);
             self.notify();
+            self.release_if_idle();
         }
     }
 
@@ -405,6 +408,7 @@ impl Executor {
             s.sync_run = false;
             drop(s);
             self.notify();
+            self.release_if_idle();
         }
     }
 
@@ -425,6 +429,8 @@ impl Executor {
         }
         let r = self.with_net_unchecked(f);
         self.end_sync_run();
+        // An async-mode run that ended while dispose() waited for it.
+        self.release_if_idle();
         r.map(|()| sync_run)
     }
 
@@ -435,6 +441,7 @@ impl Executor {
             s.turn = false;
             drop(s);
             self.notify();
+            self.release_if_idle();
         }
     }
 
@@ -467,23 +474,44 @@ impl Executor {
         move || ctl.async_finished()
     }
 
-    /// Releases the network now when nothing holds it (`dispose()`).
-    pub fn dispose(&self) -> Result<()> {
-        {
+    /// `dispose()`: no new job is taken; the calls already made (queued or running jobs, a run
+    /// or callback turn JS holds) finish, then the network is dropped, at once when idle.
+    pub fn dispose(&self) {
+        let run = {
             let mut s = self.state();
-            if s.busy() {
-                return Err(busy_error());
-            }
             s.closed = true;
-        }
+            s.release = true;
+            (s.sync_run || s.async_run.is_some()) && !s.working && !s.turn && s.parked.is_none()
+        };
         self.notify();
+        if run {
+            // A forward() the caller started synchronously and has not waited for: wait for it
+            // here (on the JS thread, as wait() would), since no wait() can follow a dispose.
+            let _ = self.with_net_unchecked(|n| n.wait().js());
+            let done = self.state().async_run.take().flatten();
+            if let Some(d) = done {
+                settle(d, JobOutcome::ok());
+            }
+            self.end_sync_run();
+        }
+        self.release_if_idle();
+    }
+
+    /// Drops the network once `dispose()` was called and nothing holds it any more.
+    fn release_if_idle(&self) {
+        {
+            let s = self.state();
+            if !s.release || s.busy() {
+                return;
+            }
+        }
+        // Idle: no job runs, so the lock is free (a JS call in progress is on this thread).
         let net = match self.net.try_lock() {
             Ok(mut g) => g.take(),
-            Err(TryLockError::WouldBlock) => return Err(busy_error()),
+            Err(TryLockError::WouldBlock) => return,
             Err(TryLockError::Poisoned(p)) => p.into_inner().take(),
         };
         drop(net);
-        Ok(())
     }
 
     /// The JS object went away: the thread finishes what is queued, then exits.
@@ -593,6 +621,8 @@ impl Executor {
             }
             // Wakes a shutdown waiting for the job to end (and nothing else that cares).
             self.notify();
+            // After dispose(): the last job drops the network (before its promise settles).
+            self.release_if_idle();
             // The promise settles on the JS thread, which then reports any new native memory.
             let exec = self.clone();
             job.done.resolve(Box::new(move |env| {

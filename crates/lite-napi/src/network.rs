@@ -648,13 +648,12 @@ impl NativeNetwork {
         self.exec.with_net(|n| NativeNetworkIo::from_lite(n.io()))
     }
 
-    /// Releases the network now (`LITE_BUSY` while anything holds it; IO tensors handed out
-    /// keep the engine's network alive until they go too).
+    /// Releases the network: at once when idle, else after the calls already made finish (no new
+    /// call is taken). IO tensors handed out keep the engine's network alive until they go too.
     #[napi]
-    pub fn dispose(&self, env: Env) -> Result<()> {
-        self.exec.dispose()?;
+    pub fn dispose(&self, env: Env) {
+        self.exec.dispose();
         self.exec.external.release(&env);
-        Ok(())
     }
 }
 

@@ -748,8 +748,10 @@ export class LiteNetwork implements Disposable {
   }
 
   /**
-   * Releases the network. Its IO tensors stay usable until they are disposed or collected.
-   * Throws `LITE_BUSY` while an async call is queued or running.
+   * Releases the network: at once when idle, else after the calls already made (queued or
+   * running async calls, a `forward()` awaiting its `wait()`) finish; they settle normally. Later
+   * calls throw `LITE_DISPOSED`. The same rule as `@lite/mindspore`'s `Model.dispose()`. Its IO
+   * tensors stay usable until they are disposed or collected. Idempotent.
    */
   dispose(): void {
     if (!this.#native) return;

@@ -162,7 +162,6 @@ describe('predict: LITE_BUSY from the moment it is queued', () => {
     expectCode(() => net.forward(), 'LITE_BUSY');
     expectCode(() => net.getIoTensor('data'), 'LITE_BUSY');
     expectCode(() => net.getAllInputName(), 'LITE_BUSY');
-    expectCode(() => net.dispose(), 'LITE_BUSY');
     const { logits } = await p;
     expect(logits.toTypedArray()).toEqual(mlpOut);
     // Idle again: sync calls work.
@@ -208,5 +207,30 @@ describe('predict: LITE_BUSY from the moment it is queued', () => {
     expectCode(() => net.wait(), 'LITE_BUSY');
     await p;
     expect(net.getIoTensor('logits').toTypedArray()).toEqual(mlpOut);
+  });
+});
+
+describe('dispose while calls are pending (the same rule as @lite/mindspore Model.dispose)', () => {
+  it('the calls already made finish with their own results; later calls are LITE_DISPOSED', async () => {
+    const net = load(mlp);
+    const calls = Array.from({ length: 6 }, () => net.predict<'logits'>({ data: mlpInput }));
+    const fwd = net.forwardAsync();
+    net.dispose();
+    for (const out of await Promise.all(calls)) expect(out.logits.toTypedArray()).toEqual(mlpOut);
+    await fwd;
+    expectCode(() => net.forward(), 'LITE_DISPOSED');
+    await expect(net.predict({ data: mlpInput })).rejects.toMatchObject({ code: 'LITE_DISPOSED' });
+    net.dispose();
+  });
+
+  it('a sync forward() not yet waited for: dispose waits for it (as wait() would), then releases', () => {
+    const net = load(mlp);
+    net.getIoTensor('data').setDataByCopy(mlpInput);
+    const out = net.getIoTensor('logits');
+    net.forward();
+    net.dispose();
+    expectCode(() => net.wait(), 'LITE_DISPOSED');
+    // The tensor taken before keeps the engine's network alive, with the run's outputs.
+    expect(out.toTypedArray()).toEqual(mlpOut);
   });
 });
