@@ -144,19 +144,37 @@ fn built(model: &mut Option<Model>) -> Result<&mut Model> {
 pub struct MsOutcome {
     /// Set when the call failed.
     pub failure: Option<NativeFailure>,
-    /// A predict's outputs (copies).
+    /// A predict's outputs (copies); after a build, the declared inputs.
     pub outputs: Option<Vec<MsTensorData>>,
+    /// After a build: the output names, in model order.
+    pub output_names: Option<Vec<String>>,
+}
+
+/// What a job produced.
+#[derive(Default)]
+struct Done {
+    tensors: Option<Vec<TensorData>>,
+    output_names: Option<Vec<String>>,
+}
+
+impl Done {
+    fn tensors(t: Vec<TensorData>) -> Done {
+        Done {
+            tensors: Some(t),
+            output_names: None,
+        }
+    }
 }
 
 type Resolver = Box<dyn FnOnce(Env) -> napi::Result<MsOutcome> + Send>;
 type Deferred = JsDeferred<MsOutcome, Resolver>;
-type Work = Box<dyn FnOnce() -> std::result::Result<Option<Vec<TensorData>>, NativeFailure> + Send>;
+type Work = Box<dyn FnOnce() -> std::result::Result<Done, NativeFailure> + Send>;
 
 /// One queued call: its work, its promise, and the memory account to report (or release) when
 /// it settles.
 struct Job {
     work: Option<Work>,
-    result: Option<std::result::Result<Option<Vec<TensorData>>, NativeFailure>>,
+    result: Option<std::result::Result<Done, NativeFailure>>,
     done: Deferred,
     external: Arc<External>,
     /// The job frees the engine object: release its memory account instead of reporting it.
@@ -185,7 +203,7 @@ impl Job {
         Ok(promise)
     }
 
-    fn finish(self, result: std::result::Result<Option<Vec<TensorData>>, NativeFailure>) {
+    fn finish(self, result: std::result::Result<Done, NativeFailure>) {
         let (external, release) = (self.external, self.release);
         self.done.resolve(Box::new(move |env| {
             if release {
@@ -194,13 +212,15 @@ impl Job {
                 external.report(&env);
             }
             Ok(match result {
-                Ok(out) => MsOutcome {
+                Ok(done) => MsOutcome {
                     failure: None,
-                    outputs: out.map(to_js_tensors),
+                    outputs: done.tensors.map(to_js_tensors),
+                    output_names: done.output_names,
                 },
                 Err(f) => MsOutcome {
                     failure: Some(f),
                     outputs: None,
+                    output_names: None,
                 },
             })
         }));
@@ -517,7 +537,7 @@ impl MsModel {
                 .collect();
             external
                 .measured_run(|| model.predict(&inputs))
-                .map(Some)
+                .map(Done::tensors)
                 .map_err(NativeFailure::from)
         });
         Job::submit(env, &self.lanes, &self.external, "Model", work)
@@ -538,7 +558,7 @@ impl MsModel {
             let job = Job {
                 work: Some(Box::new(move || {
                     drop(lock_model(&shared).take());
-                    Ok(None)
+                    Ok(Done::default())
                 })),
                 result: None,
                 done,
@@ -598,13 +618,25 @@ impl MsModel {
                 .map_err(NativeFailure::from)?;
             // The declared inputs travel with the outcome: a call queued behind the build may
             // hold the model by the time the promise settles.
-            Ok(slot.as_ref().map(|m| {
-                m.declared_inputs()
-                    .iter()
-                    .cloned()
-                    .map(|info| TensorData { info, data: None })
-                    .collect()
-            }))
+            let Some(m) = slot.as_ref() else {
+                return Ok(Done::default());
+            };
+            let names = m
+                .outputs(false)
+                .map_err(NativeFailure::from)?
+                .into_iter()
+                .map(|t| t.info.name)
+                .collect();
+            Ok(Done {
+                tensors: Some(
+                    m.declared_inputs()
+                        .iter()
+                        .cloned()
+                        .map(|info| TensorData { info, data: None })
+                        .collect(),
+                ),
+                output_names: Some(names),
+            })
         });
         Job::submit(env, &self.lanes, &self.external, "Model", work)
     }
@@ -749,7 +781,7 @@ impl MsRunner {
             if !s.disposed {
                 s.runner = Some(Arc::new(runner));
             }
-            Ok(None)
+            Ok(Done::default())
         });
         let slot = self.slot.clone();
         let promise = Job::submit(
@@ -838,7 +870,7 @@ impl MsRunner {
                 .collect();
             runner
                 .predict(&inputs)
-                .map(Some)
+                .map(Done::tensors)
                 .map_err(NativeFailure::from)
         });
         Job::submit(

@@ -10,7 +10,7 @@ export * from './dtype.js';
 export { LiteLayout, MAX_NDIM } from './layout.js';
 export { LiteTensor, registerDataConverter, type BinaryLike, type DataConverter, type LiteTensorOptions, type NdArrayLike, type SetDataOptions } from './tensor.js';
 export { LiteConfig, LiteExtraConfig, LiteIO, LiteNetworkIO, LiteOptions, type LiteIOArgs } from './config.js';
-export { LiteNetwork, getModelIoInfo, readModel, type IoCallback, type ModelSource, type PredictOutputs } from './network.js';
+export { LiteNetwork, getModelIoInfo, readModel, type IoCallback, type LiteNetworkCreateOptions, type ModelSource, type PredictOptions, type PredictOutputs } from './network.js';
 export type { Feed, ShapedFeed } from './feeds.js';
 export { LiteNetworkPool, type LiteNetworkPoolOptions, type PoolPredictOptions } from './pool.js';
 export { LiteGlobal, getLogLevel, getVersion, setLogHandler, setLogLevel, type LogHandler } from './global.js';

@@ -14,6 +14,68 @@ import { BUSY_OWNER, LiteTensor } from './tensor.js';
 /** A model to load: a file path, or the model's bytes. */
 export type ModelSource = string | Uint8Array | ArrayBuffer;
 
+/** Options of {@link LiteNetwork.create}. */
+export interface LiteNetworkCreateOptions {
+  /** The network's configuration (default: CPU, C defaults). */
+  config?: LiteConfig;
+  /** Inputs/outputs to configure (default: as in the model). */
+  io?: LiteNetworkIO;
+}
+
+/** Options of {@link LiteNetwork.predict}. */
+export interface PredictOptions {
+  /**
+   * Abort the request: the promise rejects at once with `signal.reason`; the network finishes
+   * the run in the background (its outputs are freed) and takes the next call.
+   */
+  signal?: AbortSignal;
+}
+
+/** The `signal` of predict options, checked. */
+export function checkSignal(options: unknown, what: string): AbortSignal | undefined {
+  if (options === null || typeof options !== 'object') invalid(`${what}: options must be an object, got ${show(options)}`);
+  const signal = (options as { signal?: unknown }).signal;
+  if (signal !== undefined && !(signal instanceof AbortSignal)) invalid(`${what}: signal must be an AbortSignal, got ${show(signal)}`);
+  return signal;
+}
+
+/**
+ * `run`, or `signal.reason` as soon as the signal aborts; a result that arrives after the abort
+ * is handed to `drop` (to free it).
+ */
+export function abortable<T>(run: Promise<T>, signal: AbortSignal, drop: (late: T) => void): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    let done = false;
+    const onAbort = (): void => {
+      if (done) return;
+      done = true;
+      reject(signal.reason);
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+    run.then(
+      (v) => {
+        signal.removeEventListener('abort', onAbort);
+        if (done) drop(v);
+        else {
+          done = true;
+          resolve(v);
+        }
+      },
+      (e: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        if (!done) {
+          done = true;
+          reject(e);
+        }
+      },
+    );
+  });
+}
+
+function disposeAll(out: PredictOutputs<string>): void {
+  for (const t of Object.values(out)) t.dispose();
+}
+
 /**
  * The start/finish callback: IO description → the network's live IO tensor (as in
  * megenginelite). It runs on the JS thread while the engine is not running, so it can read and
@@ -145,6 +207,37 @@ export class LiteNetwork implements Disposable {
     const cfg = this.#config.toNative();
     const nio = this.#io.toNative();
     this.#native = native(() => new b.NativeNetwork(cfg, nio));
+  }
+
+  /**
+   * Beyond megenginelite, the name onnxruntime-node users know (`InferenceSession.create`): a
+   * network with `options.config` and `options.io`, with `model` loaded off the JS thread
+   * ({@link loadAsync}). A failed load disposes the network and rejects.
+   *
+   * @example
+   * const net = await LiteNetwork.create('mnist.mge');
+   * const { [net.outputNames[0] ?? '']: prob } = await net.predict({ [net.inputNames[0] ?? '']: image });
+   */
+  static async create(model: ModelSource, options: LiteNetworkCreateOptions = {}): Promise<LiteNetwork> {
+    if (options === null || typeof options !== 'object') invalid(`LiteNetwork.create: options must be an object, got ${show(options)}`);
+    const net = new LiteNetwork(options.config, options.io);
+    try {
+      await net.loadAsync(model);
+    } catch (e) {
+      net.dispose();
+      throw e;
+    }
+    return net;
+  }
+
+  /** Beyond megenginelite (onnxruntime-node's name): the model's input names, in model order. */
+  get inputNames(): readonly string[] {
+    return this.getAllInputName();
+  }
+
+  /** Beyond megenginelite (onnxruntime-node's name): the model's output names, in model order. */
+  get outputNames(): readonly string[] {
+    return this.getAllOutputName();
   }
 
   /** @internal the native network for a synchronous call: throws `LITE_BUSY` while the executor holds it. */
@@ -457,14 +550,18 @@ export class LiteNetwork implements Disposable {
    * const { prob } = await net.predict<'prob'>({ data: new Float32Array(3 * 224 * 224) });
    * prob.toFloat32Array();
    */
-  predict<Out extends string = string>(feeds: Readonly<Record<string, Feed>>): Promise<PredictOutputs<Out>> {
+  predict<Out extends string = string>(feeds: Readonly<Record<string, Feed>>, options: PredictOptions = {}): Promise<PredictOutputs<Out>> {
     let inputs: PreparedInput[];
+    let signal: AbortSignal | undefined;
     try {
+      signal = checkSignal(options, 'predict');
+      if (signal?.aborted) return Promise.reject(signal.reason);
       inputs = this.#prepareFeeds(feeds, 'predict');
     } catch (e) {
       return Promise.reject(e);
     }
-    return this.#predictPrepared<Out>(inputs);
+    const run = this.#predictPrepared<Out>(inputs);
+    return signal ? abortable(run, signal, disposeAll) : run;
   }
 
   // Reachable from the pool (same package) through `networkInternals`, not as methods: nothing

@@ -108,12 +108,12 @@ export function failureError(f: NativeFailureLike): LiteError {
 
 /**
  * Internal: starts a queued native call (it resolves to an outcome, never rejects for an engine
- * failure) and returns what it produced, throwing the failure as a {@link LiteError}.
+ * failure) and returns its outcome, throwing the failure as a {@link LiteError}.
  */
-export async function queued<T>(start: () => Promise<{ failure?: NativeFailureLike | null; outputs?: T | null }>): Promise<T | undefined> {
+export async function queued<O extends { failure?: NativeFailureLike | null }>(start: () => Promise<O>): Promise<O> {
   const outcome = await nativeAsync(start);
   if (outcome.failure) throw failureError(outcome.failure);
-  return outcome.outputs ?? undefined;
+  return outcome;
 }
 
 /** Internal: throws `LITE_INVALID_ARGUMENT`. */

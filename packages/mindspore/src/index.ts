@@ -10,7 +10,7 @@ export { Converter, type OptimizeMode } from './converter.js';
 export { dtypeName, type TensorData } from './dtype.js';
 export { DataType, FmkType, Format, ModelType } from './enums.js';
 export { LiteError, type LiteErrorCode } from './errors.js';
-export { Model } from './model.js';
+export { Model, type ModelCreateOptions, type ModelFeed, type ModelOutputs, type PredictAsyncOptions } from './model.js';
 export { ModelParallelRunner } from './runner.js';
 export { Tensor, type NdArrayLike, type TensorOptions } from './tensor.js';
 export { validateModel, type ValidateModelOptions, type ValidateModelResult } from './validate.js';

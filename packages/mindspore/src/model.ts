@@ -5,7 +5,9 @@ import { checkTensorSize, viewBytes } from './dtype.js';
 import { ModelType } from './enums.js';
 import { invalid, LiteError, native, queued, show } from './errors.js';
 import { lib } from './native.js';
-import { checkShape, isTensor, showNonTensor, type Tensor, tensorResizePlan } from './tensor.js';
+import type { TensorData } from './dtype.js';
+import type { DataType, Format } from './enums.js';
+import { checkShape, isTensor, type NdArrayLike, showNonTensor, type Tensor, tensorFromModel, tensorResizePlan } from './tensor.js';
 
 function checkModelType(modelType: unknown): ModelType {
   if (modelType !== ModelType.MINDIR && modelType !== ModelType.MINDIR_LITE) {
@@ -22,6 +24,89 @@ function checkPath(path: unknown): string {
 function checkBytes(bytes: unknown): Uint8Array {
   if (!ArrayBuffer.isView(bytes)) invalid(`the model must be a Uint8Array (or another ArrayBufferView), got ${show(bytes)}`);
   return viewBytes(bytes, 'the model bytes');
+}
+
+/** A feed of `predict` by input name: a Tensor, or data for the input (a TypedArray, raw bytes, an ndarray). */
+export type ModelFeed = Tensor | TensorData | NdArrayLike;
+
+/** Outputs by name, as `predict` returns them for feeds given by name. */
+export type ModelOutputs<Out extends string = string> = Record<Out, Tensor>;
+
+/** Options of {@link Model.create}. */
+export interface ModelCreateOptions {
+  /** The model's type (default `ModelType.MINDIR`). */
+  modelType?: ModelType;
+  /** The build context (default: CPU, the engine's defaults). */
+  context?: Context;
+}
+
+/** Options of the async predicts ({@link Model.predictAsync}, {@link ModelParallelRunner.predict}). */
+export interface PredictAsyncOptions {
+  /**
+   * Abort the request: the promise rejects at once with `signal.reason`; a call the engine has
+   * started finishes in the background.
+   */
+  signal?: AbortSignal;
+}
+
+/** Internal: the `signal` of async predict options, checked. */
+export function signalOf(options: unknown, what: string): AbortSignal | undefined {
+  if (options === null || typeof options !== 'object') invalid(`${what}: options must be an object, got ${show(options)}`);
+  const signal = (options as { signal?: unknown }).signal;
+  if (signal !== undefined && !(signal instanceof AbortSignal)) invalid(`${what}: signal must be an AbortSignal, got ${show(signal)}`);
+  return signal;
+}
+
+/** Internal: `run`, or `signal.reason` as soon as the signal aborts. */
+export function withSignal<T>(run: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return run;
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    run.then(
+      (v) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(v);
+      },
+      (e: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(e);
+      },
+    );
+  });
+}
+
+/**
+ * Internal: predict's inputs as tensors in model order. An array is taken as it is (Python's
+ * form); a record by input name is converted: a Tensor is used as it is, data becomes a tensor of
+ * the input (a flat TypedArray fixes a dynamic dim from its length, an ndarray brings its shape).
+ */
+export function feedTensors(inputs: unknown, declared: readonly MsTensorData[], what: string): { list: unknown; named: boolean } {
+  if (Array.isArray(inputs) || inputs === null || typeof inputs !== 'object' || isTensor(inputs)) return { list: inputs, named: false };
+  const feeds = inputs as Record<string, unknown>;
+  const names = declared.map((d) => d.name);
+  const missing = names.filter((n) => !Object.hasOwn(feeds, n));
+  const unknown = Object.keys(feeds).filter((k) => !names.includes(k));
+  if (missing.length > 0 || unknown.length > 0) {
+    const parts = [missing.length > 0 ? `missing ${missing.map((n) => show(n)).join(', ')}` : '', unknown.length > 0 ? `unknown ${unknown.map((n) => show(n)).join(', ')}` : ''].filter(Boolean);
+    invalid(`${what}: feeds by name must give every input exactly (${parts.join('; ')}); the model's inputs are ${names.map((n) => show(n)).join(', ')}`);
+  }
+  const list = declared.map((d) => {
+    const v = feeds[d.name];
+    if (isTensor(v)) return v;
+    const t = tensorFromModel(d.name, d.dtype as DataType, d.format as Format, d.shape, d.shape, null);
+    t.setData(v as TensorData | NdArrayLike);
+    return t;
+  });
+  return { list, named: true };
+}
+
+/** Internal: outputs by name. */
+export function byOutputName<Out extends string>(outputs: Tensor[]): ModelOutputs<Out> {
+  const out = {} as Record<string, Tensor>;
+  for (const t of outputs) out[t.name] = t;
+  return out as ModelOutputs<Out>;
 }
 
 /**
@@ -43,6 +128,7 @@ function checkBytes(bytes: unknown): Uint8Array {
 export class Model {
   #native: MsModel | null = null;
   #declared: MsTensorData[] | null = null;
+  #outputNames: string[] | null = null;
   #disposed = false;
 
   #check(): void {
@@ -61,6 +147,43 @@ export class Model {
     this.#check();
     if (!this.#native || !this.#declared) invalid('the model is not built yet: call buildFromFile or buildFromBuffer first');
     return this.#native;
+  }
+
+  /**
+   * Beyond Python, the name onnxruntime-node users know (`InferenceSession.create`): a model
+   * built off the JS thread from a file or bytes ({@link buildFromFileAsync} /
+   * {@link buildFromBufferAsync}). A failed build disposes it and rejects.
+   *
+   * @example
+   * const model = await Model.create('lenet.mindir');
+   * const { [model.outputNames[0] ?? '']: logits } = await model.predictAsync({ [model.inputNames[0] ?? '']: image });
+   */
+  static async create(model: string | Uint8Array, options: ModelCreateOptions = {}): Promise<Model> {
+    if (options === null || typeof options !== 'object') invalid(`Model.create: options must be an object, got ${show(options)}`);
+    const m = new Model();
+    try {
+      const ty = options.modelType ?? ModelType.MINDIR;
+      if (typeof model === 'string') await m.buildFromFileAsync(model, ty, options.context);
+      else await m.buildFromBufferAsync(model, ty, options.context);
+    } catch (e) {
+      m.dispose();
+      throw e;
+    }
+    return m;
+  }
+
+  /** Beyond Python (onnxruntime-node's name): the input names, in model order. */
+  get inputNames(): readonly string[] {
+    this.#check();
+    if (!this.#declared) invalid('inputNames: the model is not built yet: call buildFromFile or buildFromBuffer first');
+    return this.#declared.map((d) => d.name);
+  }
+
+  /** Beyond Python (onnxruntime-node's name): the output names, in model order. */
+  get outputNames(): readonly string[] {
+    this.#check();
+    if (!this.#outputNames) invalid('outputNames: the model is not built yet: call buildFromFile or buildFromBuffer first');
+    return [...this.#outputNames];
   }
 
   /** Whether a build succeeded. */
@@ -88,14 +211,18 @@ export class Model {
     const { m, sync } = this.#prepare(source, modelType, context, configPath, configDict);
     native(sync);
     this.#declared = native(() => m.declaredInputs());
+    this.#outputNames = native(() => m.outputs()).map((t) => t.name);
   }
 
   #buildAsync(source: { path: unknown } | { bytes: unknown }, modelType: unknown, context: unknown, configPath: unknown, configDict: unknown): Promise<void> {
     try {
       const { async } = this.#prepare(source, modelType, context, configPath, configDict);
       // The build's outcome carries the declared inputs (read on the model's thread).
-      return queued(async).then((declared) => {
-        if (!this.#disposed && declared) this.#declared = declared;
+      // The build's outcome holds the declared inputs and the output names.
+      return queued(async).then((o) => {
+        if (this.#disposed || !o.outputs || !o.outputNames) return;
+        this.#declared = o.outputs;
+        this.#outputNames = o.outputNames;
       });
     } catch (err) {
       return Promise.reject(err);
@@ -192,28 +319,50 @@ export class Model {
    * Runs the model (Python: `predict`) on `inputs`, one Tensor per model input in order, and
    * returns the outputs (copies). Inputs whose shape differs from the model's current one (a new
    * batch size of a dynamic input) resize the model first.
+   *
+   * Beyond Python (as `@lite/core`'s `predict` and onnxruntime-node's `run`): `inputs` may be a
+   * record by input name — every input exactly, each a Tensor or its data (a TypedArray, raw
+   * bytes, an ndarray) — and then the outputs come back as a record by output name.
+   *
+   * @example
+   * const { logits } = model.predict<'logits'>({ x: new Float32Array(784) });
    */
-  predict(inputs: Tensor[]): Tensor[] {
+  predict(inputs: Tensor[]): Tensor[];
+  predict<Out extends string = string>(feeds: Readonly<Record<string, ModelFeed>>): ModelOutputs<Out>;
+  predict<Out extends string = string>(inputs: Tensor[] | Readonly<Record<string, ModelFeed>>): Tensor[] | ModelOutputs<Out> {
     const m = this.#built();
-    const feed = feedOf(inputs, this.#declared ?? [], false);
-    return toTensors(native(() => m.predict(feed.shapes, feed.data)));
+    const { list, named } = feedTensors(inputs, this.#declared ?? [], 'predict');
+    const feed = feedOf(list, this.#declared ?? [], false);
+    const out = toTensors(native(() => m.predict(feed.shapes, feed.data)));
+    return named ? byOutputName<Out>(out) : out;
   }
 
   /**
    * {@link predict} on the model's native thread. The inputs are copied now; calls on one model
    * run one after another in call order. While an async build runs it rejects with `LITE_BUSY`.
+   * `options.signal` aborts the wait (the promise rejects with `signal.reason`; a call the
+   * engine has started finishes in the background).
    */
-  predictAsync(inputs: Tensor[]): Promise<Tensor[]> {
+  predictAsync(inputs: Tensor[], options?: PredictAsyncOptions): Promise<Tensor[]>;
+  predictAsync<Out extends string = string>(feeds: Readonly<Record<string, ModelFeed>>, options?: PredictAsyncOptions): Promise<ModelOutputs<Out>>;
+  predictAsync<Out extends string = string>(inputs: Tensor[] | Readonly<Record<string, ModelFeed>>, options: PredictAsyncOptions = {}): Promise<Tensor[] | ModelOutputs<Out>> {
     try {
+      const signal = signalOf(options, 'predictAsync');
+      if (signal?.aborted) return Promise.reject(signal.reason);
       this.#check();
       const m = this.#native;
       if (!m || !this.#declared) {
         if (m && native(() => m.isBusy())) throw new LiteError('LITE_BUSY', 'the model is still building: await buildFromFileAsync or buildFromBufferAsync first');
         invalid('the model is not built yet: call buildFromFile or buildFromBuffer first');
       }
-      const feed = feedOf(inputs, this.#declared, false);
+      const { list, named } = feedTensors(inputs, this.#declared, 'predictAsync');
+      const feed = feedOf(list, this.#declared, false);
       // The binding copies the inputs during this call.
-      return queued(() => m.predictAsync(feed.shapes, feed.data)).then((out) => toTensors(out ?? []));
+      const run = queued(() => m.predictAsync(feed.shapes, feed.data)).then((o) => {
+        const out = toTensors(o.outputs ?? []);
+        return named ? byOutputName<Out>(out) : out;
+      });
+      return withSignal(run, signal);
     } catch (err) {
       return Promise.reject(err);
     }

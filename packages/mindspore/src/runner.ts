@@ -4,6 +4,7 @@ import { buildOptions, Context, isContext } from './context.js';
 import { feedOf, toTensors } from './convert.js';
 import { invalid, LiteError, native, queued, show } from './errors.js';
 import { lib } from './native.js';
+import { byOutputName, feedTensors, type ModelFeed, type ModelOutputs, type PredictAsyncOptions, signalOf, withSignal } from './model.js';
 import type { Tensor } from './tensor.js';
 
 /**
@@ -90,14 +91,29 @@ export class ModelParallelRunner {
 
   /**
    * Runs one request; resolves to the outputs (copies). A request still waiting for a worker when
-   * the runner is disposed rejects with `LITE_DISPOSED`.
+   * the runner is disposed rejects with `LITE_DISPOSED`. As {@link Model.predict}, `inputs` may be
+   * a record by input name (then the outputs come back by output name); `options.signal` aborts
+   * the wait.
    */
-  async predict(inputs: Tensor[]): Promise<Tensor[]> {
-    const r = this.#runner();
-    const feed = feedOf(inputs, native(() => r.inputs()), false);
-    // The binding copies the inputs during this call.
-    const out = await queued(() => r.predictAsync(feed.shapes, feed.data));
-    return toTensors(out ?? []);
+  predict(inputs: Tensor[], options?: PredictAsyncOptions): Promise<Tensor[]>;
+  predict<Out extends string = string>(feeds: Readonly<Record<string, ModelFeed>>, options?: PredictAsyncOptions): Promise<ModelOutputs<Out>>;
+  predict<Out extends string = string>(inputs: Tensor[] | Readonly<Record<string, ModelFeed>>, options: PredictAsyncOptions = {}): Promise<Tensor[] | ModelOutputs<Out>> {
+    try {
+      const signal = signalOf(options, 'predict');
+      if (signal?.aborted) return Promise.reject(signal.reason);
+      const r = this.#runner();
+      const declared = native(() => r.inputs());
+      const { list, named } = feedTensors(inputs, declared, 'predict');
+      const feed = feedOf(list, declared, false);
+      // The binding copies the inputs during this call.
+      const run = queued(() => r.predictAsync(feed.shapes, feed.data)).then((o) => {
+        const out = toTensors(o.outputs ?? []);
+        return named ? byOutputName<Out>(out) : out;
+      });
+      return withSignal(run, signal);
+    } catch (err) {
+      return Promise.reject(err);
+    }
   }
 
   /** Releases the runner; requests already running finish first (they hold the workers). Idempotent. */
