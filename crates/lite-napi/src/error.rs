@@ -17,7 +17,7 @@ impl AsRef<str> for Code {
 pub type Result<T, E = Error<Code>> = std::result::Result<T, E>;
 
 /// Converts an engine/wrapper error.
-pub fn to_js(e: lite::LiteError) -> Error<Code> {
+pub fn to_js(e: megengine::LiteError) -> Error<Code> {
     Error::new(Code(e.code.as_str()), e.message)
 }
 
@@ -42,7 +42,7 @@ pub trait IntoJs<T> {
     fn js(self) -> Result<T>;
 }
 
-impl<T> IntoJs<T> for lite::Result<T> {
+impl<T> IntoJs<T> for megengine::Result<T> {
     fn js(self) -> Result<T> {
         self.map_err(to_js)
     }
@@ -61,9 +61,9 @@ pub struct NativeFailure {
     pub engine_message: Option<String>,
 }
 
-impl From<lite::LiteError> for NativeFailure {
-    fn from(e: lite::LiteError) -> NativeFailure {
-        let engine = e.code == lite::ErrorCode::LiteError;
+impl From<megengine::LiteError> for NativeFailure {
+    fn from(e: megengine::LiteError) -> NativeFailure {
+        let engine = e.code == megengine::ErrorCode::LiteError;
         NativeFailure {
             code: e.code.as_str().to_string(),
             engine_message: engine.then(|| e.message.clone()),
@@ -74,7 +74,7 @@ impl From<lite::LiteError> for NativeFailure {
 
 /// Keeps an async task's failure for [`rejection`] and returns the error that makes napi-rs
 /// reject the task (its text is never shown).
-pub fn keep_failure(slot: &mut Option<NativeFailure>, e: lite::LiteError) -> napi::Error {
+pub fn keep_failure(slot: &mut Option<NativeFailure>, e: megengine::LiteError) -> napi::Error {
     *slot = Some(e.into());
     napi::Error::from_reason("the task failed")
 }
@@ -83,7 +83,7 @@ pub fn keep_failure(slot: &mut Option<NativeFailure>, e: lite::LiteError) -> nap
 pub fn already_ran(slot: &mut Option<NativeFailure>) -> napi::Error {
     keep_failure(
         slot,
-        lite::LiteError::new(lite::ErrorCode::LiteError, "the task already ran"),
+        megengine::LiteError::new(megengine::ErrorCode::LiteError, "the task already ran"),
     )
 }
 

@@ -1,21 +1,16 @@
-//! The Node.js binding of MegEngine Lite (`@lite/binding`).
+//! The Node.js binding of MegEngine Lite and MindSpore Lite (`@lite/binding`), grouped per
+//! engine: [`megengine`] (networks, tensors, the per-network executor, globals, decryption, the
+//! engine log) serves `@lite/core`; [`mindspore`] (models, runners, their queues, the converter)
+//! serves `@lite/mindspore`. What both use: [`error`] and [`external`].
 //!
-//! Speaks only the safe `lite` crate API; every engine failure becomes a JS `Error` whose
+//! Speaks only the safe `megengine` and `mindspore` crate APIs; every engine failure becomes a JS `Error` whose
 //! `code` is one of the stable `LITE_*` codes (see [`error`]). The TypeScript package
 //! `@lite/core` wraps these classes into the public API.
 #![deny(clippy::all)]
 // napi-derive registers exports only outside `cfg(test)`, so the test build sees them as unused.
 #![cfg_attr(test, allow(dead_code))]
 
-mod crypto;
-mod engine_log;
 mod error;
-mod executor;
 mod external;
-mod global;
-mod lanes;
-mod mindspore_converter;
-mod mindspore_model;
-mod network;
-mod pool;
-mod tensor;
+mod megengine;
+mod mindspore;

@@ -85,7 +85,7 @@ pub fn resolve_dir(explicit: Option<&Path>) -> Result<(PathBuf, &'static str), S
     if let Some(p) = explicit {
         return Ok((p.to_path_buf(), "runtime package"));
     }
-    match lite_sys::cache_root() {
+    match lite_common::cache_root() {
         Some(root) => Ok((root.join("runtime").join(RUNTIME_SUBDIR), "runtime cache")),
         None => Err(format!(
             "MindSpore Lite runtime not found: MINDSPORE_LITE_LIB_DIR is not set and no cache folder \

@@ -6,7 +6,7 @@
 
 use crate::options::{c_string, config_pointers, ConfigEntry, ModelType};
 use crate::{LiteError, Result};
-use lite::ErrorCode;
+use lite_common::ErrorCode;
 use mindspore_sys::LmcOptions;
 use std::ffi::{CStr, CString};
 use std::os::raw::c_char;

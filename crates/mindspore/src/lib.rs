@@ -5,7 +5,7 @@
 //!   caller ever holds engine memory that a later predict, resize or free would change.
 //! - [`Runner`]: RAII `ModelParallelRunner` (`Send + Sync`): concurrent predicts on a pool of
 //!   workers, each request with its own input copies.
-//! - Errors are `lite::LiteError` with the house's stable codes; engine failures carry the
+//! - Errors are `lite_common::LiteError` with the house's stable codes; engine failures carry the
 //!   reason the engine logged, not only "Common error code.".
 
 #![warn(missing_docs)]
@@ -18,7 +18,7 @@ mod runner;
 mod tensor;
 
 pub use converter::{convert, ConvertOptions, FmkType};
-pub use lite::{ErrorCode, LiteError, Result};
+pub use lite_common::{ErrorCode, LiteError, Result};
 pub use mindir_check::{check_mindir, MindirProblem};
 pub use model::Model;
 pub use options::{BuildOptions, ConfigEntry, ModelType};

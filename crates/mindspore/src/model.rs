@@ -37,7 +37,10 @@ impl Model {
         // SAFETY: `out` is a writable pointer slot.
         check(api, unsafe { (api.lms_model_new)(&mut out) })?;
         let raw = NonNull::new(out).ok_or_else(|| {
-            LiteError::new(lite::ErrorCode::LiteError, "the shim returned no model")
+            LiteError::new(
+                lite_common::ErrorCode::LiteError,
+                "the shim returned no model",
+            )
         })?;
         Ok(Model {
             api,
@@ -70,7 +73,7 @@ impl Model {
         }
         if let Some(reason) = &self.broken {
             return Err(LiteError::new(
-                lite::ErrorCode::LiteError,
+                lite_common::ErrorCode::LiteError,
                 format!(
                     "the model is unusable after an engine failure ({reason}); build a new Model"
                 ),
@@ -82,7 +85,7 @@ impl Model {
     /// Marks the model broken when a call failed inside the engine (not on our own checks).
     fn note<T>(&mut self, result: Result<T>) -> Result<T> {
         if let Err(e) = &result {
-            if e.code == lite::ErrorCode::LiteError {
+            if e.code == lite_common::ErrorCode::LiteError {
                 self.broken = Some(e.message.clone());
             }
         }

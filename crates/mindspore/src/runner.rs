@@ -37,7 +37,10 @@ impl Runner {
         // SAFETY: writable pointer slot.
         check(api, unsafe { (api.lms_runner_new)(&mut out) })?;
         let raw = NonNull::new(out).ok_or_else(|| {
-            LiteError::new(lite::ErrorCode::LiteError, "the shim returned no runner")
+            LiteError::new(
+                lite_common::ErrorCode::LiteError,
+                "the shim returned no runner",
+            )
         })?;
         let mut runner = Runner {
             api,

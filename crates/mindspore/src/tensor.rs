@@ -72,7 +72,7 @@ impl TensorList {
         check(api, fill(&mut out))?;
         let raw = NonNull::new(out).ok_or_else(|| {
             LiteError::new(
-                lite::ErrorCode::LiteError,
+                lite_common::ErrorCode::LiteError,
                 "the shim returned no tensor list",
             )
         })?;

@@ -1,0 +1,905 @@
+//! MindSpore Lite: `MsModel` and `MsRunner`, the JS faces of `mindspore::Model` and
+//! `mindspore::Runner` (used by `@lite/mindspore`). Nothing here touches the runtime until
+//! `loadMindsporeRuntime` or a build is called, so MegEngine users never load it.
+
+use crate::error::{disposed, IntoJs, NativeFailure, Result};
+use crate::external::External;
+use crate::mindspore::lanes::{AtExit, LaneJob, Lanes};
+use mindspore::{BuildOptions, ConfigEntry, Input, Model, ModelType, Runner, TensorData};
+use napi::bindgen_prelude::*;
+use napi::{CleanupEnvHook, JsDeferred};
+use napi_derive::napi;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, TryLockError, Weak};
+
+/// Loads the MindSpore Lite runtime (`MINDSPORE_LITE_LIB_DIR` wins; else `dir`, the runtime
+/// package's folder; else the per-user cache). Never writes the environment.
+/// Returns the folder loaded. Idempotent.
+#[napi]
+pub fn load_mindspore_runtime(dir: Option<String>) -> Result<String> {
+    let p = dir.map(PathBuf::from);
+    Ok(mindspore::init(p.as_deref()).js()?.display().to_string())
+}
+
+/// One `config_dict` entry.
+#[napi(object)]
+#[derive(Clone)]
+pub struct MsConfigEntry {
+    pub section: String,
+    pub key: String,
+    pub value: String,
+}
+
+impl From<MsConfigEntry> for ConfigEntry {
+    fn from(e: MsConfigEntry) -> ConfigEntry {
+        ConfigEntry {
+            section: e.section,
+            key: e.key,
+            value: e.value,
+        }
+    }
+}
+
+/// Build settings (a CPU Context plus config and runner workers), all optional.
+#[napi(object)]
+#[derive(Clone, Default)]
+pub struct MsBuildOptions {
+    pub thread_num: Option<i32>,
+    pub inter_op_parallel_num: Option<i32>,
+    pub affinity_mode: Option<i32>,
+    pub core_list: Option<Vec<i32>>,
+    pub enable_fp16: Option<bool>,
+    pub config_path: Option<String>,
+    pub config: Option<Vec<MsConfigEntry>>,
+    pub workers_num: Option<i32>,
+}
+
+impl From<MsBuildOptions> for BuildOptions {
+    fn from(o: MsBuildOptions) -> BuildOptions {
+        BuildOptions {
+            thread_num: o.thread_num,
+            inter_op_parallel_num: o.inter_op_parallel_num,
+            affinity_mode: o.affinity_mode,
+            core_list: o.core_list.unwrap_or_default(),
+            enable_fp16: o.enable_fp16.unwrap_or(false),
+            config_path: o.config_path,
+            config: o
+                .config
+                .unwrap_or_default()
+                .into_iter()
+                .map(ConfigEntry::from)
+                .collect(),
+            workers_num: o.workers_num,
+        }
+    }
+}
+
+/// A tensor as plain data: description and, when the engine had data, a copy of it.
+#[napi(object)]
+pub struct MsTensorData {
+    pub name: String,
+    pub dtype: i32,
+    pub format: i32,
+    pub shape: Vec<i64>,
+    pub data_size: i64,
+    pub data: Option<Buffer>,
+}
+
+fn to_js_tensors(list: Vec<TensorData>) -> Vec<MsTensorData> {
+    list.into_iter()
+        .map(|t| MsTensorData {
+            name: t.info.name,
+            dtype: t.info.dtype,
+            format: t.info.format,
+            shape: t.info.shape,
+            data_size: i64::try_from(t.info.data_size).unwrap_or(i64::MAX),
+            data: t.data.map(Buffer::from),
+        })
+        .collect()
+}
+
+fn to_model_type(value: u32) -> Result<ModelType> {
+    ModelType::from_c(value).js()
+}
+
+type SharedModel = Arc<Mutex<Option<Model>>>;
+
+fn busy() -> Error<crate::error::Code> {
+    Error::new(
+        crate::error::Code("LITE_BUSY"),
+        "the Model is running an asynchronous call; await it first".to_string(),
+    )
+}
+
+fn lock_model(shared: &SharedModel) -> std::sync::MutexGuard<'_, Option<Model>> {
+    shared.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// Runs a synchronous call from JS on the model: only when its queue is idle (else LITE_BUSY),
+/// so the JS thread never waits for a job.
+fn with_model<T>(
+    lanes: &Lanes,
+    shared: &SharedModel,
+    f: impl FnOnce(&mut Option<Model>) -> Result<T>,
+) -> Result<T> {
+    if lanes.busy() {
+        return Err(busy());
+    }
+    let mut guard = match shared.try_lock() {
+        Ok(g) => g,
+        Err(TryLockError::WouldBlock) => return Err(busy()),
+        Err(TryLockError::Poisoned(p)) => p.into_inner(),
+    };
+    f(&mut guard)
+}
+
+fn built(model: &mut Option<Model>) -> Result<&mut Model> {
+    model
+        .as_mut()
+        .ok_or_else(|| crate::error::invalid(NOT_BUILT))
+}
+
+/// How an async call ended: a failure, or the outputs of a predict.
+#[napi(object, object_from_js = false)]
+pub struct MsOutcome {
+    /// Set when the call failed.
+    pub failure: Option<NativeFailure>,
+    /// A predict's outputs (copies); after a build, the declared inputs.
+    pub outputs: Option<Vec<MsTensorData>>,
+    /// After a build: the output names, in model order.
+    pub output_names: Option<Vec<String>>,
+}
+
+/// What a job produced.
+#[derive(Default)]
+struct Done {
+    tensors: Option<Vec<TensorData>>,
+    output_names: Option<Vec<String>>,
+}
+
+impl Done {
+    fn tensors(t: Vec<TensorData>) -> Done {
+        Done {
+            tensors: Some(t),
+            output_names: None,
+        }
+    }
+}
+
+type Resolver = Box<dyn FnOnce(Env) -> napi::Result<MsOutcome> + Send>;
+type Deferred = JsDeferred<MsOutcome, Resolver>;
+type Work = Box<dyn FnOnce() -> std::result::Result<Done, NativeFailure> + Send>;
+
+/// One queued call: its work, its promise, and the memory account to report (or release) when
+/// it settles.
+struct Job {
+    work: Option<Work>,
+    result: Option<std::result::Result<Done, NativeFailure>>,
+    done: Deferred,
+    external: Arc<External>,
+    /// The job frees the engine object: release its memory account instead of reporting it.
+    release: bool,
+}
+
+impl Job {
+    fn submit<'env>(
+        env: &'env Env,
+        lanes: &Arc<Lanes>,
+        external: &Arc<External>,
+        what: &'static str,
+        work: Work,
+    ) -> Result<Object<'env>> {
+        let (done, promise) = env
+            .create_deferred::<MsOutcome, Resolver>()
+            .map_err(crate::error::from_napi)?;
+        let job = Job {
+            work: Some(work),
+            result: None,
+            done,
+            external: external.clone(),
+            release: false,
+        };
+        lanes.submit(Box::new(job), || disposed_failure(what));
+        Ok(promise)
+    }
+
+    fn finish(self, result: std::result::Result<Done, NativeFailure>) {
+        let (external, release) = (self.external, self.release);
+        self.done.resolve(Box::new(move |env| {
+            if release {
+                external.release(&env);
+            } else {
+                external.report(&env);
+            }
+            Ok(match result {
+                Ok(done) => MsOutcome {
+                    failure: None,
+                    outputs: done.tensors.map(to_js_tensors),
+                    output_names: done.output_names,
+                },
+                Err(f) => MsOutcome {
+                    failure: Some(f),
+                    outputs: None,
+                    output_names: None,
+                },
+            })
+        }));
+    }
+}
+
+impl LaneJob for Job {
+    fn run(&mut self) {
+        if let Some(work) = self.work.take() {
+            self.result = Some(work());
+        }
+    }
+
+    fn settle(mut self: Box<Self>) {
+        let result = self.result.take().unwrap_or_else(|| {
+            Err(NativeFailure {
+                code: "LITE_ERROR".into(),
+                message: "the job settled without running (an internal error)".into(),
+                engine_message: None,
+            })
+        });
+        self.finish(result);
+    }
+
+    fn cancel(self: Box<Self>, failure: NativeFailure) {
+        self.finish(Err(failure));
+    }
+}
+
+fn disposed_failure(what: &str) -> NativeFailure {
+    NativeFailure {
+        code: "LITE_DISPOSED".into(),
+        message: format!("the {what} was disposed"),
+        engine_message: None,
+    }
+}
+
+/// Stops an object's lanes and frees its engine object when the JS environment goes away
+/// (removed when the object is collected first).
+fn teardown_hook(env: &Env, owner: &Arc<AtExit>) -> Result<CleanupEnvHook<Weak<AtExit>>> {
+    env.add_env_cleanup_hook(Arc::downgrade(owner), |weak| {
+        if let Some(owner) = weak.upgrade() {
+            crate::megengine::executor::Shutdown::shutdown(&*owner);
+        }
+    })
+    .map_err(crate::error::from_napi)
+}
+
+/// How a build gets its model.
+pub enum ModelSource {
+    /// A file path.
+    Path(PathBuf),
+    /// Bytes (copied at the call).
+    Bytes(Vec<u8>),
+}
+
+impl ModelSource {
+    /// The model's size in bytes (0 for a file that cannot be read).
+    fn size(&self) -> usize {
+        match self {
+            ModelSource::Path(p) => crate::external::file_size(p),
+            ModelSource::Bytes(b) => b.len(),
+        }
+    }
+}
+
+fn build(
+    source: &ModelSource,
+    model_type: ModelType,
+    options: &BuildOptions,
+) -> mindspore::Result<Model> {
+    let mut model = Model::new()?;
+    match source {
+        ModelSource::Path(p) => model.build_from_file(p, model_type, options)?,
+        ModelSource::Bytes(b) => model.build_from_buffer(b, model_type, options)?,
+    }
+    Ok(model)
+}
+
+const ALREADY_BUILT: &str = "the model is already built; create a new Model to build another";
+const NOT_BUILT: &str = "the model is not built yet: call buildFromFile or buildFromBuffer first";
+
+/// Builds into an empty slot (checked before the slow build, so a second build costs nothing).
+fn build_into(
+    slot: &mut Option<Model>,
+    source: &ModelSource,
+    ty: ModelType,
+    options: &BuildOptions,
+) -> mindspore::Result<()> {
+    if slot.is_some() {
+        return Err(mindspore::LiteError::invalid(ALREADY_BUILT));
+    }
+    *slot = Some(build(source, ty, options)?);
+    Ok(())
+}
+
+/// A MindSpore Lite model (one engine model; calls on it never overlap). Its queue is the one
+/// place that decides whether it is busy.
+#[napi(custom_finalize)]
+pub struct MsModel {
+    shared: SharedModel,
+    /// Runs the async calls, one at a time, in call order.
+    lanes: Arc<Lanes>,
+    /// The engine model's native memory, as reported to V8.
+    external: Arc<External>,
+    /// Frees the engine model when the environment exits first.
+    _exit: Arc<AtExit>,
+    teardown: Option<CleanupEnvHook<Weak<AtExit>>>,
+}
+
+impl Drop for MsModel {
+    fn drop(&mut self) {
+        // Queued calls still run (each holds the model); then the lane exits.
+        self.lanes.close(None);
+    }
+}
+
+impl ObjectFinalize for MsModel {
+    fn finalize(mut self, env: Env) -> napi::Result<()> {
+        self.external.release(&env);
+        if let Some(hook) = self.teardown.take() {
+            env.remove_env_cleanup_hook(hook)?;
+        }
+        Ok(())
+    }
+}
+
+#[napi]
+impl MsModel {
+    /// An unbuilt model; nothing native exists until a build.
+    #[napi(constructor)]
+    pub fn new(env: Env) -> Result<Self> {
+        let lanes = Lanes::new("lite-ms-model", 1);
+        let shared: SharedModel = Arc::new(Mutex::new(None));
+        let slot = shared.clone();
+        let exit = AtExit::register(&lanes, move || {
+            // A call stuck past the shutdown wait still holds the model: leave it then.
+            if let Ok(mut m) = slot.try_lock() {
+                drop(m.take());
+            }
+        });
+        let teardown = Some(teardown_hook(&env, &exit)?);
+        Ok(MsModel {
+            shared,
+            lanes,
+            external: Arc::default(),
+            _exit: exit,
+            teardown,
+        })
+    }
+
+    /// Builds from a file (blocking).
+    #[napi]
+    pub fn build_from_file(
+        &self,
+        env: Env,
+        path: String,
+        model_type: u32,
+        options: MsBuildOptions,
+    ) -> Result<()> {
+        self.build_now(
+            &env,
+            ModelSource::Path(PathBuf::from(path)),
+            model_type,
+            options,
+        )
+    }
+
+    /// Builds from bytes (blocking; the engine copies what it keeps).
+    #[napi]
+    pub fn build_from_buffer(
+        &self,
+        env: Env,
+        bytes: &[u8],
+        model_type: u32,
+        options: MsBuildOptions,
+    ) -> Result<()> {
+        self.build_now(
+            &env,
+            ModelSource::Bytes(bytes.to_vec()),
+            model_type,
+            options,
+        )
+    }
+
+    /// Builds from a file on the model's thread, after the calls queued before it; the outcome's
+    /// `outputs` are the declared inputs.
+    #[napi(ts_return_type = "Promise<MsOutcome>")]
+    pub fn build_from_file_async<'env>(
+        &self,
+        env: &'env Env,
+        path: String,
+        model_type: u32,
+        options: MsBuildOptions,
+    ) -> Result<Object<'env>> {
+        self.build_job(
+            env,
+            ModelSource::Path(PathBuf::from(path)),
+            model_type,
+            options,
+        )
+    }
+
+    /// Builds from bytes (copied now) on the model's thread.
+    #[napi(ts_return_type = "Promise<MsOutcome>")]
+    pub fn build_from_buffer_async<'env>(
+        &self,
+        env: &'env Env,
+        bytes: &[u8],
+        model_type: u32,
+        options: MsBuildOptions,
+    ) -> Result<Object<'env>> {
+        self.build_job(env, ModelSource::Bytes(bytes.to_vec()), model_type, options)
+    }
+
+    /// Whether a call is queued or running (sync calls then throw LITE_BUSY).
+    #[napi]
+    pub fn is_busy(&self) -> bool {
+        self.lanes.busy()
+    }
+
+    /// Whether a build succeeded (and the model is not disposed).
+    #[napi(getter)]
+    pub fn built(&self) -> Result<bool> {
+        with_model(&self.lanes, &self.shared, |m| Ok(m.is_some()))
+    }
+
+    /// Input descriptions (and the data they hold, if any).
+    #[napi]
+    pub fn inputs(&self) -> Result<Vec<MsTensorData>> {
+        with_model(&self.lanes, &self.shared, |m| {
+            Ok(to_js_tensors(built(m)?.inputs(true).js()?))
+        })
+    }
+
+    /// Input descriptions as declared by the model (dynamic dims are -1).
+    #[napi]
+    pub fn declared_inputs(&self) -> Result<Vec<MsTensorData>> {
+        with_model(&self.lanes, &self.shared, |m| {
+            let declared = built(m)?.declared_inputs().to_vec();
+            Ok(to_js_tensors(
+                declared
+                    .into_iter()
+                    .map(|info| TensorData { info, data: None })
+                    .collect(),
+            ))
+        })
+    }
+
+    /// Output descriptions (and the last predict's data, if any).
+    #[napi]
+    pub fn outputs(&self) -> Result<Vec<MsTensorData>> {
+        with_model(&self.lanes, &self.shared, |m| {
+            Ok(to_js_tensors(built(m)?.outputs(true).js()?))
+        })
+    }
+
+    /// Resizes every input (one shape per input).
+    #[napi]
+    pub fn resize(&self, shapes: Vec<Vec<i64>>) -> Result<()> {
+        with_model(&self.lanes, &self.shared, |m| {
+            built(m)?.resize(&shapes).js()
+        })
+    }
+
+    /// Runs on the given inputs (one shape + bytes per input; resized first if the shapes differ).
+    #[napi]
+    pub fn predict(
+        &self,
+        env: Env,
+        shapes: Vec<Vec<i64>>,
+        data: Vec<Uint8Array>,
+    ) -> Result<Vec<MsTensorData>> {
+        let inputs = feeds(&shapes, &data)?;
+        let external = &self.external;
+        let out = with_model(&self.lanes, &self.shared, |m| {
+            let model = built(m)?;
+            Ok(to_js_tensors(
+                external.measured_run(|| model.predict(&inputs)).js()?,
+            ))
+        });
+        external.report(&env);
+        out
+    }
+
+    /// Native memory of the engine model as reported to V8 (an estimate, in bytes).
+    #[napi(getter)]
+    pub fn external_memory(&self) -> f64 {
+        self.external.estimate() as f64
+    }
+
+    /// `predict` on the model's thread, after the calls queued before it; the input bytes are
+    /// copied now.
+    #[napi(ts_return_type = "Promise<MsOutcome>")]
+    pub fn predict_async<'env>(
+        &self,
+        env: &'env Env,
+        shapes: Vec<Vec<i64>>,
+        data: Vec<Uint8Array>,
+    ) -> Result<Object<'env>> {
+        feeds(&shapes, &data)?;
+        let owned: Vec<Vec<u8>> = data.iter().map(|d| d.to_vec()).collect();
+        let shared = self.shared.clone();
+        let external = self.external.clone();
+        let work: Work = Box::new(move || {
+            let mut slot = lock_model(&shared);
+            let model = slot
+                .as_mut()
+                .ok_or_else(|| NativeFailure::from(mindspore::LiteError::invalid(NOT_BUILT)))?;
+            let inputs: Vec<Input<'_>> = shapes
+                .iter()
+                .zip(&owned)
+                .map(|(s, d)| Input { shape: s, data: d })
+                .collect();
+            external
+                .measured_run(|| model.predict(&inputs))
+                .map(Done::tensors)
+                .map_err(NativeFailure::from)
+        });
+        Job::submit(env, &self.lanes, &self.external, "Model", work)
+    }
+
+    /// Frees the engine model: now when nothing is queued, else after the queued calls (later
+    /// calls fail with LITE_DISPOSED). Idempotent.
+    #[napi]
+    pub fn dispose(&self, env: Env) -> Result<()> {
+        if self.lanes.closed() {
+            return Ok(());
+        }
+        if self.lanes.busy() {
+            let shared = self.shared.clone();
+            let (done, _promise) = env
+                .create_deferred::<MsOutcome, Resolver>()
+                .map_err(crate::error::from_napi)?;
+            let job = Job {
+                work: Some(Box::new(move || {
+                    drop(lock_model(&shared).take());
+                    Ok(Done::default())
+                })),
+                result: None,
+                done,
+                external: self.external.clone(),
+                release: true,
+            };
+            self.lanes
+                .submit(Box::new(job), || disposed_failure("Model"));
+            self.lanes.close(None);
+            return Ok(());
+        }
+        self.lanes.close(None);
+        drop(lock_model(&self.shared).take());
+        self.external.release(&env);
+        Ok(())
+    }
+}
+
+impl MsModel {
+    fn build_now(
+        &self,
+        env: &Env,
+        source: ModelSource,
+        model_type: u32,
+        options: MsBuildOptions,
+    ) -> Result<()> {
+        let ty = to_model_type(model_type)?;
+        let external = &self.external;
+        let r = with_model(&self.lanes, &self.shared, |slot| {
+            external
+                .measured_load(0, source.size(), || {
+                    build_into(slot, &source, ty, &options.into())
+                })
+                .js()
+        });
+        external.report(env);
+        r
+    }
+
+    fn build_job<'env>(
+        &self,
+        env: &'env Env,
+        source: ModelSource,
+        model_type: u32,
+        options: MsBuildOptions,
+    ) -> Result<Object<'env>> {
+        let ty = to_model_type(model_type)?;
+        let options: BuildOptions = options.into();
+        let shared = self.shared.clone();
+        let external = self.external.clone();
+        let work: Work = Box::new(move || {
+            let mut slot = lock_model(&shared);
+            external
+                .measured_load(0, source.size(), || {
+                    build_into(&mut slot, &source, ty, &options)
+                })
+                .map_err(NativeFailure::from)?;
+            // The declared inputs travel with the outcome: a call queued behind the build may
+            // hold the model by the time the promise settles.
+            let Some(m) = slot.as_ref() else {
+                return Ok(Done::default());
+            };
+            let names = m
+                .outputs(false)
+                .map_err(NativeFailure::from)?
+                .into_iter()
+                .map(|t| t.info.name)
+                .collect();
+            Ok(Done {
+                tensors: Some(
+                    m.declared_inputs()
+                        .iter()
+                        .cloned()
+                        .map(|info| TensorData { info, data: None })
+                        .collect(),
+                ),
+                output_names: Some(names),
+            })
+        });
+        Job::submit(env, &self.lanes, &self.external, "Model", work)
+    }
+}
+
+fn feeds<'a>(shapes: &'a [Vec<i64>], data: &'a [Uint8Array]) -> Result<Vec<Input<'a>>> {
+    if shapes.len() != data.len() {
+        return Err(crate::error::invalid(format!(
+            "{} shapes for {} data buffers",
+            shapes.len(),
+            data.len()
+        )));
+    }
+    Ok(shapes
+        .iter()
+        .zip(data)
+        .map(|(s, d)| Input { shape: s, data: d })
+        .collect())
+}
+
+/// The runner behind a `ModelParallelRunner`, once built.
+#[derive(Default)]
+struct RunnerSlot {
+    runner: Option<Arc<Runner>>,
+    /// An async build is queued or running.
+    building: bool,
+    disposed: bool,
+}
+
+fn lock_slot(slot: &Mutex<RunnerSlot>) -> std::sync::MutexGuard<'_, RunnerSlot> {
+    slot.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// A `ModelParallelRunner`: requests wait in a native queue and run on up to `width` threads at
+/// once, each inside the engine runner (which spreads them over its workers).
+#[napi(custom_finalize)]
+pub struct MsRunner {
+    slot: Arc<Mutex<RunnerSlot>>,
+    lanes: Arc<Lanes>,
+    /// The engine runner's native memory, as reported to V8.
+    external: Arc<External>,
+    /// Frees the engine runner when the environment exits first.
+    _exit: Arc<AtExit>,
+    teardown: Option<CleanupEnvHook<Weak<AtExit>>>,
+}
+
+impl Drop for MsRunner {
+    fn drop(&mut self) {
+        self.lanes.close(None);
+    }
+}
+
+impl ObjectFinalize for MsRunner {
+    fn finalize(mut self, env: Env) -> napi::Result<()> {
+        self.external.release(&env);
+        if let Some(hook) = self.teardown.take() {
+            env.remove_env_cleanup_hook(hook)?;
+        }
+        Ok(())
+    }
+}
+
+const RUNNER_NOT_BUILT: &str = "the runner is not built yet: call buildFromFile first";
+const RUNNER_BUILT: &str =
+    "the runner is already built; create a new ModelParallelRunner to build another";
+
+#[napi]
+impl MsRunner {
+    /// An unbuilt runner whose requests run at most `width` at a time (at least 1).
+    #[napi(constructor)]
+    pub fn new(env: Env, width: u32) -> Result<Self> {
+        let lanes = Lanes::new("lite-ms-runner", width.max(1) as usize);
+        let slot: Arc<Mutex<RunnerSlot>> = Arc::default();
+        let held = slot.clone();
+        // Requests hold the runner while they run; the lanes have stopped when this runs.
+        let exit = AtExit::register(&lanes, move || drop(lock_slot(&held).runner.take()));
+        let teardown = Some(teardown_hook(&env, &exit)?);
+        Ok(MsRunner {
+            slot,
+            lanes,
+            external: Arc::default(),
+            _exit: exit,
+            teardown,
+        })
+    }
+
+    /// Throws unless a build may start: LITE_BUSY while one runs, LITE_INVALID_ARGUMENT once
+    /// built, LITE_DISPOSED after dispose.
+    #[napi]
+    pub fn check_buildable(&self) -> Result<()> {
+        let s = lock_slot(&self.slot);
+        if s.disposed {
+            return Err(disposed("ModelParallelRunner"));
+        }
+        if s.building {
+            return Err(Error::new(
+                crate::error::Code("LITE_BUSY"),
+                "the runner is building: await buildFromFileAsync first".to_string(),
+            ));
+        }
+        if s.runner.is_some() {
+            return Err(crate::error::invalid(RUNNER_BUILT));
+        }
+        Ok(())
+    }
+
+    /// Builds the runner from a file (blocking).
+    #[napi]
+    pub fn build_from_file(&self, env: Env, path: String, options: MsBuildOptions) -> Result<()> {
+        self.check_buildable()?;
+        let r =
+            self.external
+                .measured_load(0, crate::external::file_size(Path::new(&path)), || {
+                    Runner::from_file(Path::new(&path), &options.into())
+                });
+        self.external.report(&env);
+        lock_slot(&self.slot).runner = Some(Arc::new(r.js()?));
+        Ok(())
+    }
+
+    /// Builds the runner from a file on a runner thread (requests are LITE_BUSY meanwhile).
+    #[napi(ts_return_type = "Promise<MsOutcome>")]
+    pub fn build_from_file_async<'env>(
+        &self,
+        env: &'env Env,
+        path: String,
+        options: MsBuildOptions,
+    ) -> Result<Object<'env>> {
+        self.check_buildable()?;
+        lock_slot(&self.slot).building = true;
+        let options: BuildOptions = options.into();
+        let slot = self.slot.clone();
+        let external = self.external.clone();
+        let work: Work = Box::new(move || {
+            let path = PathBuf::from(path);
+            let r = external.measured_load(0, crate::external::file_size(&path), || {
+                Runner::from_file(&path, &options)
+            });
+            let mut s = lock_slot(&slot);
+            s.building = false;
+            let runner = r.map_err(NativeFailure::from)?;
+            if !s.disposed {
+                s.runner = Some(Arc::new(runner));
+            }
+            Ok(Done::default())
+        });
+        let slot = self.slot.clone();
+        let promise = Job::submit(
+            env,
+            &self.lanes,
+            &self.external,
+            "ModelParallelRunner",
+            work,
+        );
+        if self.lanes.closed() {
+            lock_slot(&slot).building = false;
+        }
+        promise
+    }
+
+    fn runner(&self) -> Result<Arc<Runner>> {
+        let s = lock_slot(&self.slot);
+        if s.disposed {
+            return Err(disposed("ModelParallelRunner"));
+        }
+        if s.building {
+            return Err(Error::new(
+                crate::error::Code("LITE_BUSY"),
+                "the runner is building: await buildFromFileAsync first".to_string(),
+            ));
+        }
+        s.runner
+            .clone()
+            .ok_or_else(|| crate::error::invalid(RUNNER_NOT_BUILT))
+    }
+
+    /// Native memory of the engine runner as reported to V8 (an estimate, in bytes).
+    #[napi(getter)]
+    pub fn external_memory(&self) -> f64 {
+        self.external.estimate() as f64
+    }
+
+    /// Requests waiting for a runner thread.
+    #[napi(getter)]
+    pub fn queued(&self) -> u32 {
+        u32::try_from(self.lanes.queued()).unwrap_or(u32::MAX)
+    }
+
+    /// Input descriptions.
+    #[napi]
+    pub fn inputs(&self) -> Result<Vec<MsTensorData>> {
+        let r = self.runner()?;
+        Ok(to_js_tensors(
+            r.inputs()
+                .iter()
+                .cloned()
+                .map(|info| TensorData { info, data: None })
+                .collect(),
+        ))
+    }
+
+    /// Output descriptions.
+    #[napi]
+    pub fn outputs(&self) -> Result<Vec<MsTensorData>> {
+        let r = self.runner()?;
+        Ok(to_js_tensors(
+            r.outputs()
+                .iter()
+                .cloned()
+                .map(|info| TensorData { info, data: None })
+                .collect(),
+        ))
+    }
+
+    /// Queues one request (inputs copied now); requests run concurrently, up to the width.
+    #[napi(ts_return_type = "Promise<MsOutcome>")]
+    pub fn predict_async<'env>(
+        &self,
+        env: &'env Env,
+        shapes: Vec<Vec<i64>>,
+        data: Vec<Uint8Array>,
+    ) -> Result<Object<'env>> {
+        feeds(&shapes, &data)?;
+        let runner = self.runner()?;
+        let owned: Vec<Vec<u8>> = data.iter().map(|d| d.to_vec()).collect();
+        let work: Work = Box::new(move || {
+            let inputs: Vec<Input<'_>> = shapes
+                .iter()
+                .zip(&owned)
+                .map(|(s, d)| Input { shape: s, data: d })
+                .collect();
+            runner
+                .predict(&inputs)
+                .map(Done::tensors)
+                .map_err(NativeFailure::from)
+        });
+        Job::submit(
+            env,
+            &self.lanes,
+            &self.external,
+            "ModelParallelRunner",
+            work,
+        )
+    }
+
+    /// Disposes the runner: requests still waiting reject with LITE_DISPOSED, running ones
+    /// finish (they hold the engine runner, which is freed after the last). Idempotent.
+    #[napi]
+    pub fn dispose(&self, env: Env) {
+        {
+            let mut s = lock_slot(&self.slot);
+            if s.disposed {
+                return;
+            }
+            s.disposed = true;
+            s.runner = None;
+        }
+        self.lanes.close(Some(NativeFailure {
+            code: "LITE_DISPOSED".into(),
+            message: "the ModelParallelRunner was disposed while the request waited for a worker"
+                .into(),
+            engine_message: None,
+        }));
+        self.external.release(&env);
+    }
+}
