@@ -23,6 +23,8 @@
 #     no @lite/runtime-megengine-* and no @lite/core is installed or depended on (and, in 2, that
 #     @lite/core pulls no @lite/runtime-mindspore-*), report the installed size, and run every
 #     MindSpore fixture from an ESM and a CJS consumer, bit-identical to fixtures/mindspore.
+#     Then every ELF file of the two installs (the .node, both engines' libraries, our shims)
+#     must need no symbol version above Node 20's floor (tools/release/glibc-floor.mjs).
 #
 # Needs a finished build (`pnpm run build`) and the fetched runtime (`pnpm run setup`).
 # Writes nothing into the repo; everything lives in one temp dir that is removed at exit
@@ -248,6 +250,9 @@ step "@lite/mindspore: every MindSpore fixture from ESM and CJS (runtime from th
   const p = require("@lite/binding").loadMindsporeRuntime();
   if (!p.includes("node_modules/@lite/runtime-mindspore-linux-x64-gnu/runtime")) { console.error("MindSpore runtime loaded from " + p); process.exit(1); }
   console.log("MindSpore runtime loaded from the runtime package: " + p.slice(p.indexOf("node_modules")));' "$repo/fixtures/mindspore/lenet.mindir")
+
+step "glibc floor: every ELF file of the installed tarballs needs at most Node 20's GLIBC_2.28 / GLIBCXX_3.4.25"
+node "$repo/tools/release/glibc-floor.mjs" "$app/node_modules/@lite" "$msapp/node_modules/@lite"
 
 step "@lite/mindspore without its runtime package: one clear error that names it"
 mv "$msapp/node_modules/@lite/runtime-mindspore-linux-x64-gnu" "$tmp/ms-runtime-aside"
