@@ -23,7 +23,8 @@
 #     no @lite/runtime-megengine-* and no @lite/core is installed or depended on (and, in 2, that
 #     @lite/core pulls no @lite/runtime-mindspore-*), report the installed size, and run every
 #     MindSpore fixture from an ESM and a CJS consumer, bit-identical to fixtures/mindspore.
-#     Then every ELF file of the two installs (the .node, both engines' libraries, our shims)
+#     Then the same consumers under Bun (and an async/pool run), and every ELF file of the two
+#     installs (the .node, both engines' libraries, our shims)
 #     must need no symbol version above Node 20's floor (tools/release/glibc-floor.mjs).
 #
 # Needs a finished build (`pnpm run build`) and the fetched runtime (`pnpm run setup`).
@@ -111,7 +112,7 @@ mkdir -p "$app/fixtures"
 cp "$repo"/fixtures/{shufflenet.mge,shufflenet_input.npy,shufflenet_output.npy} "$app/fixtures/"
 # megenginelite's output on this machine (the engine's kernels, hence the last bits, depend on the CPU)
 cp "$(node "$repo/tools/models/lite-refs.mjs")/shufflenet_lite_output.npy" "$app/fixtures/"
-cp "$here/check.mjs" "$here/check.cjs" "$here/check-shufflenet.cjs" "$here/npy.cjs" "$app/"
+cp "$here/check.mjs" "$here/check.cjs" "$here/check-shufflenet.cjs" "$here/npy.cjs" "$here/bun-async.mjs" "$app/"
 echo '{ "name": "lite-pack-test-app", "version": "0.0.0", "private": true }' > "$app/package.json"
 mapfile -t all_tgz < <(ls "$tmp"/tarballs/*.tgz | grep -v '/lite-mindspore-[0-9]\|/lite-runtime-mindspore-')
 install_started=$(date +%s)
@@ -155,6 +156,19 @@ step "ESM and CJS consumers"
   const p = b.loadRuntime();
   if (!p.includes("node_modules/@lite/runtime-megengine-linux-x64-gnu/runtime/")) { console.error("runtime loaded from " + p); process.exit(1); }
   console.log("runtime loaded from the runtime package: " + p.slice(p.indexOf("node_modules")));')
+
+step "types of the installed packages: CJS and ESM consumers, node16, without esModuleInterop"
+types_check() { # <project dir> <files...>: tsc over tools/pack-test/types/<files> as the project sees the packages
+  local dir="$1/types-check"; shift
+  mkdir -p "$dir"
+  local list=""
+  for f in "$@"; do cp "$here/types/$f" "$dir/"; list="$list\"$f\","; done
+  printf '{ "extends": "%s", "compilerOptions": { "typeRoots": ["%s"] }, "files": [%s] }\n' \
+    "$here/types/tsconfig.json" "$repo/packages/core/node_modules/@types" "${list%,}" > "$dir/tsconfig.json"
+  "$repo/node_modules/.bin/tsc" -p "$dir/tsconfig.json"
+  echo "tsc: $* type-check against the installed packages"
+}
+types_check "$app" consumer.cts consumer.mts
 
 step "every fixture: the packaged runtime gives the original wheel library's outputs, bit for bit"
 want=$(cd "$repo" && LITE_LIB_PATH="$(node tools/runtime/fetch-runtime.mjs --print)" node tools/pack-test/fixture-digest.cjs packages/core/dist/index.cjs fixtures)
@@ -250,6 +264,14 @@ step "@lite/mindspore: every MindSpore fixture from ESM and CJS (runtime from th
   const p = require("@lite/binding").loadMindsporeRuntime();
   if (!p.includes("node_modules/@lite/runtime-mindspore-linux-x64-gnu/runtime")) { console.error("MindSpore runtime loaded from " + p); process.exit(1); }
   console.log("MindSpore runtime loaded from the runtime package: " + p.slice(p.indexOf("node_modules")));' "$repo/fixtures/mindspore/lenet.mindir")
+
+types_check "$msapp" mindspore.cts mindspore.mts
+
+step "under Bun (@oven/bun-linux-x64 from npm, cached per user): both engines from ESM and CJS, same outputs as under Node"
+bun=$(node "$repo/tools/runtime/fetch-bun.mjs")
+(cd "$app" && "${clean_env[@]}" "$bun" check.mjs fixtures && "${clean_env[@]}" "$bun" check.cjs fixtures)
+(cd "$msapp" && "${clean_env[@]}" "$bun" check-mindspore.mjs "$repo/fixtures/mindspore" && "${clean_env[@]}" "$bun" check-mindspore.cjs "$repo/fixtures/mindspore")
+(cd "$app" && "${clean_env[@]}" "$bun" bun-async.mjs fixtures)
 
 step "glibc floor: every ELF file of the installed tarballs needs at most Node 20's GLIBC_2.28 / GLIBCXX_3.4.25"
 node "$repo/tools/release/glibc-floor.mjs" "$app/node_modules/@lite" "$msapp/node_modules/@lite"
