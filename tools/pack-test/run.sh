@@ -269,6 +269,9 @@ types_check "$msapp" mindspore.cts mindspore.mts
 
 step "under Bun (@oven/bun-linux-x64 from npm, cached per user): both engines from ESM and CJS, same outputs as under Node"
 bun=$(node "$repo/tools/runtime/fetch-bun.mjs")
+# Under Bun, MindSpore Lite's engine runs `cat /proc/cpuinfo|grep cpu\ MHz | sed ...` through sh
+# (libmindspore_core.so); a user's PATH has them, this clean one gets them for that alone.
+for tool in cat grep sed; do ln -sf "$(command -v "$tool")" "$tmp/bin/$tool"; done
 (cd "$app" && "${clean_env[@]}" "$bun" check.mjs fixtures && "${clean_env[@]}" "$bun" check.cjs fixtures)
 (cd "$msapp" && "${clean_env[@]}" "$bun" check-mindspore.mjs "$repo/fixtures/mindspore" && "${clean_env[@]}" "$bun" check-mindspore.cjs "$repo/fixtures/mindspore")
 (cd "$app" && "${clean_env[@]}" "$bun" bun-async.mjs fixtures)

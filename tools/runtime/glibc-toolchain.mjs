@@ -5,9 +5,10 @@
 // GLIBC_2.17, below Node 20's own floor (GLIBC_2.28, GLIBCXX_3.4.25).
 //
 // Why not `napi build --use-napi-cross` itself: @napi-rs/cli 3.10 asks for toolchain 1.0.5, which
-// the registry does not serve (it has 1.0.0 for x86_64, 1.0.3 for aarch64), and it unpacks with @napi-rs/lzma, whose
-// native package needs Node >= 22. We fetch the pinned 1.0.0 package with `npm pack` into the
-// per-user cache, check its integrity, unpack it with `tar -xJ` and hand cargo the same variables.
+// the registry does not serve (it has 1.0.0 for x86_64, 1.0.3 for aarch64), and it unpacks with
+// @napi-rs/lzma, whose native package needs Node >= 22. We fetch the pinned package with
+// `npm pack` into the per-user cache, check its integrity, unpack it with `tar -xJ` and hand
+// cargo the same variables.
 //
 // The toolchain's gcc is 4.8.5: it links Rust (what napi-rs uses it for) but cannot compile the
 // MindSpore headers (C++17, `__has_include`). The C/C++ shims are compiled by the system's gcc/g++

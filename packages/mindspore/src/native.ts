@@ -95,16 +95,20 @@ export function lib(): NativeBinding {
   if (runtimeReady && binding) return binding;
   if (runtimeError) throw runtimeError;
   const b = loadBinding();
+  const packaged = packagedRuntime();
   try {
-    b.loadMindsporeRuntime(packagedRuntime() ?? undefined);
+    b.loadMindsporeRuntime(packaged ?? undefined);
     runtimeReady = true;
     return b;
   } catch (err) {
     const converted = toLiteError(err);
-    runtimeError =
-      converted instanceof LiteError
-        ? converted
-        : new LiteError('LITE_RUNTIME_NOT_FOUND', converted instanceof Error ? converted.message : String(converted));
+    const message = converted instanceof Error ? converted.message : String(converted);
+    if (!packaged && !process.env.MINDSPORE_LITE_LIB_DIR && bundled()) {
+      // The runtime package may well be installed: a bundled copy cannot resolve it.
+      runtimeError = new LiteError('LITE_RUNTIME_NOT_FOUND', `@lite/mindspore cannot resolve its runtime package from ${String(__filename)}${BUNDLED_ADVICE} (${message})`, { cause: err });
+    } else {
+      runtimeError = converted instanceof LiteError ? converted : new LiteError('LITE_RUNTIME_NOT_FOUND', message);
+    }
     throw runtimeError;
   }
 }
