@@ -46,7 +46,8 @@ function defaultDir() {
 /**
  * The toolchain for `platform` ("linux-x64", "linux-arm64"): CC/CXX or the platform's gcc/g++,
  * linked against the glibc 2.17 sysroot where this host can run napi-rs' toolchain; elsewhere the
- * compilers alone (the floor is then this machine's glibc, and the packaging test says so).
+ * compilers alone (the floor is then this machine's glibc, which tools/release/glibc-floor.mjs
+ * reports).
  */
 export function defaultToolchain(platform = `${process.platform}-${process.arch}`) {
   const cross = platform === 'linux-arm64' && process.arch !== 'arm64';
