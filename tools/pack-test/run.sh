@@ -105,6 +105,8 @@ for tool in cargo rustc python3 python pip; do
   if "${clean_env[@]}" sh -c "command -v $tool" >/dev/null 2>&1; then echo "pack-test: $tool is reachable on the clean PATH" >&2; exit 1; fi
 done
 
+bun=$(node "$repo/tools/runtime/fetch-bun.mjs") # Bun from npm (@oven/bun-linux-x64), cached per user
+
 # ---- 2. full install, ESM + CJS consumers -------------------------------------------------
 step "installing every tarball but @lite/mindspore's into a fresh npm project"
 app="$tmp/app"
@@ -195,6 +197,28 @@ mv "$app/node_modules/@lite/runtime-megengine-linux-x64-gnu" "$tmp/runtime-packa
   console.error("no error without the runtime package"); process.exit(1);')
 mv "$tmp/runtime-package-aside" "$app/node_modules/@lite/runtime-megengine-linux-x64-gnu"
 
+step "the same tarballs with pnpm (pnpm.overrides) and Bun (overrides): docs/tarball-install.md, run as written there"
+# Before a release, @lite/core's dependencies on @lite/binding and the platform packages must be
+# pointed at the tarballs; npm takes them from the command line, pnpm and Bun from overrides.
+overrides=$(node -e '
+  const [dir] = process.argv.slice(1); const fs = require("node:fs");
+  const pick = (p) => dir + "/" + fs.readdirSync(dir).find((f) => f.startsWith(p) && /^[0-9]/.test(f.slice(p.length)));
+  console.log(JSON.stringify({ "@lite/binding": "file:" + pick("lite-binding-"), "@lite/binding-linux-x64-gnu": "file:" + pick("lite-binding-linux-x64-gnu-"),
+    "@lite/runtime-megengine-linux-x64-gnu": "file:" + pick("lite-runtime-megengine-linux-x64-gnu-") }));' "$tmp/tarballs")
+for client in pnpm bun; do
+  capp="$tmp/$client-app"
+  mkdir -p "$capp"
+  cp "$here/check.cjs" "$here/check-shufflenet.cjs" "$here/npy.cjs" "$capp/"
+  if [ "$client" = pnpm ]; then
+    printf '{ "name": "lite-pack-test-pnpm", "private": true, "pnpm": { "overrides": %s } }\n' "$overrides" > "$capp/package.json"
+    (cd "$capp" && "${clean_env[@]}" "$(command -v pnpm)" add --store-dir "$tmp/pnpm-store" --reporter=silent "$(tgz lite-core)")
+  else
+    printf '{ "name": "lite-pack-test-bun", "private": true, "overrides": %s }\n' "$overrides" > "$capp/package.json"
+    (cd "$capp" && "${clean_env[@]}" BUN_INSTALL_CACHE_DIR="$tmp/bun-cache" "$bun" add --silent "$(tgz lite-core)")
+  fi
+  (cd "$capp" && "${clean_env[@]}" node check.cjs "$app/fixtures" | sed "s/^/$client: /")
+done
+
 step "the lite-runtime command of the installed @lite/core (no CUDA runtime fetched, no index, no pip)"
 if out=$(cd "$app" && "${clean_env[@]}" node_modules/.bin/lite-runtime path --cuda 2>&1); then
   echo "pack-test: lite-runtime path --cuda succeeded without a fetch: $out" >&2; exit 1
@@ -268,7 +292,6 @@ step "@lite/mindspore: every MindSpore fixture from ESM and CJS (runtime from th
 types_check "$msapp" mindspore.cts mindspore.mts
 
 step "under Bun (@oven/bun-linux-x64 from npm, cached per user): both engines from ESM and CJS, same outputs as under Node"
-bun=$(node "$repo/tools/runtime/fetch-bun.mjs")
 # Under Bun, MindSpore Lite's engine runs `cat /proc/cpuinfo|grep cpu\ MHz | sed ...` through sh
 # (libmindspore_core.so); a user's PATH has them, this clean one gets them for that alone.
 for tool in cat grep sed; do ln -sf "$(command -v "$tool")" "$tmp/bin/$tool"; done
