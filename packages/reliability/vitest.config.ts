@@ -7,6 +7,9 @@ export default defineConfig({
     testTimeout: 180_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    // The built @lite packages (dist/) load through Node itself, as in an app: one Node module
+    // cache keeps one copy of each class for `import` and `require` (see packages/utils).
+    server: { deps: { external: [/\/packages\/[^/]+\/dist\//] } },
     // The harnesses are CPU-heavy child processes; running files one at a time keeps timings stable.
     fileParallelism: false,
   },

@@ -2,11 +2,13 @@ import { defineConfig } from 'tsup';
 
 export default defineConfig({
   entry: ['src/index.ts'],
-  format: ['esm', 'cjs'],
+  // CommonJS only: dist/index.js is an ESM re-export of it (tools/build/esm-wrapper.mjs, run after
+  // tsup), so `import` and `require` share one copy of every class.
+  format: ['cjs'],
+  keepNames: true,
   dts: true,
-  sourcemap: true,
+  sourcemap: false,
   clean: true,
-  shims: true,
   target: 'node20',
   external: ['@lite/core'],
 });

@@ -8,5 +8,9 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    // The built @lite packages (dist/) load through Node itself, as in an app: their ESM entry
+    // re-exports the CJS build, and one Node module cache keeps one copy of each class (vitest
+    // would otherwise run its own copy of @lite/core beside the one @lite/ndarray requires).
+    server: { deps: { external: [/\/packages\/[^/]+\/dist\//] } },
   },
 });

@@ -32,7 +32,7 @@ function check(lite, dir, label) {
     console.error(`${label}: shufflenet mismatch: max|d| vs megenginelite ${dLite}, vs megengine ${dRef}`);
     process.exit(1);
   }
-  console.log(`${label} ok: runtime ${lite.version}, max|d| vs megenginelite ${dLite}, vs megengine ${dRef.toExponential(2)}`);
+  console.log(`${label} ok: runtime ${lite.version()}, max|d| vs megenginelite ${dLite}, vs megengine ${dRef.toExponential(2)}`);
 }
 
 module.exports = { check };

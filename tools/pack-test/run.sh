@@ -23,6 +23,9 @@
 #     no @lite/runtime-megengine-* and no @lite/core is installed or depended on (and, in 2, that
 #     @lite/core pulls no @lite/runtime-mindspore-*), report the installed size, and run every
 #     MindSpore fixture from an ESM and a CJS consumer, bit-identical to fixtures/mindspore.
+#     Then the same consumers under Bun (and an async/pool run), and every ELF file of the two
+#     installs (the .node, both engines' libraries, our shims)
+#     must need no symbol version above Node 20's floor (tools/release/glibc-floor.mjs).
 #
 # Needs a finished build (`pnpm run build`) and the fetched runtime (`pnpm run setup`).
 # Writes nothing into the repo; everything lives in one temp dir that is removed at exit
@@ -102,6 +105,8 @@ for tool in cargo rustc python3 python pip; do
   if "${clean_env[@]}" sh -c "command -v $tool" >/dev/null 2>&1; then echo "pack-test: $tool is reachable on the clean PATH" >&2; exit 1; fi
 done
 
+bun=$(node "$repo/tools/runtime/fetch-bun.mjs") # Bun from npm (@oven/bun-linux-x64), cached per user
+
 # ---- 2. full install, ESM + CJS consumers -------------------------------------------------
 step "installing every tarball but @lite/mindspore's into a fresh npm project"
 app="$tmp/app"
@@ -109,7 +114,7 @@ mkdir -p "$app/fixtures"
 cp "$repo"/fixtures/{shufflenet.mge,shufflenet_input.npy,shufflenet_output.npy} "$app/fixtures/"
 # megenginelite's output on this machine (the engine's kernels, hence the last bits, depend on the CPU)
 cp "$(node "$repo/tools/models/lite-refs.mjs")/shufflenet_lite_output.npy" "$app/fixtures/"
-cp "$here/check.mjs" "$here/check.cjs" "$here/check-shufflenet.cjs" "$here/npy.cjs" "$app/"
+cp "$here/check.mjs" "$here/check.cjs" "$here/check-shufflenet.cjs" "$here/npy.cjs" "$here/bun-async.mjs" "$app/"
 echo '{ "name": "lite-pack-test-app", "version": "0.0.0", "private": true }' > "$app/package.json"
 mapfile -t all_tgz < <(ls "$tmp"/tarballs/*.tgz | grep -v '/lite-mindspore-[0-9]\|/lite-runtime-mindspore-')
 install_started=$(date +%s)
@@ -154,6 +159,19 @@ step "ESM and CJS consumers"
   if (!p.includes("node_modules/@lite/runtime-megengine-linux-x64-gnu/runtime/")) { console.error("runtime loaded from " + p); process.exit(1); }
   console.log("runtime loaded from the runtime package: " + p.slice(p.indexOf("node_modules")));')
 
+step "types of the installed packages: CJS and ESM consumers, node16, without esModuleInterop"
+types_check() { # <project dir> <files...>: tsc over tools/pack-test/types/<files> as the project sees the packages
+  local dir="$1/types-check"; shift
+  mkdir -p "$dir"
+  local list=""
+  for f in "$@"; do cp "$here/types/$f" "$dir/"; list="$list\"$f\","; done
+  printf '{ "extends": "%s", "compilerOptions": { "typeRoots": ["%s"] }, "files": [%s] }\n' \
+    "$here/types/tsconfig.json" "$repo/packages/core/node_modules/@types" "${list%,}" > "$dir/tsconfig.json"
+  "$repo/node_modules/.bin/tsc" -p "$dir/tsconfig.json"
+  echo "tsc: $* type-check against the installed packages"
+}
+types_check "$app" consumer.cts consumer.mts
+
 step "every fixture: the packaged runtime gives the original wheel library's outputs, bit for bit"
 want=$(cd "$repo" && LITE_LIB_PATH="$(node tools/runtime/fetch-runtime.mjs --print)" node tools/pack-test/fixture-digest.cjs packages/core/dist/index.cjs fixtures)
 got=$(cd "$app" && "${clean_env[@]}" node "$here/fixture-digest.cjs" @lite/core "$repo/fixtures")
@@ -178,6 +196,28 @@ mv "$app/node_modules/@lite/runtime-megengine-linux-x64-gnu" "$tmp/runtime-packa
   }
   console.error("no error without the runtime package"); process.exit(1);')
 mv "$tmp/runtime-package-aside" "$app/node_modules/@lite/runtime-megengine-linux-x64-gnu"
+
+step "the same tarballs with pnpm (pnpm.overrides) and Bun (overrides): docs/tarball-install.md, run as written there"
+# Before a release, @lite/core's dependencies on @lite/binding and the platform packages must be
+# pointed at the tarballs; npm takes them from the command line, pnpm and Bun from overrides.
+overrides=$(node -e '
+  const [dir] = process.argv.slice(1); const fs = require("node:fs");
+  const pick = (p) => dir + "/" + fs.readdirSync(dir).find((f) => f.startsWith(p) && /^[0-9]/.test(f.slice(p.length)));
+  console.log(JSON.stringify({ "@lite/binding": "file:" + pick("lite-binding-"), "@lite/binding-linux-x64-gnu": "file:" + pick("lite-binding-linux-x64-gnu-"),
+    "@lite/runtime-megengine-linux-x64-gnu": "file:" + pick("lite-runtime-megengine-linux-x64-gnu-") }));' "$tmp/tarballs")
+for client in pnpm bun; do
+  capp="$tmp/$client-app"
+  mkdir -p "$capp"
+  cp "$here/check.cjs" "$here/check-shufflenet.cjs" "$here/npy.cjs" "$capp/"
+  if [ "$client" = pnpm ]; then
+    printf '{ "name": "lite-pack-test-pnpm", "private": true, "pnpm": { "overrides": %s } }\n' "$overrides" > "$capp/package.json"
+    (cd "$capp" && "${clean_env[@]}" "$(command -v pnpm)" add --store-dir "$tmp/pnpm-store" --reporter=silent "$(tgz lite-core)")
+  else
+    printf '{ "name": "lite-pack-test-bun", "private": true, "overrides": %s }\n' "$overrides" > "$capp/package.json"
+    (cd "$capp" && "${clean_env[@]}" BUN_INSTALL_CACHE_DIR="$tmp/bun-cache" "$bun" add --silent "$(tgz lite-core)")
+  fi
+  (cd "$capp" && "${clean_env[@]}" node check.cjs "$app/fixtures" | sed "s/^/$client: /")
+done
 
 step "the lite-runtime command of the installed @lite/core (no CUDA runtime fetched, no index, no pip)"
 if out=$(cd "$app" && "${clean_env[@]}" node_modules/.bin/lite-runtime path --cuda 2>&1); then
@@ -248,6 +288,19 @@ step "@lite/mindspore: every MindSpore fixture from ESM and CJS (runtime from th
   const p = require("@lite/binding").loadMindsporeRuntime();
   if (!p.includes("node_modules/@lite/runtime-mindspore-linux-x64-gnu/runtime")) { console.error("MindSpore runtime loaded from " + p); process.exit(1); }
   console.log("MindSpore runtime loaded from the runtime package: " + p.slice(p.indexOf("node_modules")));' "$repo/fixtures/mindspore/lenet.mindir")
+
+types_check "$msapp" mindspore.cts mindspore.mts
+
+step "under Bun (@oven/bun-linux-x64 from npm, cached per user): both engines from ESM and CJS, same outputs as under Node"
+# Under Bun, MindSpore Lite's engine runs `cat /proc/cpuinfo|grep cpu\ MHz | sed ...` through sh
+# (libmindspore_core.so); a user's PATH has them, this clean one gets them for that alone.
+for tool in cat grep sed; do ln -sf "$(command -v "$tool")" "$tmp/bin/$tool"; done
+(cd "$app" && "${clean_env[@]}" "$bun" check.mjs fixtures && "${clean_env[@]}" "$bun" check.cjs fixtures)
+(cd "$msapp" && "${clean_env[@]}" "$bun" check-mindspore.mjs "$repo/fixtures/mindspore" && "${clean_env[@]}" "$bun" check-mindspore.cjs "$repo/fixtures/mindspore")
+(cd "$app" && "${clean_env[@]}" "$bun" bun-async.mjs fixtures)
+
+step "glibc floor: every ELF file of the installed tarballs needs at most Node 20's GLIBC_2.28 / GLIBCXX_3.4.25"
+node "$repo/tools/release/glibc-floor.mjs" "$app/node_modules/@lite" "$msapp/node_modules/@lite"
 
 step "@lite/mindspore without its runtime package: one clear error that names it"
 mv "$msapp/node_modules/@lite/runtime-mindspore-linux-x64-gnu" "$tmp/ms-runtime-aside"

@@ -291,3 +291,52 @@ export function dynamicInfo(fd, elf = readElf(fd)) {
   }
   return { symbols, needed, soname };
 }
+
+/** Section type of the symbol version requirements (.gnu.version_r). */
+export const SHT_GNU_VERNEED = 0x6ffffffe;
+
+/**
+ * The symbol versions an ELF64 file needs, per library: `[{ file, versions }]` from its
+ * .gnu.version_r section (Elf64_Verneed / Elf64_Vernaux), e.g.
+ * `{ file: 'libc.so.6', versions: ['GLIBC_2.2.5', 'GLIBC_2.14'] }`. Empty for a file that needs
+ * no versioned symbols. Reads only the headers and the two sections involved.
+ */
+export function versionNeeds(path) {
+  const fd = openSync(path, 'r');
+  try {
+    const { size, shdrs } = readElf(fd);
+    const out = [];
+    for (const sec of shdrs.filter((s) => s.type === SHT_GNU_VERNEED && s.size > 0)) {
+      const strSec = shdrs[sec.link];
+      if (!strSec || sec.offset + sec.size > size || strSec.offset + strSec.size > size) throw new Error('bad .gnu.version_r links');
+      const data = readAt(fd, sec.offset, sec.size);
+      const strs = readAt(fd, strSec.offset, strSec.size);
+      const str = (o) => {
+        const end = strs.indexOf(0, o);
+        return strs.toString('latin1', o, end < 0 ? strs.length : end);
+      };
+      let at = 0;
+      for (;;) {
+        if (at + 16 > data.length) throw new Error('truncated Elf64_Verneed');
+        const cnt = data.readUInt16LE(at + 2);
+        const file = str(data.readUInt32LE(at + 4));
+        const versions = [];
+        let aux = at + data.readUInt32LE(at + 8);
+        for (let i = 0; i < cnt; i++) {
+          if (aux + 16 > data.length) throw new Error('truncated Elf64_Vernaux');
+          versions.push(str(data.readUInt32LE(aux + 8)));
+          const nextAux = data.readUInt32LE(aux + 12);
+          if (nextAux === 0) break;
+          aux += nextAux;
+        }
+        out.push({ file, versions });
+        const next = data.readUInt32LE(at + 12);
+        if (next === 0) break;
+        at += next;
+      }
+    }
+    return out;
+  } finally {
+    closeSync(fd);
+  }
+}

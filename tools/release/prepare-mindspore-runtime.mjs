@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Stages @lite/runtime-mindspore-<triple> (runtimes/mindspore/<triple>/) for publishing:
 //
-//   package.json, README.md,
+//   package.json, README.md, LICENSE (Apache-2.0, the project's and MindSpore Lite's license),
 //   runtime/<the CPU libraries of the pinned mindspore-lite wheel>   (linux-x64: 11, linux-arm64: 10)
 //   runtime/liblite_mindspore_shim.so, runtime/liblite_mindspore_logquiet.so   (our shim, built for <triple>)
 //   runtime/Third_Party_Open_Source_Software_Notice   (from the mindspore 2.0.0 wheel; mindspore-notices.mjs)
@@ -94,6 +94,7 @@ rmSync(out, { recursive: true, force: true });
 mkdirSync(out, { recursive: true });
 writeFileSync(join(out, 'package.json'), `${JSON.stringify(pkg, null, 2)}\n`);
 place(join(pkgDir, 'README.md'), join(out, 'README.md'));
+place(join(repo, 'LICENSE'), join(out, 'LICENSE')); // our shim's; the engine's notices are in runtime/
 for (const name of shipped) place(join(runtimeDir, name), join(out, 'runtime', name));
 place(notices, join(out, 'runtime', NOTICES_FILE));
 const np = noticesPin();

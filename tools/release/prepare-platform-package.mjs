@@ -1,9 +1,9 @@
 #!/usr/bin/env node
 // Stages the publishable per-platform packages of one napi-rs triple, each in a folder of its own:
 //
-//   --out <dir>:          @lite/binding-<triple>   package.json, README.md, lite.<triple>.node
+//   --out <dir>:          @lite/binding-<triple>   package.json, README.md, LICENSE, lite.<triple>.node
 //   --runtime-out <dir>:  @lite/runtime-megengine-<triple>
-//                           package.json, README.md, runtime/NOTICE.md,
+//                           package.json, README.md, LICENSE, runtime/NOTICE.md,
 //                           runtime/megenginelite/libs/liblite_shared_whl.so,
 //                           runtime/megengine/core/lib/{libmegengine_shared.so, ...}
 //
@@ -80,13 +80,14 @@ function publishedManifest(dir) {
   return pkg;
 }
 
-/** Starts a staged package: an empty folder with its package.json and README. */
+/** Starts a staged package: an empty folder with its package.json, README and the project's LICENSE. */
 function startPackage(srcDir, outDir) {
   const pkg = publishedManifest(srcDir);
   rmSync(outDir, { recursive: true, force: true });
   mkdirSync(outDir, { recursive: true });
   writeFileSync(join(outDir, 'package.json'), `${JSON.stringify(pkg, null, 2)}\n`);
   if (existsSync(join(srcDir, 'README.md'))) place(join(srcDir, 'README.md'), join(outDir, 'README.md'));
+  place(join(repo, 'LICENSE'), join(outDir, 'LICENSE'));
   return pkg;
 }
 

@@ -9,8 +9,15 @@
 //
 //   node tools/runtime/build-mindspore-shim.mjs              the cached runtime (fetch it first)
 //   node tools/runtime/build-mindspore-shim.mjs --dir DIR    a MINDSPORE_LITE_LIB_DIR folder
+//       [--platform linux-arm64]                            another platform's runtime (cross compile)
 //
-// Up to date when DIR/liblite_mindspore_shim.stamp holds the sha256 of the sources + command;
+// The glibc floor: on a Linux x86-64 host the shims are linked against the glibc 2.17 sysroot of
+// napi-rs' cross toolchain (tools/runtime/glibc-toolchain.mjs), so they need GLIBC_2.17 and
+// GLIBCXX_3.4.22 at most, like the engine's own libraries (Node 20 itself needs 2.28/3.4.25).
+// The compilers: CC/CXX when set, else gcc/g++ (linux-arm64: aarch64-linux-gnu-gcc/-g++).
+// `buildMindsporeShim(dir, toolchain)` takes any `{ name, cc, cxx, ldflags }`.
+//
+// Up to date when DIR/liblite_mindspore_shim.stamp holds the sha256 of the sources + commands;
 // otherwise rebuilt (about 15 s on 2 busy cores). Needs g++ (C++17); the runtime's headers are in DIR/include.
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -18,6 +25,7 @@ import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'nod
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { RUST_TARGETS, hostSupported, shimToolchain } from './glibc-toolchain.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const shimDir = resolve(here, '..', '..', 'crates', 'mindspore-sys', 'shim');
@@ -35,33 +43,48 @@ function defaultDir() {
   return join(root, 'runtime', `mindspore-${pin.mindspore}-${process.platform}-${process.arch}`);
 }
 
-/** Builds the shim into `dir` unless it is up to date; exits the process on a compiler failure. */
-export function buildMindsporeShim(dir) {
+/**
+ * The toolchain for `platform` ("linux-x64", "linux-arm64"): CC/CXX or the platform's gcc/g++,
+ * linked against the glibc 2.17 sysroot where this host can run napi-rs' toolchain; elsewhere the
+ * compilers alone (the floor is then this machine's glibc, which tools/release/glibc-floor.mjs
+ * reports).
+ */
+export function defaultToolchain(platform = `${process.platform}-${process.arch}`) {
+  const cross = platform === 'linux-arm64' && process.arch !== 'arm64';
+  const cc = process.env.CC || (cross ? 'aarch64-linux-gnu-gcc' : 'gcc');
+  const cxx = process.env.CXX || (cross ? 'aarch64-linux-gnu-g++' : 'g++');
+  const triple = RUST_TARGETS[`${platform}-gnu`];
+  if (triple && hostSupported()) return shimToolchain(triple, { cc, cxx });
+  return { name: `${cxx} + ${cc} (this machine's glibc)`, cc, cxx, ldflags: [] };
+}
+
+/**
+ * Builds the shims into `dir` with `toolchain` (`{ name, cc, cxx, ldflags }`, see
+ * {@link defaultToolchain}) unless they are up to date; exits the process on a compiler failure.
+ */
+export function buildMindsporeShim(dir, toolchain = defaultToolchain()) {
   const out = join(dir, SHIM_FILE);
   const stampPath = join(dir, 'liblite_mindspore_shim.stamp');
-  const cxx = process.env.CXX || 'g++';
-  const args = [
+  const { cc, cxx, ldflags } = toolchain;
+  const cxxFlags = [
     '-std=c++17', '-O2', '-fPIC', '-shared', '-D_GLIBCXX_USE_CXX11_ABI=0',
     '-Wall', '-Wextra', '-Werror', '-fvisibility=hidden',
     // The engine's headers are third-party: their warnings are not ours (-isystem), ours are errors.
     '-isystem', dir, '-I', shimDir,
-    join(shimDir, 'lite_mindspore_shim.cc'),
-    '-L', dir, '-l:libmindspore-extendrt_python.so', '-l:libmindspore_glog.so.0',
-    '-Wl,--disable-new-dtags', '-Wl,-rpath,$ORIGIN', '-Wl,--no-undefined',
   ];
+  const linkTail = ['-lpthread', '-Wl,--disable-new-dtags', '-Wl,-rpath,$ORIGIN', '-Wl,--no-undefined', ...ldflags];
+  const compat = join(shimDir, 'lite_mindspore_compat.cc');
+  const args = [...cxxFlags, join(shimDir, 'lite_mindspore_shim.cc'), compat,
+    '-L', dir, '-l:libmindspore-extendrt_python.so', '-l:libmindspore_glog.so.0', ...linkTail];
   const convertOut = join(dir, CONVERT_FILE);
-  const convertArgs = [...args.slice(0, args.indexOf(join(shimDir, 'lite_mindspore_shim.cc'))),
-    join(shimDir, 'lite_mindspore_convert.cc'),
-    '-L', dir, '-l:libmindspore_converter.so', '-l:libmindspore_core.so', '-l:libmindspore_glog.so.0',
-    '-Wl,--disable-new-dtags', '-Wl,-rpath,$ORIGIN', '-Wl,--no-undefined',
-  ];
-  const cc = process.env.CC || 'gcc';
+  const convertArgs = [...cxxFlags, join(shimDir, 'lite_mindspore_convert.cc'), compat,
+    '-L', dir, '-l:libmindspore_converter.so', '-l:libmindspore_core.so', '-l:libmindspore_glog.so.0', ...linkTail];
   const quietOut = join(dir, LOGQUIET_FILE);
   const quietArgs = ['-std=c11', '-O2', '-fPIC', '-shared', '-Wall', '-Wextra', '-Werror', '-fvisibility=hidden',
-    join(shimDir, 'lite_mindspore_logquiet.c'), '-ldl'];
+    join(shimDir, 'lite_mindspore_logquiet.c'), '-ldl', ...ldflags];
   const hash = createHash('sha256');
   for (const f of ['lite_mindspore_shim.cc', 'lite_mindspore_shim.h', 'lite_mindspore_common.h', 'lite_mindspore_logquiet.c',
-    'lite_mindspore_convert.cc', 'lite_mindspore_convert.h']) hash.update(readFileSync(join(shimDir, f)));
+    'lite_mindspore_convert.cc', 'lite_mindspore_convert.h', 'lite_mindspore_compat.cc']) hash.update(readFileSync(join(shimDir, f)));
   hash.update(JSON.stringify([cxx, args, cc, quietArgs, convertArgs]));
   const stamp = hash.digest('hex');
   const upToDate = existsSync(out) && existsSync(quietOut) && existsSync(convertOut) && existsSync(stampPath);
@@ -82,16 +105,17 @@ export function buildMindsporeShim(dir) {
     renameSync(tmp, target);
   }
   writeFileSync(stampPath, `${stamp}\n`);
-  console.log(`[lite runtime] built ${out} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  console.log(`[lite runtime] built ${out} (${toolchain.name}) in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   return out;
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   const i = process.argv.indexOf('--dir');
+  const p = process.argv.indexOf('--platform');
   const dir = i > 0 ? resolve(process.argv[i + 1]) : defaultDir();
   if (i < 0 && !existsSync(dir)) {
     console.log(`[lite runtime] no MindSpore Lite runtime at ${dir}: nothing to build (fetch-runtime.mjs --engine mindspore fetches it)`);
   } else {
-    buildMindsporeShim(dir);
+    buildMindsporeShim(dir, defaultToolchain(p > 0 ? process.argv[p + 1] : undefined));
   }
 }

@@ -21,7 +21,7 @@ import { createReadStream, existsSync, mkdirSync, readFileSync, renameSync, rmSy
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { buildMindsporeShim } from './build-mindspore-shim.mjs';
+import { buildMindsporeShim, defaultToolchain } from './build-mindspore-shim.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const engine = process.argv.includes('--engine') ? process.argv[process.argv.indexOf('--engine') + 1] : 'megengine';
@@ -90,10 +90,11 @@ function requestedPlatform() {
 }
 
 // Our shim is compiled for this machine; another platform's runtime (fetched for staging its
-// package) needs a cross compiler: CXX/CC set to it, e.g. aarch64-linux-gnu-g++ / -gcc.
+// package) needs a cross compiler: CXX/CC set to it, e.g. aarch64-linux-gnu-g++ / -gcc. Either
+// way it is linked against that platform's glibc 2.17 sysroot (build-mindspore-shim.mjs).
 function shimFor(key, runtimeDir) {
   if (key === platformKey() || process.env.CXX) {
-    buildMindsporeShim(runtimeDir);
+    buildMindsporeShim(runtimeDir, defaultToolchain(key));
   } else {
     console.log(`[lite runtime] ${key} is not this machine: the shim is not built (set CXX and CC to a ${key} cross compiler, or run build-mindspore-shim.mjs --dir ${runtimeDir} with them)`);
   }

@@ -161,7 +161,7 @@ async function openEngine(name: EngineName, threads: number): Promise<EngineRun>
     const core = await import('@lite/core');
     return {
       ...base,
-      title: `MegEngine Lite ${String(core.version)} (@lite/core)`,
+      title: `MegEngine Lite ${core.version()} (@lite/core)`,
       model: size(MODEL_PATH),
       asyncPath: 'predict() async (copy in + forward off the JS thread + copy out)',
       syncPath: 'setDataByCopy + forward() + wait() + toTypedArray() sync',
@@ -298,7 +298,7 @@ async function serveCommand(args: string[]): Promise<number> {
   }
   const engines: ServerOptions['engines'] = { megengine: (x) => clf.classify(x) };
   const engineInfo: Record<string, { runtime: string; model: string; serving: string }> = {
-    megengine: { runtime: `MegEngine Lite ${String(core.version)}`, model: 'mnist.mge', serving: `LiteNetworkPool of ${clf.pool.size}` },
+    megengine: { runtime: `MegEngine Lite ${core.version()}`, model: 'mnist.mge', serving: `LiteNetworkPool of ${clf.pool.size}` },
   };
   if (msRunner) {
     const runner = msRunner;
@@ -311,7 +311,7 @@ async function serveCommand(args: string[]): Promise<number> {
     port,
     host: values.host ?? '127.0.0.1',
     info: {
-      runtime: String(core.version),
+      runtime: core.version(),
       heldoutAccuracy: meta.accuracy_megenginelite,
       threads: 1,
       pool: clf.pool.size,

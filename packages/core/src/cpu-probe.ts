@@ -16,7 +16,6 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { arch, cpus } from 'node:os';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { LiteError } from './errors.js';
 import { cacheRoot } from './runtime/fetch.js';
 
@@ -135,7 +134,7 @@ function writeVerdict(path: string | null, v: ProbeVerdict): void {
 }
 
 function childArgs(entry: string, set: ProbeSet, internals: ProbeInternals): string[] {
-  const model = join(dirname(fileURLToPath(import.meta.url)), '..', 'assets', 'cpu-probe.mge');
+  const model = join(dirname(__filename), '..', 'assets', 'cpu-probe.mge');
   return ['--input-type=module', '-e', CHILD, entry, model, JSON.stringify({ ...set, extra: internals.extraOptions ?? {} })];
 }
 
@@ -158,7 +157,7 @@ function judge(status: number | null, signal: string | null, stdout: string, std
 }
 
 function entryFile(): string {
-  const here = fileURLToPath(import.meta.url);
+  const here = __filename;
   if (/\.(c|m)?js$/.test(here)) return join(dirname(here), 'index.js');
   return join(dirname(here), '..', 'dist', 'index.js');
 }

@@ -17,17 +17,22 @@ export { LiteGlobal, getLogLevel, getVersion, setLogHandler, setLogLevel, type L
 
 import { getVersion } from './global.js';
 
-function loadedVersion(): string {
+/**
+ * Version of the MegEngine Lite runtime ("M.m.p"), megenginelite's `version`. A function so that
+ * importing `@lite/core` stays cheap: the first call loads the runtime (as any engine call does),
+ * later calls return the same string. Returns `""` when the runtime cannot be loaded (every
+ * engine call then throws `LITE_RUNTIME_NOT_FOUND` with the reason); {@link getVersion} throws
+ * that error instead.
+ *
+ * @example
+ * import { version } from '@lite/core';
+ * console.log(`MegEngine Lite ${version()}`); // MegEngine Lite 1.13.0
+ */
+export function version(): string {
   try {
     return getVersion();
   } catch {
     return '';
   }
 }
-
-/**
- * Version of the loaded runtime ("M.m.p"), read once at import; `""` when the runtime could not
- * be loaded (every other call then throws `LITE_RUNTIME_NOT_FOUND` with the reason).
- */
-export const version: string = loadedVersion();
 export { validateModel, type ValidateModelOptions, type ValidateModelResult } from './isolated.js';

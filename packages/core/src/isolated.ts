@@ -4,7 +4,6 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { LiteConfig } from './config.js';
 import { KNOWN_CODES, LiteError, type LiteErrorCode, invalid } from './errors.js';
 import type { ModelSource } from './network.js';
@@ -84,8 +83,8 @@ try {
 
 /** File the child imports @lite/core from: this bundle, or the built one when run from source. */
 function coreEntry(): string {
-  const here = fileURLToPath(import.meta.url);
-  if (/\.(c|m)?js$/.test(here)) return here;
+  const here = __filename;
+  if (/\.(c|m)?js$/.test(here)) return join(dirname(here), 'index.cjs');
   // Running from TypeScript source (tests): use the built ESM bundle next to src/.
   const built = join(dirname(here), '..', 'dist', 'index.js');
   if (!existsSync(built)) throw new LiteError('LITE_RUNTIME_NOT_FOUND', `validateModel needs the built @lite/core (${built}); run its build first`);

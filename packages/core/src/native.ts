@@ -6,7 +6,7 @@
 // package `@lite/runtime-megengine-<triple>`, an optional dependency of @lite/core itself
 // (resolved from this package); then the per-user cache (the CPU runtime that
 // `lite-runtime fetch` or the repo's `tools/runtime/fetch-runtime.mjs` put there).
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import type * as Binding from '@lite/binding';
@@ -16,7 +16,42 @@ import { cachedCudaLibrary, configuredDevice } from './runtime/fetch.js';
 /** The generated binding module's type. */
 export type NativeBinding = typeof Binding;
 
-const require = createRequire(import.meta.url);
+let packageRequire: NodeJS.Require | undefined;
+
+/**
+ * A `require` that resolves from this file (the CommonJS build in `@lite/core/dist`, or the
+ * TypeScript source under the tests), made on first use: importing `@lite/core` resolves nothing.
+ * Without a file name (the code was bundled into an ES module) it throws the bundler advice.
+ */
+function localRequire(): NodeJS.Require {
+  if (packageRequire) return packageRequire;
+  const file = typeof __filename === 'string' ? __filename : undefined;
+  if (!file) throw new LiteError('LITE_RUNTIME_NOT_FOUND', `@lite/core cannot locate its own files${BUNDLED_ADVICE}`);
+  packageRequire = createRequire(file);
+  return packageRequire;
+}
+
+const BUNDLED_ADVICE =
+  ': this code was probably bundled (esbuild, webpack, Rollup, bun build) into a file outside node_modules. ' +
+  "Mark @lite/* as external in the bundler (esbuild --external:'@lite/*', webpack externals, " +
+  "Next.js serverExternalPackages: ['@lite/core']), see \"Bundlers\" in the @lite/core README.";
+
+/** Whether this code runs from a copy inside a bundle rather than from the @lite/core package. */
+function bundled(): boolean {
+  const file = typeof __filename === 'string' ? __filename : undefined;
+  if (!file) return true;
+  try {
+    const pkg = JSON.parse(readFileSync(join(dirname(file), '..', 'package.json'), 'utf8')) as { name?: unknown };
+    return pkg.name !== '@lite/core';
+  } catch {
+    return true;
+  }
+}
+
+/** Whether `err` says that `name` itself (not something it loads) could not be resolved. */
+function notFound(err: unknown, name: string): boolean {
+  return (err as { code?: unknown }).code === 'MODULE_NOT_FOUND' && err instanceof Error && err.message.includes(`'${name}'`);
+}
 
 let binding: NativeBinding | undefined;
 let runtimeReady = false;
@@ -61,10 +96,14 @@ function missingBindingMessage(err: unknown): string {
 
 function loadBindingModule(): NativeBinding {
   if (binding) return binding;
+  const require = localRequire();
   let loaded: NativeBinding;
   try {
     loaded = require('@lite/binding') as NativeBinding;
   } catch (err) {
+    if (notFound(err, '@lite/binding') && bundled()) {
+      throw new LiteError('LITE_RUNTIME_NOT_FOUND', `@lite/core cannot resolve @lite/binding from ${String(__filename)}${BUNDLED_ADVICE}`, { cause: err });
+    }
     throw new LiteError('LITE_RUNTIME_NOT_FOUND', missingBindingMessage(err), { cause: err });
   }
   checkBindingVersion();
@@ -88,6 +127,7 @@ function packageVersion(from: NodeJS.Require, name: string): string | null {
  * or mean something else, so refuse early with a clear message.
  */
 function checkBindingVersion(): void {
+  const require = localRequire();
   const core = packageVersion(require, '@lite/core');
   const native = packageVersion(require, '@lite/binding');
   if (core && native && core !== native) {
@@ -115,7 +155,7 @@ export function runtimePackageName(triple: string): string {
 function packagedRuntime(triple: string | null): string | null {
   if (!triple) return null;
   try {
-    const pkg = require.resolve(`${runtimePackageName(triple)}/package.json`);
+    const pkg = localRequire().resolve(`${runtimePackageName(triple)}/package.json`);
     const lib = join(dirname(pkg), 'runtime', 'megenginelite', 'libs', 'liblite_shared_whl.so');
     return existsSync(lib) ? lib : null;
   } catch {
@@ -154,6 +194,13 @@ function runtimeLoadError(err: unknown, triple: string | null, packaged: string 
   const converted = toLiteError(err);
   const message = converted instanceof Error ? converted.message : String(converted);
   if (triple && !packaged && !process.env.LITE_LIB_PATH) {
+    if (bundled()) {
+      return new LiteError(
+        'LITE_RUNTIME_NOT_FOUND',
+        `@lite/core cannot resolve ${runtimePackageName(triple)} from ${String(__filename)}${BUNDLED_ADVICE} (${message})`,
+        { cause: err },
+      );
+    }
     return new LiteError(
       'LITE_RUNTIME_NOT_FOUND',
       `the MegEngine runtime package ${runtimePackageName(triple)} is not installed (it is an optional dependency ` +

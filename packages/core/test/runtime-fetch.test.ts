@@ -275,7 +275,7 @@ describe('the release pin', () => {
 
 // The real thing, offline: the pinned 937 MB wheel is already in the per-user cache (setup).
 describe.runIf(process.platform === 'linux' && process.arch === 'x64')('lite-runtime fetch --cuda and the loader (real wheel, no GPU)', () => {
-  const cli = join(here, '..', 'dist', 'cli.js');
+  const cli = join(here, '..', 'dist', 'cli.cjs');
   const core = join(here, '..', 'dist', 'index.cjs');
   const pin = MEGENGINE_CUDA_WHEELS['linux-x64']!;
   let root = '';

@@ -192,7 +192,7 @@ export function main(argv: readonly string[]): number {
 const invokedDirectly = (() => {
   const script = process.argv[1];
   if (script === undefined) return false;
-  return /(?:^|[\\/])(?:cli\.(?:js|ts|mjs)|lite-crypto)$/.test(script);
+  return /(?:^|[\\/])(?:cli\.(?:js|ts|mjs|cjs)|lite-crypto)$/.test(script);
 })();
 
 if (invokedDirectly) {

@@ -3,7 +3,7 @@
 // `runtime/` folder of this platform's runtime package (@lite/runtime-mindspore-<platform>, an
 // optional dependency of @lite/mindspore itself, resolved from this package),
 // then the per-user cache written by `node tools/runtime/fetch-runtime.mjs --engine mindspore`.
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import type * as Binding from '@lite/binding';
@@ -12,7 +12,36 @@ import { LiteError, toLiteError } from './errors.js';
 /** The generated binding module's type. */
 export type NativeBinding = typeof Binding;
 
-const require = createRequire(import.meta.url);
+let packageRequire: NodeJS.Require | undefined;
+
+const BUNDLED_ADVICE =
+  ': this code was probably bundled (esbuild, webpack, Rollup, bun build) into a file outside node_modules. ' +
+  "Mark @lite/* as external in the bundler (esbuild --external:'@lite/*', webpack externals, " +
+  "Next.js serverExternalPackages: ['@lite/mindspore']), see \"Bundlers\" in the @lite/core README.";
+
+/**
+ * A `require` that resolves from this file (the CommonJS build in `@lite/mindspore/dist`, or the
+ * TypeScript source under the tests), made on first use: importing the package resolves nothing.
+ */
+function localRequire(): NodeJS.Require {
+  if (packageRequire) return packageRequire;
+  const file = typeof __filename === 'string' ? __filename : undefined;
+  if (!file) throw new LiteError('LITE_RUNTIME_NOT_FOUND', `@lite/mindspore cannot locate its own files${BUNDLED_ADVICE}`);
+  packageRequire = createRequire(file);
+  return packageRequire;
+}
+
+/** Whether this code runs from a copy inside a bundle rather than from the @lite/mindspore package. */
+function bundled(): boolean {
+  const file = typeof __filename === 'string' ? __filename : undefined;
+  if (!file) return true;
+  try {
+    const pkg = JSON.parse(readFileSync(join(dirname(file), '..', 'package.json'), 'utf8')) as { name?: unknown };
+    return pkg.name !== '@lite/mindspore';
+  } catch {
+    return true;
+  }
+}
 
 let binding: NativeBinding | undefined;
 let runtimeReady = false;
@@ -30,7 +59,7 @@ function packagedRuntime(): string | null {
   const triple = platformTriple();
   if (!triple) return null;
   try {
-    const pkg = require.resolve(`@lite/runtime-mindspore-${triple}/package.json`);
+    const pkg = localRequire().resolve(`@lite/runtime-mindspore-${triple}/package.json`);
     const dir = join(dirname(pkg), 'runtime');
     return existsSync(dir) ? dir : null;
   } catch {
@@ -40,10 +69,14 @@ function packagedRuntime(): string | null {
 
 function loadBinding(): NativeBinding {
   if (binding) return binding;
+  const require = localRequire();
   try {
     binding = require('@lite/binding') as NativeBinding;
   } catch (err) {
     const reason = err instanceof Error ? err.message : String(err);
+    if ((err as { code?: unknown }).code === 'MODULE_NOT_FOUND' && reason.includes("'@lite/binding'") && bundled()) {
+      throw new LiteError('LITE_RUNTIME_NOT_FOUND', `@lite/mindspore cannot resolve @lite/binding from ${String(__filename)}${BUNDLED_ADVICE}`, { cause: err });
+    }
     throw new LiteError(
       'LITE_RUNTIME_NOT_FOUND',
       `could not load the native binding @lite/binding for ${process.platform}-${process.arch} (${reason}); ` +
@@ -62,8 +95,9 @@ export function lib(): NativeBinding {
   if (runtimeReady && binding) return binding;
   if (runtimeError) throw runtimeError;
   const b = loadBinding();
+  const packaged = packagedRuntime();
   try {
-    b.loadMindsporeRuntime(packagedRuntime() ?? undefined);
+    b.loadMindsporeRuntime(packaged ?? undefined);
     runtimeReady = true;
     // Models and runners run their async calls on their own threads. `process.exit()` unloads
     // the engine without waiting for threads it does not know, so let them finish their current
@@ -72,10 +106,13 @@ export function lib(): NativeBinding {
     return b;
   } catch (err) {
     const converted = toLiteError(err);
-    runtimeError =
-      converted instanceof LiteError
-        ? converted
-        : new LiteError('LITE_RUNTIME_NOT_FOUND', converted instanceof Error ? converted.message : String(converted));
+    const message = converted instanceof Error ? converted.message : String(converted);
+    if (!packaged && !process.env.MINDSPORE_LITE_LIB_DIR && bundled()) {
+      // The runtime package may well be installed: a bundled copy cannot resolve it.
+      runtimeError = new LiteError('LITE_RUNTIME_NOT_FOUND', `@lite/mindspore cannot resolve its runtime package from ${String(__filename)}${BUNDLED_ADVICE} (${message})`, { cause: err });
+    } else {
+      runtimeError = converted instanceof LiteError ? converted : new LiteError('LITE_RUNTIME_NOT_FOUND', message);
+    }
     throw runtimeError;
   }
 }

@@ -3,7 +3,6 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { ModelType } from './enums.js';
 import { LiteError, type LiteErrorCode, invalid, show } from './errors.js';
 
@@ -90,8 +89,8 @@ try {
 
 /** File the child imports @lite/mindspore from: this bundle, or the built one when run from source. */
 function entry(): string {
-  const here = fileURLToPath(import.meta.url);
-  if (/\.(c|m)?js$/.test(here)) return here.replace(/\.cjs$/, '.js');
+  const here = __filename;
+  if (/\.(c|m)?js$/.test(here)) return join(dirname(here), 'index.cjs');
   const built = join(dirname(here), '..', 'dist', 'index.js');
   if (!existsSync(built)) throw new LiteError('LITE_RUNTIME_NOT_FOUND', `validateModel needs the built @lite/mindspore (${built}); run its build first`);
   return built;

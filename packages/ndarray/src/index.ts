@@ -12,6 +12,9 @@
  * @module @lite/ndarray
  */
 import ndarray from 'ndarray';
+// Types by name: a default import in the declarations would need esModuleInterop (TS1259) in
+// the consumer's tsconfig under node10/node16, since @types/ndarray uses `export =`.
+import type { NdArray } from 'ndarray';
 import {
   type DTypeLike,
   LiteDataType,
@@ -30,7 +33,7 @@ import {
 } from '@lite/core';
 
 /** A scijs ndarray whose data is a TypedArray a tensor's data travels in. */
-export type TensorNdArray = ndarray.NdArray<TensorNdData>;
+export type TensorNdArray = NdArray<TensorNdData>;
 
 /**
  * The TypedArrays a {@link TensorNdArray} holds (one per dtype; float16 as raw halves in a
@@ -104,7 +107,7 @@ const MINDSPORE_FLOAT16 = 42;
  * An ndarray over an `@lite/mindspore` Tensor's data (what {@link toNdarray} returns for one;
  * the data is always ArrayBuffer-backed).
  */
-export type MindsporeNdArray = ndarray.NdArray<
+export type MindsporeNdArray = NdArray<
   | Exclude<MindsporeNdData, BigInt64Array | BigUint64Array>
   | BigInt64Array<ArrayBuffer>
   | BigUint64Array<ArrayBuffer>

@@ -1,0 +1,3 @@
+import { Context, Model, version } from '@lite/mindspore';
+
+export const checks: [string, typeof Model, typeof Context] = [version, Model, Context];
