@@ -17,7 +17,9 @@
 //! `mgb::debug::set_fork_cuda_warning_flag(0)` when the runtime is loaded.
 
 use napi::bindgen_prelude::{FnArgs, Status};
-use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
+use napi::threadsafe_function::ThreadsafeFunction;
+#[cfg(all(target_os = "linux", target_arch = "x86_64"))]
+use napi::threadsafe_function::ThreadsafeFunctionCallMode;
 use std::sync::atomic::{AtomicI32, Ordering};
 use std::sync::Mutex;
 
@@ -114,6 +116,7 @@ fn route(handler: bool, saved: &mut Option<Option<lite::CoreLogHandler>>) {
 fn route(_handler: bool, _saved: &mut Option<Option<lite::CoreLogHandler>>) {}
 
 /// Longest line handed to the JS handler (longer ones are cut).
+#[cfg(all(target_os = "linux", target_arch = "x86_64"))]
 const MAX_LINE: usize = 4096;
 
 #[cfg(all(target_os = "linux", target_arch = "x86_64"))]
