@@ -973,7 +973,7 @@ impl Network {
         }
         // SAFETY: the runtime returns a pointer to `len` bytes owned by the network,
         // stable while the gate is held.
-        let bytes = unsafe { std::slice::from_raw_parts(p as *const u8, len as usize) };
+        let bytes = unsafe { std::slice::from_raw_parts(p.cast::<u8>(), len as usize) };
         Ok(String::from_utf8_lossy(bytes).into_owned())
     }
 }

@@ -10,7 +10,7 @@
 //! 2. the explicit folder given to [`load`] (e.g. from the platform runtime package),
 //! 3. the fetcher's cache: `<cache root>/runtime/`[`RUNTIME_SUBDIR`].
 //!
-//! Facts about the runtime behind these functions (2.0.0, x86_64):
+//! Facts about the runtime behind these functions (2.0.0, x86_64 and aarch64):
 //! - Unless the user set `GLOG_v` (read, never written), [`load`] keeps glog off stderr: errors
 //!   reach us through the shim's log capture and end up in error messages instead. The engine
 //!   resets glog to stderr from `common_log_init`, which it calls when its core library loads
@@ -244,8 +244,17 @@ const LOG_TARGET_BYTES: &[u8] = &[
     0x53, 0x48, 0x81, 0xec, 0xa8, 0x00, 0x00, 0x00, 0x64, 0x48, 0x8b, 0x04, 0x25, 0x28, 0x00, 0x00,
     0x00, 0x48, 0x89, 0x84, 0x24, 0x98, 0x00, 0x00, 0x00, 0x31, 0xc0, 0x48, 0x8b, 0x05, 0x0e, 0x08,
 ];
+/// The same for the pinned linux-arm64 runtime (the `cp37-none-any` wheel's aarch64
+/// `libmindspore_core.so`): its ADRP page offsets pin this exact build. Its glog exports the same
+/// three flags the interposer writes.
+#[cfg(target_arch = "aarch64")]
+const LOG_TARGET_BYTES: &[u8] = &[
+    0xfd, 0x7b, 0xb0, 0xa9, 0xa4, 0x70, 0x00, 0xd0, 0x03, 0x71, 0x00, 0xb0, 0xfd, 0x03, 0x00, 0x91,
+    0xf5, 0x5b, 0x02, 0xa9, 0x16, 0x71, 0x00, 0xb0, 0x84, 0x04, 0x43, 0xf9, 0xb5, 0x03, 0x03, 0x91,
+    0xc1, 0x1a, 0x46, 0xf9, 0xe0, 0x03, 0x15, 0xaa, 0x63, 0x68, 0x44, 0xf9, 0x25, 0x00, 0x40, 0xf9,
+];
 /// Not pinned on other architectures: the engine is left alone there.
-#[cfg(not(target_arch = "x86_64"))]
+#[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
 const LOG_TARGET_BYTES: &[u8] = &[];
 
 /// Whether `dir`'s `libmindspore_core.so` defines `common_log_init` with exactly the pinned
@@ -327,8 +336,11 @@ mod tests {
         let Ok((dir, _)) = resolve_dir(None) else {
             return; // no runtime on this machine
         };
-        // The pinned runtime matches (x86-64); a library without the symbol does not.
-        assert_eq!(verify_log_target(&dir), cfg!(target_arch = "x86_64"));
+        // The pinned runtime matches (x86-64, aarch64); a library without the symbol does not.
+        assert_eq!(
+            verify_log_target(&dir),
+            cfg!(any(target_arch = "x86_64", target_arch = "aarch64"))
+        );
         assert!(
             elf_symbol_bytes(&dir.join("libmindspore_glog.so.0"), b"common_log_init", 8).is_none()
         );

@@ -63,6 +63,23 @@ const PLATFORM_PACKAGES: Readonly<Record<string, string>> = {
   'darwin-x64': 'darwin-x64',
 };
 
+/**
+ * Platforms that have a binding package (`@lite/binding-<triple>`, for @lite/mindspore) but no
+ * MegEngine Lite runtime: MegEngine publishes none for them (no megengine wheel).
+ */
+const NO_MEGENGINE_RUNTIME: ReadonlySet<string> = new Set(['linux-arm64']);
+
+/** The error for a platform MegEngine has no runtime for, unless LITE_LIB_PATH names one. */
+function noRuntimeForPlatform(): LiteError | undefined {
+  const where = `${process.platform}-${process.arch}`;
+  if (process.env.LITE_LIB_PATH || !NO_MEGENGINE_RUNTIME.has(where)) return undefined;
+  return new LiteError(
+    'LITE_RUNTIME_NOT_FOUND',
+    `MegEngine Lite has no ${where} runtime (MegEngine publishes none), so @lite/core cannot run here: ` +
+      'use @lite/mindspore, or set LITE_LIB_PATH to a liblite_shared.so you built.',
+  );
+}
+
 function platformTriple(): string | null {
   if (process.platform === 'linux' && process.report) {
     // The gnu package only: a musl libc (Alpine) cannot load the glibc runtime.
@@ -219,6 +236,8 @@ function runtimeLoadError(err: unknown, triple: string | null, packaged: string 
  */
 export function lib(): NativeBinding {
   if (runtimeReady && binding) return binding;
+  if (runtimeError) throw runtimeError;
+  runtimeError = noRuntimeForPlatform();
   if (runtimeError) throw runtimeError;
   const b = loadBindingModule();
   const triple = platformTriple();

@@ -19,7 +19,9 @@
 //! `mgb::debug::set_fork_cuda_warning_flag(0)` when the runtime is loaded.
 
 use napi::bindgen_prelude::{FnArgs, Status};
-use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
+use napi::threadsafe_function::ThreadsafeFunction;
+#[cfg(all(target_os = "linux", target_arch = "x86_64"))]
+use napi::threadsafe_function::ThreadsafeFunctionCallMode;
 use napi::Env;
 use std::sync::atomic::{AtomicI32, Ordering};
 use std::sync::{Arc, Mutex, Weak};
@@ -36,6 +38,8 @@ pub type Handler =
 /// One environment's handler. The environment's instance data owns it (see [`EnvState`]); the
 /// engine's callback reaches it only through a weak reference, so it dies with its environment.
 pub struct Sink {
+    // Called by the core's log handler, which exists on Linux x86-64 only.
+    #[cfg_attr(not(all(target_os = "linux", target_arch = "x86_64")), allow(dead_code))]
     handler: Handler,
 }
 
@@ -167,6 +171,7 @@ fn route(handler: bool, saved: &mut Option<Option<megengine::CoreLogHandler>>) {
 fn route(_handler: bool, _saved: &mut Option<Option<megengine::CoreLogHandler>>) {}
 
 /// Longest line handed to the JS handler (longer ones are cut).
+#[cfg(all(target_os = "linux", target_arch = "x86_64"))]
 const MAX_LINE: usize = 4096;
 
 #[cfg(all(target_os = "linux", target_arch = "x86_64"))]
