@@ -39,7 +39,10 @@ pub type Handler =
 /// engine's callback reaches it only through a weak reference, so it dies with its environment.
 pub struct Sink {
     // Called by the core's log handler, which exists on Linux x86-64 only.
-    #[cfg_attr(not(all(target_os = "linux", target_arch = "x86_64")), allow(dead_code))]
+    #[cfg_attr(
+        not(all(target_os = "linux", target_arch = "x86_64")),
+        allow(dead_code)
+    )]
     handler: Handler,
 }
 
