@@ -25,7 +25,7 @@ node tools/release/mindspore-notices.mjs
 printf '\n==> release tools (slim-elf, libnvrtc stand-in, MindSpore runtime staging: headers, readelf, bit-identical fixtures)\n'
 node --test tools/release/
 
-printf '\n==> packaging test (pack, install with plain npm in a temp project, run ESM + CJS)\n'
+printf '\n==> packaging test (pack, install with plain npm in a temp project, run ESM + CJS; publish to a local registry, install by name, a patch release with npm update)\n'
 bash tools/pack-test/run.sh
 
 echo
