@@ -26,7 +26,9 @@ node tools/release/mindspore-notices.mjs
 printf '\n==> release tools (slim-elf, libnvrtc stand-in, MindSpore runtime staging: headers, readelf, bit-identical fixtures)\n'
 node --test tools/release/
 
-printf '\n==> packaging test (pack; install with npm, pnpm and Bun in temp projects; run ESM + CJS under Node and Bun; types; glibc floor)\n'
+printf '
+==> packaging test (pack; install with npm, pnpm and Bun in temp projects; run ESM + CJS under Node and Bun; types; glibc floor; publish to a local registry, install by name, a patch release with npm update)
+'
 bash tools/pack-test/run.sh
 
 # Cross-builds the linux-arm64 .node and shims, packs the linux-arm64 packages and runs them with

@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
-# The packaging test: what a user gets from the registry, without the registry.
+# The packaging test: what a user gets from a registry, and from the tarballs.
 #
-#  1. `pnpm pack` every public workspace package (workspace: ranges become real versions), and
-#     stage + pack the linux-x64-gnu platform packages (tools/release/prepare-platform-package.mjs):
+#  1. Copy this checkout (with its build) to a temporary "clone" and run there what the guides
+#     say (`pnpm run pack`, tools/release/pack-set.mjs): `pnpm pack` of every public workspace
+#     package (workspace: ranges become real versions), and the staged + packed linux-x64-gnu platform packages
+#     (tools/release/prepare-platform-package.mjs):
 #     @lite/binding-linux-x64-gnu (the .node) and @lite/runtime-megengine-linux-x64-gnu (the
 #     runtime, libmegengine_shared.so slimmed by slim-elf.mjs, the libnvrtc stand-in), and
 #     @lite/runtime-mindspore-linux-x64-gnu (tools/release/prepare-mindspore-runtime.mjs: the
-#     MindSpore Lite libraries, our shim, MindSpore's third-party notices).
+#     MindSpore Lite libraries, our shim, MindSpore's third-party notices). Every guide and package
+#     README must give the local-registry and the tarball routes (doc-install.mjs check).
 #  2. Install the tarballs (all but @lite/mindspore's) with plain npm into a fresh project in a temp dir (no workspace, no
 #     repo paths, PATH without cargo/python, LITE_CACHE_DIR pointing at an empty dir so only the
 #     packaged runtime can be found; time and peak memory of `npm install` via /usr/bin/time -v
@@ -27,10 +30,22 @@
 #     installs (the .node, both engines' libraries, our shims)
 #     must need no symbol version above Node 20's floor (tools/release/glibc-floor.mjs).
 #
-# Needs a finished build (`pnpm run build`) and the fetched runtime (`pnpm run setup`).
-# Writes nothing into the repo; everything lives in one temp dir that is removed at exit
-# (LITE_PACK_TEST_KEEP=1 keeps it). The slimmed runtime copy is cached per user by
-# tools/release/prepare-platform-package.mjs; the staged package hard-links it.
+#  5. The guides' install instructions as written (doc-install.mjs extracts them): the tarball
+#     route in a fresh project; then the local registry: `pnpm run registry &` and
+#     `pnpm run release:local` in the clone (changeset version in a copy, then
+#     tools/release/publish.mjs --registry, this platform's packages with the rest), and in a
+#     fresh project `npm install @lite/core`, `@lite/mindspore`, `@lite/utils`, `@lite/crypto`,
+#     `@lite/ndarray` by name; every fixture of both engines from ESM and CJS; an installed engine
+#     without its runtime package names it even with a full developer cache (and uses the cache
+#     only with LITE_USE_CACHED_RUNTIME=1); then a patch release (a changeset, changeset version,
+#     release:local, which skips the already published runtimes) taken with `npm update`.
+#     Prints the `registry: ` lines.
+#
+# Needs a finished build (`pnpm run build`) and the fetched runtimes (`pnpm run setup`, and the
+# MindSpore one of tools/setup.sh). Port 4873 on 127.0.0.1 must be free (the guides' registry).
+# Writes nothing into the repo (checked at the end with git status); everything lives in one temp
+# dir that is removed at exit (LITE_PACK_TEST_KEEP=1 keeps it). The slimmed runtime copy and the
+# packed runtime tarballs are cached per user (~/.cache/lite-node); staged packages hard-link them.
 set -euo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 here="$repo/tools/pack-test"
@@ -42,15 +57,32 @@ if [ "$(node -p 'process.platform + "-" + process.arch')" != linux-x64 ]; then
 fi
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/lite-pack-test.XXXXXX")
-cleanup() { if [ "${LITE_PACK_TEST_KEEP:-0}" = 1 ]; then echo "kept $tmp"; else rm -rf "$tmp"; fi; }
+registry_job=
+cleanup() {
+  # The local registry started in step 5 (its own process group: `set -m` there), if still running.
+  if [ -n "$registry_job" ] && kill -0 "$registry_job" 2>/dev/null; then kill -INT -- "-$registry_job" 2>/dev/null || true; wait "$registry_job" 2>/dev/null || true; fi
+  if [ "${LITE_PACK_TEST_KEEP:-0}" = 1 ]; then echo "kept $tmp"; else rm -rf "$tmp"; fi
+}
 trap cleanup EXIT
+# The checkout must be exactly as it was at the end (the release path rewrites versions in copies only).
+checkout_state() { if [ -d "$repo/.git" ] || [ -f "$repo/.git" ]; then git -C "$repo" status --porcelain --untracked-files=all; fi; }
+state_before=$(checkout_state)
 last=$started
 step() { printf '\n[pack-test] %s  (+%d s)\n' "$*" "$(( $(date +%s) - last ))"; last=$(date +%s); }
 human() { numfmt --to=iec --suffix=B "$1"; }
 
 # ---- 1. pack -----------------------------------------------------------------------------
-step "packing the public packages"
-mkdir -p "$tmp/tarballs"
+# The clone a user has: a copy of this checkout (with its build), where the guides' commands run.
+step "a clone of the repository (a copy of this checkout) and its tarballs, made as the guides say (pnpm run pack)"
+clone="$tmp/lite-node"
+node "$repo/tools/release/repo-copy.mjs" "$clone"
+node "$here/doc-install.mjs" "$repo" check
+mapfile -d '' -t tarball_clone_blocks < <(node "$here/doc-install.mjs" "$repo" blocks tarball-clone)
+for block in "${tarball_clone_blocks[@]}"; do
+  echo "+ (in the clone) $block" | sed '/^$/d'
+  (cd "$clone" && bash -euo pipefail -c "$block")
+done
+tarballs="$clone/tarballs"
 mapfile -t public_dirs < <(cd "$repo" && node -e '
   const { readdirSync, existsSync, readFileSync } = require("node:fs");
   const dirs = ["crates/lite-napi", ...readdirSync("packages").map((d) => "packages/" + d)];
@@ -59,33 +91,18 @@ mapfile -t public_dirs < <(cd "$repo" && node -e '
     const p = JSON.parse(readFileSync(d + "/package.json", "utf8"));
     if (!p.private) console.log(d);
   }')
-for dir in "${public_dirs[@]}"; do
-  (cd "$repo/$dir" && pnpm pack --pack-destination "$tmp/tarballs" >/dev/null)
-done
-
-step "staging and packing @lite/binding-linux-x64-gnu (.node) and @lite/runtime-megengine-linux-x64-gnu (runtime)"
-node "$repo/tools/release/prepare-platform-package.mjs" --target linux-x64-gnu \
-  --out "$tmp/stage/binding-linux-x64-gnu" --runtime-out "$tmp/stage/runtime-megengine-linux-x64-gnu"
-for staged in binding-linux-x64-gnu runtime-megengine-linux-x64-gnu; do
-  (cd "$tmp/stage/$staged" && npm pack --pack-destination "$tmp/tarballs" --silent >/dev/null)
-done
-step "staging and packing @lite/runtime-mindspore-linux-x64-gnu (libraries, shim, third-party notices)"
-node "$repo/tools/runtime/build-mindspore-shim.mjs" # this checkout's shim into the cached runtime (no-op when up to date)
-node "$repo/tools/release/prepare-mindspore-runtime.mjs" --target linux-x64-gnu --out "$tmp/stage/runtime-mindspore-linux-x64-gnu"
-(cd "$tmp/stage/runtime-mindspore-linux-x64-gnu" && npm pack --pack-destination "$tmp/tarballs" --silent >/dev/null)
-rm -rf "$tmp/stage" # hard links into the cache; the tarballs are what counts now
 
 echo "tarballs:"
-for t in "$tmp"/tarballs/*.tgz; do
+for t in "$tarballs"/*.tgz; do
   printf '  %-44s %9s\n' "$(basename "$t")" "$(human "$(stat -c %s "$t")")"
 done
-tgz() { ls "$tmp"/tarballs/"$1"-[0-9]*.tgz; }
+tgz() { ls "$tarballs"/"$1"-[0-9]*.tgz; }
 
 step "publint and are-the-types-wrong on every public package"
 for dir in "${public_dirs[@]}"; do
   (cd "$repo/$dir" && "$repo/node_modules/.bin/publint" --strict --pack pnpm | grep -v '^Running\|^Packing\|^Linting')
 done
-for t in "$tmp"/tarballs/*.tgz; do
+for t in "$tarballs"/*.tgz; do
   case "$t" in *binding-linux-x64-gnu* | *runtime-megengine-* | *runtime-mindspore-*) continue ;; esac # no JS/types: a .node or libraries
   # node16 profile: every package needs Node >= 20.17, so node10-style resolution (which ignores
   # "exports" subpaths such as @lite/core/internal) is not a way these packages can be loaded.
@@ -116,7 +133,7 @@ cp "$repo"/fixtures/{shufflenet.mge,shufflenet_input.npy,shufflenet_output.npy} 
 cp "$(node "$repo/tools/models/lite-refs.mjs")/shufflenet_lite_output.npy" "$app/fixtures/"
 cp "$here/check.mjs" "$here/check.cjs" "$here/check-shufflenet.cjs" "$here/npy.cjs" "$here/bun-async.mjs" "$app/"
 echo '{ "name": "lite-pack-test-app", "version": "0.0.0", "private": true }' > "$app/package.json"
-mapfile -t all_tgz < <(ls "$tmp"/tarballs/*.tgz | grep -v '/lite-mindspore-[0-9]\|/lite-runtime-mindspore-')
+mapfile -t all_tgz < <(ls "$tarballs"/*.tgz | grep -v '/lite-mindspore-[0-9]\|/lite-runtime-mindspore-')
 install_started=$(date +%s)
 timed=()
 if [ -x /usr/bin/time ]; then timed=(/usr/bin/time -v -o "$tmp/install-time.txt"); fi
@@ -232,7 +249,7 @@ echo "lite-runtime: $out" | cut -c1-160
 if [ -e "$tmp/empty-cache/runtime" ]; then echo "pack-test: a failed fetch left files in the cache" >&2; exit 1; fi
 
 # ---- 3. @lite/utils alone ---------------------------------------------------------------
-if ls "$tmp"/tarballs/lite-utils-*.tgz >/dev/null 2>&1; then
+if ls "$tarballs"/lite-utils-*.tgz >/dev/null 2>&1; then
   step "installing @lite/utils alone (with its peer @lite/core, without the platform package)"
   solo="$tmp/utils-only"
   mkdir -p "$solo"
@@ -313,6 +330,184 @@ mv "$msapp/node_modules/@lite/runtime-mindspore-linux-x64-gnu" "$tmp/ms-runtime-
     console.error("unexpected error:", e); process.exit(1);
   }
   console.error("no error without the runtime package"); process.exit(1);' "$repo/fixtures/mindspore/lenet.mindir")
+
+# ---- 5. the guides' install instructions, as written: tarballs, then a local registry -------
+# doc-install.mjs extracts the marked `sh` blocks of every guide and package README (checked in
+# step 1: each has both routes). "clone" blocks run in $clone, "project" blocks in a fresh npm
+# project with the clean environment (LITE_NODE = the clone for the tarball route).
+run_project_blocks() { # <project dir> <marker> <log>
+  local dir=$1 marker=$2 log=$3 block
+  mapfile -d '' -t blocks < <(node "$here/doc-install.mjs" "$repo" blocks "$marker")
+  for block in "${blocks[@]}"; do
+    printf '+ (in the project) %s' "$block" >>"$log"
+    if ! (cd "$dir" && "${clean_env[@]}" "LITE_NODE=$clone" /bin/bash -euo pipefail -c "$block" >>"$log" 2>&1); then
+      cat "$log" >&2; echo "pack-test: a documented $marker block failed:" >&2; echo "$block" >&2; exit 1
+    fi
+  done
+  echo "${#blocks[@]} documented $marker blocks ran: $(printf '%s' "${blocks[@]}" | grep -c '^npm install') npm installs"
+}
+new_project() { mkdir -p "$1"; echo "{ \"name\": \"$(basename "$1")\", \"version\": \"0.0.0\", \"private\": true }" > "$1/package.json"; }
+# The fixtures each engine's consumers check, copied into a project.
+add_fixtures() {
+  mkdir -p "$1/fixtures"
+  cp "$repo"/fixtures/{shufflenet.mge,shufflenet_input.npy,shufflenet_output.npy} "$app/fixtures/shufflenet_lite_output.npy" "$1/fixtures/"
+  cp "$here"/{check.mjs,check.cjs,check-shufflenet.cjs,check-mindspore.mjs,check-mindspore.cjs,npy.cjs,installed-closure.cjs} "$1/"
+}
+run_fixtures() { # <project dir>: both engines from ESM and CJS, runtimes from their packages
+  (cd "$1" && "${clean_env[@]}" node check.mjs fixtures && "${clean_env[@]}" node check.cjs fixtures \
+    && "${clean_env[@]}" node check-mindspore.mjs "$repo/fixtures/mindspore" && "${clean_env[@]}" node check-mindspore.cjs "$repo/fixtures/mindspore")
+}
+# Every @lite package a project has, name@version, sorted (what the lockfile resolved).
+installed_lite() { (cd "$1" && node -e '
+  const lock = require("./package-lock.json");
+  const out = Object.entries(lock.packages).filter(([p]) => /^node_modules\/@lite\//.test(p)).map(([p, v]) => p.slice(13) + "@" + v.version);
+  console.log(out.sort().join(" "));'); }
+
+step "the tarball route of every guide, in a fresh npm project (LITE_NODE = the clone)"
+tarapp="$tmp/tarball-app"
+new_project "$tarapp"
+run_project_blocks "$tarapp" tarball-project "$tmp/tarball-route.log"
+for p in binding-linux-x64-gnu runtime-megengine-linux-x64-gnu runtime-mindspore-linux-x64-gnu core mindspore utils crypto ndarray; do
+  test -f "$tarapp/node_modules/@lite/$p/package.json" || { echo "pack-test: the tarball route did not install @lite/$p" >&2; exit 1; }
+done
+add_fixtures "$tarapp"
+run_fixtures "$tarapp"
+
+registry_started=$(date +%s)
+step "local registry: the guides' commands in the clone (pnpm run registry &, pnpm run release:local)"
+mapfile -d '' -t registry_clone_blocks < <(node "$here/doc-install.mjs" "$repo" blocks registry-clone)
+release_log="$tmp/release-local.log"
+cd "$clone"
+set -m # the registry runs as a job in a process group of its own, stopped with SIGINT like Ctrl-C
+for block in "${registry_clone_blocks[@]}"; do
+  while IFS= read -r line; do
+    [ -n "${line// /}" ] || continue
+    echo "+ (in the clone) $line"
+    if ! eval "$line" >>"$release_log" 2>&1; then cat "$release_log" >&2; echo "pack-test: failed in the clone: $line" >&2; exit 1; fi
+  done <<<"$block"
+done
+registry_job=$!
+set +m
+cd "$repo"
+grep -q '^\[registry\] serving http://127.0.0.1:4873/' "$release_log" || { cat "$release_log" >&2; echo "pack-test: the registry did not start" >&2; exit 1; }
+grep '^\[release:local\] versions:' "$release_log"
+echo "published: $(grep -c '^New tag: ' "$release_log") packages ($(grep '^New tag: ' "$release_log" | sed 's/^New tag: //' | tr '\n' ' '))"
+if grep -q '^New tag: @lite/\(binding-\|runtime-\).*\(darwin\|arm64\)' "$release_log"; then echo "pack-test: another platform's package was published" >&2; exit 1; fi
+
+step "install by name from the local registry in a fresh npm project: the guides' npm install commands"
+regapp="$tmp/registry-app"
+new_project "$regapp"
+run_project_blocks "$regapp" registry-project "$tmp/registry-route.log"
+# Every @lite package came from the local registry (its integrity is the one the registry
+# serves: the lockfile may omit "resolved", omit-lockfile-registry-resolved), and npm chose the
+# platform packages by the os/cpu/libc of the registry's metadata (recorded in the lockfile).
+(cd "$regapp" && node -e '
+  const lock = require("./package-lock.json");
+  const lite = Object.entries(lock.packages).filter(([p]) => p.startsWith("node_modules/@lite/"));
+  (async () => {
+    for (const [p, v] of lite) {
+      const name = p.slice("node_modules/".length);
+      const doc = await (await fetch("http://127.0.0.1:4873/" + name.replace("/", "%2f"))).json();
+      const served = doc.versions?.[v.version]?.dist?.integrity;
+      if (!served || served !== v.integrity) throw new Error(name + "@" + v.version + ": installed integrity " + v.integrity + ", the local registry serves " + served);
+    }
+    for (const n of ["binding-linux-x64-gnu", "runtime-megengine-linux-x64-gnu", "runtime-mindspore-linux-x64-gnu"]) {
+      const v = lock.packages["node_modules/@lite/" + n];
+      if (!v || JSON.stringify([v.os, v.cpu, v.libc]) !== JSON.stringify([["linux"], ["x64"], ["glibc"]])) throw new Error("@lite/" + n + ": no linux/x64/glibc platform fields in the registry metadata: " + JSON.stringify(v));
+    }
+    console.log(lite.length + " @lite packages, each with the integrity the local registry serves; platform packages chosen by os/cpu/libc");
+  })().catch((e) => { console.error("pack-test: " + e.message); process.exit(1); });')
+for engine in core mindspore; do
+  closure=$(cd "$regapp" && node "$here/installed-closure.cjs" "@lite/$engine")
+  node -e '
+    const c = JSON.parse(process.argv[1]);
+    console.log(`registry: installed ${c.name}@${c.version} by name: ${c.packages.length} packages, ${(c.bytes / 1e6).toFixed(1)} MB`);
+    console.log(`  (${c.packages.join(", ")})`);' "$closure"
+  if [ "$engine" = core ] && [[ "$closure" == *runtime-mindspore* ]]; then echo "pack-test: @lite/core pulled a MindSpore runtime" >&2; exit 1; fi
+  if [ "$engine" = mindspore ] && [[ "$closure" == *runtime-megengine* || "$closure" == *'"@lite/core@'* ]]; then echo "pack-test: @lite/mindspore pulled MegEngine packages" >&2; exit 1; fi
+done
+add_fixtures "$regapp"
+run_fixtures "$regapp"
+(cd "$regapp" && "${clean_env[@]}" node -e '
+  const { TensorBatchCollector } = require("@lite/utils");
+  const { LiteDeviceType } = require("@lite/core");
+  const c = new TensorBatchCollector([2, 3], { dtype: "float32", deviceType: LiteDeviceType.LITE_CPU });
+  const i = c.collect(new Float32Array([1, 2, 3]));
+  const got = Array.from(c.toTypedArray().slice(0, 3));
+  if (i !== 0 || got.join() !== "1,2,3") { console.error("@lite/utils: collect gave " + i + " / " + got); process.exit(1); }
+  console.log("@lite/utils: TensorBatchCollector collected a sample into slot 0");')
+
+step "no silent fallback: without its runtime package an installed engine names the package, even with a full developer cache"
+dev_cache="${LITE_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/lite-node}"
+test -d "$dev_cache/runtime" || { echo "pack-test: no developer runtime cache at $dev_cache (run pnpm run setup)" >&2; exit 1; }
+for pair in "core runtime-megengine-linux-x64-gnu" "mindspore runtime-mindspore-linux-x64-gnu"; do
+  set -- $pair
+  mv "$regapp/node_modules/@lite/$2" "$tmp/aside-$2"
+  (cd "$regapp" && env -i "HOME=$HOME" "PATH=$tmp/bin" "LITE_CACHE_DIR=$dev_cache" node -e '
+    const [engine, runtimePkg, model] = process.argv.slice(1);
+    const m = require("@lite/" + engine);
+    const load = () => engine === "core" ? new m.LiteNetwork().load(model) : new m.Model().buildFromFile(model, m.ModelType.MINDIR, new m.Context());
+    try { load(); } catch (e) {
+      if (e.code === "LITE_RUNTIME_NOT_FOUND" && e.message.includes(runtimePkg) && !e.message.includes("\n")) { console.log("@lite/" + engine + ": " + e.code + ": " + e.message.slice(0, 110) + "..."); process.exit(0); }
+      console.error("unexpected error:", e); process.exit(1);
+    }
+    console.error("@lite/" + engine + " loaded a runtime from the developer cache without being asked"); process.exit(1);' \
+    "$1" "@lite/$2" "$([ "$1" = core ] && echo "$repo/fixtures/mlp.mge" || echo "$repo/fixtures/mindspore/lenet.mindir")")
+  # Asked for: LITE_USE_CACHED_RUNTIME=1 loads the cached runtime.
+  (cd "$regapp" && env -i "HOME=$HOME" "PATH=$tmp/bin" "LITE_CACHE_DIR=$dev_cache" LITE_USE_CACHED_RUNTIME=1 node -e '
+    const [engine, model, cache] = process.argv.slice(1);
+    const m = require("@lite/" + engine);
+    const b = require("@lite/binding");
+    let from;
+    if (engine === "core") { const n = new m.LiteNetwork(); n.load(model); n.dispose(); from = b.loadRuntime(); }
+    else { const x = new m.Model(); x.buildFromFile(model, m.ModelType.MINDIR, new m.Context()); x.dispose(); from = b.loadMindsporeRuntime(); }
+    if (!from.startsWith(cache)) { console.error("with LITE_USE_CACHED_RUNTIME=1 the runtime came from " + from); process.exit(1); }
+    console.log("@lite/" + engine + " with LITE_USE_CACHED_RUNTIME=1: runtime from the cache");' \
+    "$1" "$([ "$1" = core ] && echo "$repo/fixtures/mlp.mge" || echo "$repo/fixtures/mindspore/lenet.mindir")" "$dev_cache")
+  mv "$tmp/aside-$2" "$regapp/node_modules/@lite/$2"
+done
+
+step "a patch release: a changeset, changeset version, pnpm run release:local, then npm update in the same project"
+before=$(installed_lite "$regapp")
+# The first release's "Version Packages" pull request, merged: the clone now has its versions.
+(cd "$clone" && pnpm run version-packages >>"$release_log" 2>&1)
+cat > "$clone/.changeset/pack-test-patch.md" <<'EOF_CHANGESET'
+---
+"@lite/core": patch
+---
+
+A patch release made by the packaging test.
+EOF_CHANGESET
+{ printf '\n---- second release\n'; } >>"$release_log"
+(cd "$clone" && pnpm run release:local >>"$release_log" 2>&1) || { cat "$release_log" >&2; echo "pack-test: the patch release failed" >&2; exit 1; }
+grep -q '@lite/runtime-megengine-linux-x64-gnu@1.13.0 is already published' "$release_log" || { echo "pack-test: the patch release republished the runtime" >&2; exit 1; }
+sed -n '/^---- second release/,$p' "$release_log" | grep '^\[release:local\] versions:' | sed 's/^/patch release: /'
+(cd "$regapp" && "${clean_env[@]}" npm update --loglevel=error >>"$tmp/registry-route.log" 2>&1) || { cat "$tmp/registry-route.log" >&2; exit 1; }
+after=$(installed_lite "$regapp")
+node -e '
+  const parse = (s) => new Map(s.split(" ").map((x) => { const i = x.lastIndexOf("@"); return [x.slice(0, i), x.slice(i + 1)]; }));
+  const [before, after] = process.argv.slice(1).map(parse);
+  const inc = (v) => v.replace(/(\d+)$/, (d) => String(Number(d) + 1));
+  const changed = [], kept = [];
+  const fail = (m) => { console.error("pack-test: after npm update " + m); process.exit(1); };
+  for (const [name, v] of before) {
+    const w = after.get(name);
+    if (name.includes("/runtime-")) { if (w !== v) fail(name + " changed " + v + " -> " + w); kept.push(name + "@" + v); continue; }
+    if (w !== inc(v)) fail(name + " is " + w + " (was " + v + "), not the patch " + inc(v));
+    changed.push(name);
+  }
+  const core = before.get("@lite/core"), ms = before.get("@lite/mindspore");
+  console.log(`registry: npm update took @lite/core ${core} -> ${after.get("@lite/core")} and @lite/mindspore ${ms} -> ${after.get("@lite/mindspore")} (${changed.length} packages updated, ${kept.join(", ")} kept); the fixtures pass on the new version`);' "$before" "$after" > "$tmp/update-line.txt"
+run_fixtures "$regapp"
+cat "$tmp/update-line.txt"
+
+step "stopping the local registry (SIGINT, as Ctrl-C)"
+kill -INT -- "-$registry_job"
+wait "$registry_job" || true
+registry_job=
+grep -q '^\[registry\] stopped (SIGINT)' "$release_log" || { tail -5 "$release_log" >&2; echo "pack-test: the registry did not stop cleanly" >&2; exit 1; }
+echo "registry stopped; the registry phase took $(( $(date +%s) - registry_started )) s"
+if [ "$(checkout_state)" != "$state_before" ]; then echo "pack-test: the checkout was modified:" >&2; diff <(echo "$state_before") <(checkout_state) >&2; exit 1; fi
 
 echo
 echo "[pack-test] passed in $(( $(date +%s) - started )) s"

@@ -23,6 +23,7 @@ import { parseArgs } from 'node:util';
 import { SHIM_OUTPUTS } from '../runtime/build-mindspore-shim.mjs';
 import { readElfFile } from './elf64.mjs';
 import { NOTICES_FILE, ensureNotices, noticesPin } from './mindspore-notices.mjs';
+import { withPlatformFields } from './platform-fields.mjs';
 import { place, stagedBytes } from './stage-files.mjs';
 
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -92,7 +93,13 @@ try {
 
 rmSync(out, { recursive: true, force: true });
 mkdirSync(out, { recursive: true });
-writeFileSync(join(out, 'package.json'), `${JSON.stringify(pkg, null, 2)}\n`);
+let published;
+try {
+  published = withPlatformFields(pkg); // os/cpu/libc from publishConfig to the top level
+} catch (err) {
+  fail(err instanceof Error ? err.message : String(err));
+}
+writeFileSync(join(out, 'package.json'), `${JSON.stringify(published, null, 2)}\n`);
 place(join(pkgDir, 'README.md'), join(out, 'README.md'));
 place(join(repo, 'LICENSE'), join(out, 'LICENSE')); // our shim's; the engine's notices are in runtime/
 for (const name of shipped) place(join(runtimeDir, name), join(out, 'runtime', name));

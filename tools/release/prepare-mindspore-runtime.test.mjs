@@ -60,6 +60,9 @@ describe('prepare-mindspore-runtime', { skip }, () => {
     const pkg = JSON.parse(readFileSync(join(out, 'package.json'), 'utf8'));
     assert.equal(pkg.name, '@lite/runtime-mindspore-linux-x64-gnu');
     assert.equal(pkg.liteRuntime.version, pin.mindspore);
+    // npm picks the platform package by these top-level fields (kept in publishConfig in the workspace).
+    assert.deepEqual([pkg.os, pkg.cpu, pkg.libc], [['linux'], ['x64'], ['glibc']]);
+    assert.deepEqual(pkg.publishConfig, { access: 'public' });
   });
 
   it('fails, naming the notices, when they cannot be obtained, and stages nothing', () => {

@@ -27,6 +27,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { NVRTC_SONAME, NVRTC_STUB_SOURCES, buildNvrtcStub, compilerIdentity } from './nvrtc-stub.mjs';
+import { withPlatformFields } from './platform-fields.mjs';
 import { slimElf } from './slim-elf.mjs';
 import { place, stagedBytes } from './stage-files.mjs';
 
@@ -68,9 +69,17 @@ const workspaceVersions = new Map(
   }),
 );
 
-/** The package.json to ship: `workspace:` ranges replaced by the exact version (as pnpm pack does). */
+/**
+ * The package.json to ship: `workspace:` ranges replaced by the exact version (as pnpm pack does),
+ * os/cpu/libc moved from publishConfig to the top level (platform-fields.mjs).
+ */
 function publishedManifest(dir) {
-  const pkg = readJson(join(dir, 'package.json'));
+  let pkg;
+  try {
+    pkg = withPlatformFields(readJson(join(dir, 'package.json')));
+  } catch (err) {
+    fail(err instanceof Error ? err.message : String(err));
+  }
   for (const field of ['dependencies', 'optionalDependencies', 'peerDependencies']) {
     for (const [name, range] of Object.entries(pkg[field] ?? {})) {
       if (!String(range).startsWith('workspace:')) continue;

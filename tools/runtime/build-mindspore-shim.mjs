@@ -85,7 +85,8 @@ export function buildMindsporeShim(dir, toolchain = defaultToolchain()) {
   const hash = createHash('sha256');
   for (const f of ['lite_mindspore_shim.cc', 'lite_mindspore_shim.h', 'lite_mindspore_common.h', 'lite_mindspore_logquiet.c',
     'lite_mindspore_convert.cc', 'lite_mindspore_convert.h', 'lite_mindspore_compat.cc']) hash.update(readFileSync(join(shimDir, f)));
-  hash.update(JSON.stringify([cxx, args, cc, quietArgs, convertArgs]));
+  // The command without this checkout's path: checkouts elsewhere with the same sources share the build.
+  hash.update(JSON.stringify([cxx, args, cc, quietArgs, convertArgs]).replaceAll(shimDir, '<shim>'));
   const stamp = hash.digest('hex');
   const upToDate = existsSync(out) && existsSync(quietOut) && existsSync(convertOut) && existsSync(stampPath);
   if (upToDate && readFileSync(stampPath, 'utf8').trim() === stamp) return out;

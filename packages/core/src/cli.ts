@@ -3,7 +3,8 @@
 // time) and records which one the loader should prefer.
 //
 //   npx lite-runtime fetch --cuda      the full library with the CUDA device code (linux-x64)
-//   npx lite-runtime fetch             the CPU runtime (normally installed as an npm package)
+//   npx lite-runtime fetch             the CPU runtime (normally installed as an npm package; an
+//                                      installed @lite/core loads it with LITE_USE_CACHED_RUNTIME=1)
 //   npx lite-runtime path [--cuda]     print the cached library path (exit 1 when not fetched)
 //   npx lite-runtime use cuda|cpu      make the loader prefer the CUDA runtime (or not) by default
 //
@@ -52,6 +53,7 @@ async function main(argv: string[]): Promise<number> {
     const took = ((Date.now() - started) / 1000).toFixed(1);
     console.log(`[lite-runtime] ${r.source === 'cache' ? 'already cached' : `fetched with ${r.source === 'pip' ? 'pip' : 'HTTP(S)'} in ${took} s`}: ${r.library}`);
     if (values.cuda) console.log('[lite-runtime] used when LITE_DEVICE=cuda is set, or by default after `lite-runtime use cuda`');
+    else console.log('[lite-runtime] an installed @lite/core uses its runtime package; set LITE_USE_CACHED_RUNTIME=1 to use this one instead');
     return 0;
   }
   if (command === 'path') {

@@ -5,10 +5,13 @@
 // CUDA runtime fetched into the per-user cache by `lite-runtime fetch --cuda`; then the runtime
 // package `@lite/runtime-megengine-<triple>`, an optional dependency of @lite/core itself
 // (resolved from this package); then the per-user cache (the CPU runtime that
-// `lite-runtime fetch` or the repo's `tools/runtime/fetch-runtime.mjs` put there).
+// `lite-runtime fetch` or the repo's `tools/runtime/fetch-runtime.mjs` put there). An installed
+// @lite/core (under node_modules) uses that cache only when LITE_USE_CACHED_RUNTIME=1 asks for
+// it: without its runtime package it says that package is missing instead of quietly loading
+// whatever a developer's cache holds. A checkout of the repository uses the cache as before.
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+import { dirname, join, sep } from 'node:path';
 import type * as Binding from '@lite/binding';
 import { LiteError, toLiteError } from './errors.js';
 import { cachedCudaLibrary, configuredDevice } from './runtime/fetch.js';
@@ -180,6 +183,46 @@ function packagedRuntime(triple: string | null): string | null {
   }
 }
 
+/** The environment variable that lets an installed package load the runtime from the per-user cache. */
+export const CACHED_RUNTIME_ENV = 'LITE_USE_CACHED_RUNTIME';
+
+/** Whether this code runs from an installed package (under node_modules), not from a checkout. */
+function installedPackage(): boolean {
+  const file = typeof __filename === 'string' ? __filename : '';
+  return file.split(sep).includes('node_modules');
+}
+
+/** The exact runtime package version @lite/core depends on, for the message naming it. */
+function runtimePackageVersion(name: string): string | null {
+  try {
+    const pkg = localRequire()('@lite/core/package.json') as { optionalDependencies?: Record<string, string> };
+    const v = pkg.optionalDependencies?.[name];
+    return v && /^\d+\.\d+\.\d+/.test(v) ? v : null;
+  } catch {
+    return null;
+  }
+}
+
+/** The LITE_RUNTIME_NOT_FOUND error of an installed @lite/core whose runtime package is missing. */
+function missingRuntimePackage(triple: string | null): LiteError {
+  const where = `${process.platform}-${process.arch}`;
+  if (!triple) {
+    return new LiteError(
+      'LITE_RUNTIME_NOT_FOUND',
+      `no MegEngine runtime package exists for ${where}: set LITE_LIB_PATH to a MegEngine Lite library (liblite_shared), ` +
+        `or ${CACHED_RUNTIME_ENV}=1 to use the runtime of \`npx lite-runtime fetch\` from the per-user cache.`,
+    );
+  }
+  const name = runtimePackageName(triple);
+  const version = runtimePackageVersion(name);
+  return new LiteError(
+    'LITE_RUNTIME_NOT_FOUND',
+    `the MegEngine runtime package ${name} is not installed (an optional dependency of @lite/core that your package manager ` +
+      `should have installed with it): run \`npm install ${version ? `${name}@${version}` : name}\`, or set LITE_LIB_PATH to ` +
+      `liblite_shared_whl.so, or ${CACHED_RUNTIME_ENV}=1 to use the runtime of \`npx lite-runtime fetch\` from the per-user cache.`,
+  );
+}
+
 /** Whether the user asked for the CUDA runtime: LITE_DEVICE=cuda, else `lite-runtime use cuda`. */
 function cudaRequested(): boolean {
   const device = process.env.LITE_DEVICE?.trim().toLowerCase();
@@ -190,7 +233,8 @@ function cudaRequested(): boolean {
 /**
  * The library to pass to the native loader (LITE_LIB_PATH still wins there): the fetched CUDA
  * runtime when CUDA is asked for, else the runtime package's; null lets the native side fall
- * back to the cache. Throws when CUDA is asked for but was never fetched.
+ * back to the cache (a checkout, or LITE_USE_CACHED_RUNTIME=1). Throws when CUDA is asked for
+ * but was never fetched, and when an installed @lite/core has no runtime package.
  */
 function chosenRuntime(triple: string | null): string | null {
   if (!process.env.LITE_LIB_PATH && cudaRequested()) {
@@ -203,7 +247,11 @@ function chosenRuntime(triple: string | null): string | null {
         'or set LITE_LIB_PATH to a CUDA build of liblite_shared, or unset LITE_DEVICE / run `npx lite-runtime use cpu`.',
     );
   }
-  return packagedRuntime(triple);
+  const packaged = packagedRuntime(triple);
+  if (!packaged && !process.env.LITE_LIB_PATH && process.env[CACHED_RUNTIME_ENV] !== '1' && installedPackage()) {
+    throw missingRuntimePackage(triple);
+  }
+  return packaged;
 }
 
 /** The load error, naming the runtime package when it is what is missing. */

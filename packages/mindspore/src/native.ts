@@ -3,9 +3,12 @@
 // `runtime/` folder of this platform's runtime package (@lite/runtime-mindspore-<platform>, an
 // optional dependency of @lite/mindspore itself, resolved from this package),
 // then the per-user cache written by `node tools/runtime/fetch-runtime.mjs --engine mindspore`.
+// An installed @lite/mindspore (under node_modules) uses that cache only when
+// LITE_USE_CACHED_RUNTIME=1 asks for it; without its runtime package it says that package is
+// missing. A checkout of the repository uses the cache as before.
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+import { dirname, join, sep } from 'node:path';
 import type * as Binding from '@lite/binding';
 import { LiteError, toLiteError } from './errors.js';
 
@@ -67,6 +70,41 @@ function packagedRuntime(): string | null {
   }
 }
 
+/** The environment variable that lets an installed package load the runtime from the per-user cache. */
+const CACHED_RUNTIME_ENV = 'LITE_USE_CACHED_RUNTIME';
+
+/** Whether this code runs from an installed package (under node_modules), not from a checkout. */
+function installedPackage(): boolean {
+  const file = typeof __filename === 'string' ? __filename : '';
+  return file.split(sep).includes('node_modules');
+}
+
+/** The LITE_RUNTIME_NOT_FOUND error of an installed @lite/mindspore whose runtime package is missing. */
+function missingRuntimePackage(): LiteError {
+  const triple = platformTriple();
+  if (!triple) {
+    return new LiteError(
+      'LITE_RUNTIME_NOT_FOUND',
+      `no MindSpore Lite runtime package exists for ${process.platform}-${process.arch} (linux-x64 and linux-arm64 only): ` +
+        'set MINDSPORE_LITE_LIB_DIR to a folder holding the MindSpore Lite 2.0.0 libraries and liblite_mindspore_shim.so.',
+    );
+  }
+  const name = `@lite/runtime-mindspore-${triple}`;
+  let spec = name;
+  try {
+    const v = (localRequire()('@lite/mindspore/package.json') as { optionalDependencies?: Record<string, string> }).optionalDependencies?.[name];
+    if (v && /^\d+\.\d+\.\d+/.test(v)) spec = `${name}@${v}`;
+  } catch {
+    // the name alone
+  }
+  return new LiteError(
+    'LITE_RUNTIME_NOT_FOUND',
+    `the MindSpore Lite runtime package ${name} is not installed (an optional dependency of @lite/mindspore that your package ` +
+      `manager should have installed with it): run \`npm install ${spec}\`, or set MINDSPORE_LITE_LIB_DIR to a folder holding ` +
+      `the runtime and liblite_mindspore_shim.so, or ${CACHED_RUNTIME_ENV}=1 to use the runtime in the per-user cache.`,
+  );
+}
+
 function loadBinding(): NativeBinding {
   if (binding) return binding;
   const require = localRequire();
@@ -96,6 +134,10 @@ export function lib(): NativeBinding {
   if (runtimeError) throw runtimeError;
   const b = loadBinding();
   const packaged = packagedRuntime();
+  if (!packaged && !process.env.MINDSPORE_LITE_LIB_DIR && process.env[CACHED_RUNTIME_ENV] !== '1' && installedPackage()) {
+    runtimeError = missingRuntimePackage();
+    throw runtimeError;
+  }
   try {
     b.loadMindsporeRuntime(packaged ?? undefined);
     runtimeReady = true;
