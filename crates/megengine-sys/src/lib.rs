@@ -210,6 +210,25 @@ pub fn cuda_driver_available() -> bool {
     })
 }
 
+/// Whether the Ascend runtime library that the engine's Atlas support opens (`libascendcl.so`,
+/// on the library path or in its default install folder) can be loaded here. Without it the
+/// engine's own probe prints two `err:` lines to stderr and finds no device. Checked once.
+pub fn ascend_runtime_available() -> bool {
+    static AVAILABLE: OnceLock<bool> = OnceLock::new();
+    *AVAILABLE.get_or_init(|| {
+        [
+            "libascendcl.so",
+            "/usr/local/Ascend/acllib/lib64/libascendcl.so",
+        ]
+        .iter()
+        .any(|p| {
+            // SAFETY: opening the Ascend runtime runs its initialisers, which have no
+            // preconditions; the engine opens the same file the same way for Atlas.
+            unsafe { libloading::Library::new(p) }.is_ok()
+        })
+    })
+}
+
 /// Address of `name` (NUL-terminated) as defined in the loaded runtime library itself (not an
 /// interposed definition elsewhere in the process), if the runtime is loaded and defines it.
 pub fn runtime_symbol_address(name: &[u8]) -> Option<usize> {

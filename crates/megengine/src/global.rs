@@ -228,6 +228,9 @@ pub fn device_count(device_type: DeviceType) -> Result<usize> {
     if device_type == DeviceType::Cuda && !megengine_sys::cuda_driver_available() {
         return Ok(0);
     }
+    if device_type == DeviceType::Atlas && !megengine_sys::ascend_runtime_available() {
+        return Ok(0);
+    }
     let mut n = 0usize;
     // SAFETY: valid out-pointer.
     let rc = unsafe { (api.LITE_get_device_count)(device_type.as_c(), &mut n) };

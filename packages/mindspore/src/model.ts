@@ -1,4 +1,4 @@
-import type { MsModel, MsTensorData } from '@lite/binding';
+import type { MsModel, MsOutcome, MsTensorData } from '@lite/binding';
 import { buildOptions, type ConfigDict, type Context } from './context.js';
 import { byName, feedOf, toTensors } from './convert.js';
 import { checkTensorSize, viewBytes } from './dtype.js';
@@ -100,6 +100,27 @@ export function feedTensors(inputs: unknown, declared: readonly MsTensorData[], 
     return t;
   });
   return { list, named: true };
+}
+
+/**
+ * Internal: an async predict of a model or a runner: the feeds checked and handed to `submit`
+ * (the binding copies them during the call), the outputs as given (a list, or by name), the
+ * signal honoured.
+ */
+export function submitPredict<Out extends string>(
+  inputs: unknown,
+  declared: readonly MsTensorData[],
+  what: string,
+  signal: AbortSignal | undefined,
+  submit: (shapes: number[][], data: Uint8Array[]) => Promise<MsOutcome>,
+): Promise<Tensor[] | ModelOutputs<Out>> {
+  const { list, named } = feedTensors(inputs, declared, what);
+  const feed = feedOf(list, [...declared], false);
+  const run = queued(() => submit(feed.shapes, feed.data)).then((o) => {
+    const out = toTensors(o.outputs ?? []);
+    return named ? byOutputName<Out>(out) : out;
+  });
+  return withSignal(run, signal);
 }
 
 /** Internal: outputs by name. */
@@ -355,14 +376,7 @@ export class Model {
         if (m && native(() => m.isBusy())) throw new LiteError('LITE_BUSY', 'the model is still building: await buildFromFileAsync or buildFromBufferAsync first');
         invalid('the model is not built yet: call buildFromFile or buildFromBuffer first');
       }
-      const { list, named } = feedTensors(inputs, this.#declared, 'predictAsync');
-      const feed = feedOf(list, this.#declared, false);
-      // The binding copies the inputs during this call.
-      const run = queued(() => m.predictAsync(feed.shapes, feed.data)).then((o) => {
-        const out = toTensors(o.outputs ?? []);
-        return named ? byOutputName<Out>(out) : out;
-      });
-      return withSignal(run, signal);
+      return submitPredict<Out>(inputs, this.#declared, 'predictAsync', signal, (shapes, data) => m.predictAsync(shapes, data));
     } catch (err) {
       return Promise.reject(err);
     }

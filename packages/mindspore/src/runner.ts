@@ -1,10 +1,10 @@
 import { availableParallelism } from 'node:os';
 import type { MsRunner } from '@lite/binding';
 import { buildOptions, Context, isContext } from './context.js';
-import { feedOf, toTensors } from './convert.js';
+import { toTensors } from './convert.js';
 import { invalid, LiteError, native, queued, show } from './errors.js';
 import { lib } from './native.js';
-import { byOutputName, feedTensors, type ModelFeed, type ModelOutputs, type PredictAsyncOptions, signalOf, withSignal } from './model.js';
+import { type ModelFeed, type ModelOutputs, type PredictAsyncOptions, signalOf, submitPredict } from './model.js';
 import type { Tensor } from './tensor.js';
 
 /**
@@ -103,14 +103,7 @@ export class ModelParallelRunner {
       if (signal?.aborted) return Promise.reject(signal.reason);
       const r = this.#runner();
       const declared = native(() => r.inputs());
-      const { list, named } = feedTensors(inputs, declared, 'predict');
-      const feed = feedOf(list, declared, false);
-      // The binding copies the inputs during this call.
-      const run = queued(() => r.predictAsync(feed.shapes, feed.data)).then((o) => {
-        const out = toTensors(o.outputs ?? []);
-        return named ? byOutputName<Out>(out) : out;
-      });
-      return withSignal(run, signal);
+      return submitPredict<Out>(inputs, declared, 'predict', signal, (shapes, data) => r.predictAsync(shapes, data));
     } catch (err) {
       return Promise.reject(err);
     }

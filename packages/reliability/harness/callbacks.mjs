@@ -94,15 +94,28 @@ await scenario('re-enters forward from finish (forwardAsync)', async () => {
   n.setFinishCallback(() => n.forward());
   await n.forwardAsync();
 });
+// dispose() from a callback: the run already made finishes (the same rule as dispose() while an
+// async call is pending), then the network is gone.
+function expectDisposedAfter(n) {
+  try {
+    n.getAllInputName();
+  } catch (e) {
+    if (e?.code === 'LITE_DISPOSED') return;
+    throw e;
+  }
+  throw new Error('the network is still usable after dispose() in its callback');
+}
 await scenario('disposes its network from finish (sync)', () => {
   const n = net();
   n.setFinishCallback(() => n.dispose());
   fwd(n);
+  expectDisposedAfter(n);
 });
 await scenario('disposes its network from start (forwardAsync)', async () => {
   const n = net();
   n.setStartCallback(() => n.dispose());
   await n.forwardAsync();
+  expectDisposedAfter(n);
 });
 await scenario('reads and disposes the tensors it gets, keeps the map', async () => {
   const n = net();

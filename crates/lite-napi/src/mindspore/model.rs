@@ -317,34 +317,65 @@ fn build_into(
     Ok(())
 }
 
+/// What a model and a runner both hold besides their engine object: the queue that owns it, the
+/// memory account reported to V8, and the exit hook that frees the engine object first.
+struct Owner {
+    lanes: Arc<Lanes>,
+    /// The engine object's native memory, as reported to V8.
+    external: Arc<External>,
+    /// Frees the engine object when the environment exits first.
+    _exit: Arc<AtExit>,
+    teardown: Option<CleanupEnvHook<Weak<AtExit>>>,
+}
+
+impl Owner {
+    /// Lanes named `name`, `width` wide; `free` frees the engine object at the environment's exit.
+    fn new(
+        env: &Env,
+        name: &'static str,
+        width: usize,
+        free: impl Fn() + Send + Sync + 'static,
+    ) -> Result<Owner> {
+        let lanes = Lanes::new(name, width);
+        let exit = AtExit::register(&lanes, free);
+        let teardown = Some(teardown_hook(env, &exit)?);
+        Ok(Owner {
+            lanes,
+            external: Arc::default(),
+            _exit: exit,
+            teardown,
+        })
+    }
+
+    /// The JS object was collected: its memory account goes, and so does its exit hook.
+    fn finalize(&mut self, env: &Env) -> napi::Result<()> {
+        self.external.release(env);
+        if let Some(hook) = self.teardown.take() {
+            env.remove_env_cleanup_hook(hook)?;
+        }
+        Ok(())
+    }
+}
+
+impl Drop for Owner {
+    fn drop(&mut self) {
+        // Queued calls still run (each holds what it needs); then the lanes exit.
+        self.lanes.close(None);
+    }
+}
+
 /// A MindSpore Lite model (one engine model; calls on it never overlap). Its queue is the one
 /// place that decides whether it is busy.
 #[napi(custom_finalize)]
 pub struct MsModel {
     shared: SharedModel,
     /// Runs the async calls, one at a time, in call order.
-    lanes: Arc<Lanes>,
-    /// The engine model's native memory, as reported to V8.
-    external: Arc<External>,
-    /// Frees the engine model when the environment exits first.
-    _exit: Arc<AtExit>,
-    teardown: Option<CleanupEnvHook<Weak<AtExit>>>,
-}
-
-impl Drop for MsModel {
-    fn drop(&mut self) {
-        // Queued calls still run (each holds the model); then the lane exits.
-        self.lanes.close(None);
-    }
+    owner: Owner,
 }
 
 impl ObjectFinalize for MsModel {
     fn finalize(mut self, env: Env) -> napi::Result<()> {
-        self.external.release(&env);
-        if let Some(hook) = self.teardown.take() {
-            env.remove_env_cleanup_hook(hook)?;
-        }
-        Ok(())
+        self.owner.finalize(&env)
     }
 }
 
@@ -353,23 +384,15 @@ impl MsModel {
     /// An unbuilt model; nothing native exists until a build.
     #[napi(constructor)]
     pub fn new(env: Env) -> Result<Self> {
-        let lanes = Lanes::new("lite-ms-model", 1);
         let shared: SharedModel = Arc::new(Mutex::new(None));
         let slot = shared.clone();
-        let exit = AtExit::register(&lanes, move || {
+        let owner = Owner::new(&env, "lite-ms-model", 1, move || {
             // A call stuck past the shutdown wait still holds the model: leave it then.
             if let Ok(mut m) = slot.try_lock() {
                 drop(m.take());
             }
-        });
-        let teardown = Some(teardown_hook(&env, &exit)?);
-        Ok(MsModel {
-            shared,
-            lanes,
-            external: Arc::default(),
-            _exit: exit,
-            teardown,
-        })
+        })?;
+        Ok(MsModel { shared, owner })
     }
 
     /// Builds from a file (blocking).
@@ -439,19 +462,19 @@ impl MsModel {
     /// Whether a call is queued or running (sync calls then throw LITE_BUSY).
     #[napi]
     pub fn is_busy(&self) -> bool {
-        self.lanes.busy()
+        self.owner.lanes.busy()
     }
 
     /// Whether a build succeeded (and the model is not disposed).
     #[napi(getter)]
     pub fn built(&self) -> Result<bool> {
-        with_model(&self.lanes, &self.shared, |m| Ok(m.is_some()))
+        with_model(&self.owner.lanes, &self.shared, |m| Ok(m.is_some()))
     }
 
     /// Input descriptions (and the data they hold, if any).
     #[napi]
     pub fn inputs(&self) -> Result<Vec<MsTensorData>> {
-        with_model(&self.lanes, &self.shared, |m| {
+        with_model(&self.owner.lanes, &self.shared, |m| {
             Ok(to_js_tensors(built(m)?.inputs(true).js()?))
         })
     }
@@ -459,7 +482,7 @@ impl MsModel {
     /// Input descriptions as declared by the model (dynamic dims are -1).
     #[napi]
     pub fn declared_inputs(&self) -> Result<Vec<MsTensorData>> {
-        with_model(&self.lanes, &self.shared, |m| {
+        with_model(&self.owner.lanes, &self.shared, |m| {
             let declared = built(m)?.declared_inputs().to_vec();
             Ok(to_js_tensors(
                 declared
@@ -473,7 +496,7 @@ impl MsModel {
     /// Output descriptions (and the last predict's data, if any).
     #[napi]
     pub fn outputs(&self) -> Result<Vec<MsTensorData>> {
-        with_model(&self.lanes, &self.shared, |m| {
+        with_model(&self.owner.lanes, &self.shared, |m| {
             Ok(to_js_tensors(built(m)?.outputs(true).js()?))
         })
     }
@@ -481,7 +504,7 @@ impl MsModel {
     /// Resizes every input (one shape per input).
     #[napi]
     pub fn resize(&self, shapes: Vec<Vec<i64>>) -> Result<()> {
-        with_model(&self.lanes, &self.shared, |m| {
+        with_model(&self.owner.lanes, &self.shared, |m| {
             built(m)?.resize(&shapes).js()
         })
     }
@@ -495,8 +518,8 @@ impl MsModel {
         data: Vec<Uint8Array>,
     ) -> Result<Vec<MsTensorData>> {
         let inputs = feeds(&shapes, &data)?;
-        let external = &self.external;
-        let out = with_model(&self.lanes, &self.shared, |m| {
+        let external = &self.owner.external;
+        let out = with_model(&self.owner.lanes, &self.shared, |m| {
             let model = built(m)?;
             Ok(to_js_tensors(
                 external.measured_run(|| model.predict(&inputs)).js()?,
@@ -509,7 +532,7 @@ impl MsModel {
     /// Native memory of the engine model as reported to V8 (an estimate, in bytes).
     #[napi(getter)]
     pub fn external_memory(&self) -> f64 {
-        self.external.estimate() as f64
+        self.owner.external.estimate() as f64
     }
 
     /// `predict` on the model's thread, after the calls queued before it; the input bytes are
@@ -524,7 +547,7 @@ impl MsModel {
         feeds(&shapes, &data)?;
         let owned: Vec<Vec<u8>> = data.iter().map(|d| d.to_vec()).collect();
         let shared = self.shared.clone();
-        let external = self.external.clone();
+        let external = self.owner.external.clone();
         let work: Work = Box::new(move || {
             let mut slot = lock_model(&shared);
             let model = slot
@@ -540,17 +563,17 @@ impl MsModel {
                 .map(Done::tensors)
                 .map_err(NativeFailure::from)
         });
-        Job::submit(env, &self.lanes, &self.external, "Model", work)
+        Job::submit(env, &self.owner.lanes, &self.owner.external, "Model", work)
     }
 
     /// Frees the engine model: now when nothing is queued, else after the queued calls (later
     /// calls fail with LITE_DISPOSED). Idempotent.
     #[napi]
     pub fn dispose(&self, env: Env) -> Result<()> {
-        if self.lanes.closed() {
+        if self.owner.lanes.closed() {
             return Ok(());
         }
-        if self.lanes.busy() {
+        if self.owner.lanes.busy() {
             let shared = self.shared.clone();
             let (done, _promise) = env
                 .create_deferred::<MsOutcome, Resolver>()
@@ -562,17 +585,18 @@ impl MsModel {
                 })),
                 result: None,
                 done,
-                external: self.external.clone(),
+                external: self.owner.external.clone(),
                 release: true,
             };
-            self.lanes
+            self.owner
+                .lanes
                 .submit(Box::new(job), || disposed_failure("Model"));
-            self.lanes.close(None);
+            self.owner.lanes.close(None);
             return Ok(());
         }
-        self.lanes.close(None);
+        self.owner.lanes.close(None);
         drop(lock_model(&self.shared).take());
-        self.external.release(&env);
+        self.owner.external.release(&env);
         Ok(())
     }
 }
@@ -586,8 +610,8 @@ impl MsModel {
         options: MsBuildOptions,
     ) -> Result<()> {
         let ty = to_model_type(model_type)?;
-        let external = &self.external;
-        let r = with_model(&self.lanes, &self.shared, |slot| {
+        let external = &self.owner.external;
+        let r = with_model(&self.owner.lanes, &self.shared, |slot| {
             external
                 .measured_load(0, source.size(), || {
                     build_into(slot, &source, ty, &options.into())
@@ -608,7 +632,7 @@ impl MsModel {
         let ty = to_model_type(model_type)?;
         let options: BuildOptions = options.into();
         let shared = self.shared.clone();
-        let external = self.external.clone();
+        let external = self.owner.external.clone();
         let work: Work = Box::new(move || {
             let mut slot = lock_model(&shared);
             external
@@ -638,7 +662,7 @@ impl MsModel {
                 output_names: Some(names),
             })
         });
-        Job::submit(env, &self.lanes, &self.external, "Model", work)
+        Job::submit(env, &self.owner.lanes, &self.owner.external, "Model", work)
     }
 }
 
@@ -675,27 +699,12 @@ fn lock_slot(slot: &Mutex<RunnerSlot>) -> std::sync::MutexGuard<'_, RunnerSlot> 
 #[napi(custom_finalize)]
 pub struct MsRunner {
     slot: Arc<Mutex<RunnerSlot>>,
-    lanes: Arc<Lanes>,
-    /// The engine runner's native memory, as reported to V8.
-    external: Arc<External>,
-    /// Frees the engine runner when the environment exits first.
-    _exit: Arc<AtExit>,
-    teardown: Option<CleanupEnvHook<Weak<AtExit>>>,
-}
-
-impl Drop for MsRunner {
-    fn drop(&mut self) {
-        self.lanes.close(None);
-    }
+    owner: Owner,
 }
 
 impl ObjectFinalize for MsRunner {
     fn finalize(mut self, env: Env) -> napi::Result<()> {
-        self.external.release(&env);
-        if let Some(hook) = self.teardown.take() {
-            env.remove_env_cleanup_hook(hook)?;
-        }
-        Ok(())
+        self.owner.finalize(&env)
     }
 }
 
@@ -708,19 +717,13 @@ impl MsRunner {
     /// An unbuilt runner whose requests run at most `width` at a time (at least 1).
     #[napi(constructor)]
     pub fn new(env: Env, width: u32) -> Result<Self> {
-        let lanes = Lanes::new("lite-ms-runner", width.max(1) as usize);
         let slot: Arc<Mutex<RunnerSlot>> = Arc::default();
         let held = slot.clone();
         // Requests hold the runner while they run; the lanes have stopped when this runs.
-        let exit = AtExit::register(&lanes, move || drop(lock_slot(&held).runner.take()));
-        let teardown = Some(teardown_hook(&env, &exit)?);
-        Ok(MsRunner {
-            slot,
-            lanes,
-            external: Arc::default(),
-            _exit: exit,
-            teardown,
-        })
+        let owner = Owner::new(&env, "lite-ms-runner", width.max(1) as usize, move || {
+            drop(lock_slot(&held).runner.take())
+        })?;
+        Ok(MsRunner { slot, owner })
     }
 
     /// Throws unless a build may start: LITE_BUSY while one runs, LITE_INVALID_ARGUMENT once
@@ -747,12 +750,12 @@ impl MsRunner {
     #[napi]
     pub fn build_from_file(&self, env: Env, path: String, options: MsBuildOptions) -> Result<()> {
         self.check_buildable()?;
-        let r =
-            self.external
-                .measured_load(0, crate::external::file_size(Path::new(&path)), || {
-                    Runner::from_file(Path::new(&path), &options.into())
-                });
-        self.external.report(&env);
+        let r = self.owner.external.measured_load(
+            0,
+            crate::external::file_size(Path::new(&path)),
+            || Runner::from_file(Path::new(&path), &options.into()),
+        );
+        self.owner.external.report(&env);
         lock_slot(&self.slot).runner = Some(Arc::new(r.js()?));
         Ok(())
     }
@@ -769,7 +772,7 @@ impl MsRunner {
         lock_slot(&self.slot).building = true;
         let options: BuildOptions = options.into();
         let slot = self.slot.clone();
-        let external = self.external.clone();
+        let external = self.owner.external.clone();
         let work: Work = Box::new(move || {
             let path = PathBuf::from(path);
             let r = external.measured_load(0, crate::external::file_size(&path), || {
@@ -786,12 +789,12 @@ impl MsRunner {
         let slot = self.slot.clone();
         let promise = Job::submit(
             env,
-            &self.lanes,
-            &self.external,
+            &self.owner.lanes,
+            &self.owner.external,
             "ModelParallelRunner",
             work,
         );
-        if self.lanes.closed() {
+        if self.owner.lanes.closed() {
             lock_slot(&slot).building = false;
         }
         promise
@@ -816,13 +819,13 @@ impl MsRunner {
     /// Native memory of the engine runner as reported to V8 (an estimate, in bytes).
     #[napi(getter)]
     pub fn external_memory(&self) -> f64 {
-        self.external.estimate() as f64
+        self.owner.external.estimate() as f64
     }
 
     /// Requests waiting for a runner thread.
     #[napi(getter)]
     pub fn queued(&self) -> u32 {
-        u32::try_from(self.lanes.queued()).unwrap_or(u32::MAX)
+        u32::try_from(self.owner.lanes.queued()).unwrap_or(u32::MAX)
     }
 
     /// Input descriptions.
@@ -875,8 +878,8 @@ impl MsRunner {
         });
         Job::submit(
             env,
-            &self.lanes,
-            &self.external,
+            &self.owner.lanes,
+            &self.owner.external,
             "ModelParallelRunner",
             work,
         )
@@ -894,12 +897,12 @@ impl MsRunner {
             s.disposed = true;
             s.runner = None;
         }
-        self.lanes.close(Some(NativeFailure {
+        self.owner.lanes.close(Some(NativeFailure {
             code: "LITE_DISPOSED".into(),
             message: "the ModelParallelRunner was disposed while the request waited for a worker"
                 .into(),
             engine_message: None,
         }));
-        self.external.release(&env);
+        self.owner.external.release(&env);
     }
 }
