@@ -446,7 +446,8 @@ export class LiteNetwork implements Disposable {
    *   reuse its buffers as soon as `predict` returns its promise.
    * - A TypedArray (of the input's dtype, or raw bytes) or a number array must hold exactly the
    *   model's declared input layout. A feed that carries a shape (`{ data, shape }`, a
-   *   {@link LiteTensor}, an ndarray) sets the input's shape for this call only.
+   *   {@link LiteTensor}, an ndarray) sets the input's shape for this call only; it must keep the
+   *   declared rank (`LITE_INVALID_ARGUMENT` before the engine, naming both shapes).
    * - Outputs are copies that belong to the caller; overlapping calls each get their own.
    * - Calls are queued and run one at a time. While one is queued or running, synchronous calls
    *   on the network and its IO tensors throw `LITE_BUSY` (in the same tick too).

@@ -2,8 +2,34 @@
 // layout, predict feeds checked against the declared input before the engine, and DataViews over
 // detached buffers refused as LiteErrors at every entry point.
 import { describe, expect, it } from 'vitest';
-import { LiteDataType, LiteLayout, LiteTensor, type NdArrayLike, dataTypeOfArray, registerDataConverter } from '../src/index.js';
+import { fixture, liteReference, manifest, readNpy } from '@lite/testing';
+import { LiteDataType, LiteError, LiteLayout, LiteNetwork, LiteNetworkPool, LiteTensor, type NdArrayLike, dataTypeOfArray, registerDataConverter } from '../src/index.js';
 import { expectCode } from './helpers.js';
+
+const models = manifest().models;
+const f32 = (npy: string): Float32Array => readNpy(fixture(npy)).data as Float32Array;
+// megenginelite's output on this machine (same runtime, same inputs: bit for bit).
+const ref = (npy: string): Float32Array => readNpy(liteReference(npy)).data as Float32Array;
+const dyn = models.dynamic_batch!;
+const dynCases = dyn.cases as { tag: string; inputs: { npy: string; shape: number[] }[]; outputs: { lite_npy: string }[] }[];
+const b1 = dynCases.find((c) => c.tag === 'b1')!;
+const b4 = dynCases.find((c) => c.tag === 'b4')!;
+
+function load(file: string): LiteNetwork {
+  const net = new LiteNetwork();
+  net.load(fixture(file));
+  return net;
+}
+
+async function rejection(p: Promise<unknown>): Promise<LiteError> {
+  const e = await p.then(
+    () => undefined,
+    (err: unknown) => err,
+  );
+  expect(e, 'expected a rejection').toBeInstanceOf(LiteError);
+  expect((e as LiteError).message).not.toMatch(/[\r\n]/);
+  return e as LiteError;
+}
 
 /** Elements as plain numbers (tensor data here is never int64). */
 const A = (x: unknown): number[] => Array.from(x as ArrayLike<number>);
@@ -62,5 +88,72 @@ describe('1. setDataByCopy / setDataByShare of an ndarray take its layout (megen
     expect(expectCode(() => t.setDataByCopy(new Int32Array(64)), 'LITE_INVALID_ARGUMENT').message).toMatch(/^setDataByCopy: a Int32Array cannot hold int16 data/);
     expect(String(t.layout)).toBe('LiteLayout([4, 32], int16)');
     expect(A(t.toTypedArray()).every((v) => v === 3)).toBe(true);
+  });
+});
+
+describe('2. a predict feed of another rank is refused before the engine', () => {
+  // megenginelite 1.13 and this runtime, the same shapes set on the input and forwarded:
+  // dynamic_batch [1, 1, 28, 28]: [4, 1, 28, 28] runs (prob [4, 10]); [1, 784] and [1, 1, 32, 32]
+  // fail in the engine (RuntimeError; here LITE_ERROR "unknown engine error", no engineMessage).
+  // mlp [1, 64]: [4, 64] runs; [64], [1, 1, 64] and [1, 65] fail in the engine.
+  // shufflenet [1, 3, 224, 224]: [1, 3, 112, 112] runs (prob [1, 1000]).
+  const x = f32(b1.inputs[0]!.npy);
+
+  it('{ data, shape: [1, 784] } for the 4-D input of dynamic_batch: LITE_INVALID_ARGUMENT naming the input and both shapes', async () => {
+    const net = load(dyn.file);
+    const e = await rejection(net.predict({ data: { data: x, shape: [1, 784] } }));
+    expect(e.code).toBe('LITE_INVALID_ARGUMENT');
+    expect(e.message).toBe(
+      'predict: input "data": { data, shape } has shape [1, 784] (2 dims) but the model declares [1, 1, 28, 28] (4 dims); a feed must keep the declared rank; for these 784 values give shape [1, 1, 28, 28]',
+    );
+    expect(e.engineMessage).toBeUndefined();
+    for (const shape of [[784], [1, 28, 28], [1, 1, 28, 28, 1], [4, 784]]) {
+      const bad = await rejection(net.predict({ data: { data: new Float32Array(shape.reduce((a, d) => a * d, 1)), shape } }));
+      expect(bad.code).toBe('LITE_INVALID_ARGUMENT');
+      expect(bad.message).toMatch(new RegExp(`^predict: input "data": \\{ data, shape \\} has shape \\[${shape.join(', ')}\\] \\(${shape.length} dims?\\) but the model declares \\[1, 1, 28, 28\\]`));
+    }
+    // A LiteTensor and an ndarray feed follow the same rule.
+    const t = new LiteTensor(new LiteLayout([1, 784], 'float32'));
+    t.setDataByCopy(x);
+    expect((await rejection(net.predict({ data: t }))).message).toMatch(/^predict: input "data": the LiteTensor has shape \[1, 784\] \(2 dims\) but the model declares \[1, 1, 28, 28\]/);
+    expect((await rejection(net.predict({ data: nd(x, [1, 784]) }))).message).toMatch(/^predict: input "data": the ndarray has shape \[1, 784\] \(2 dims\)/);
+    // Nothing was changed: the declared shape and another batch still run, bit for bit.
+    expect((await net.predict<'prob'>({ data: x })).prob.toTypedArray()).toEqual(ref(b1.outputs[0]!.lite_npy));
+    const x4 = f32(b4.inputs[0]!.npy);
+    expect((await net.predict<'prob'>({ data: { data: x4, shape: [4, 1, 28, 28] } })).prob.toTypedArray()).toEqual(ref(b4.outputs[0]!.lite_npy));
+    net.dispose();
+  });
+
+  it('the pool applies the same rule', async () => {
+    await using pool = await LiteNetworkPool.create(fixture(dyn.file), { size: 1 });
+    const e = await rejection(pool.predict({ data: { data: x, shape: [1, 784] } }));
+    expect(e.code).toBe('LITE_INVALID_ARGUMENT');
+    expect(e.message).toMatch(/^pool.predict: input "data": \{ data, shape \} has shape \[1, 784\]/);
+    expect((await pool.predict<'prob'>({ data: x })).prob.toTypedArray()).toEqual(ref(b1.outputs[0]!.lite_npy));
+  });
+
+  it('what worked keeps working: other sizes of the declared rank reach the engine (it runs those the graph allows)', async () => {
+    const shuffle = load(models.shufflenet!.file);
+    const small = await shuffle.predict<'prob'>({ data: { data: new Float32Array(3 * 112 * 112).fill(0.5), shape: [1, 3, 112, 112] } });
+    expect(small.prob.layout.shapes).toEqual([1, 1000]);
+    shuffle.dispose();
+    const mlp = load(models.mlp!.file);
+    const wide = await rejection(mlp.predict({ data: { data: new Float32Array(65), shape: [1, 65] } }));
+    expect(wide.code).toBe('LITE_ERROR');
+    expect(wide.message).toMatch(/input "data" was given \[1, 65\], the model declares \[1, 64\]/);
+    const batch = await mlp.predict<'logits'>({ data: { data: new Float32Array(4 * 64), shape: [4, 64] } });
+    expect(batch.logits.layout.shapes).toEqual([4, 10]);
+    mlp.dispose();
+    // The megenginelite way still sets any layout the engine runs, another rank included
+    // (two_io.mge broadcasts b [4] over a [2, 3, 4]; megenginelite gives sum_out [2, 3, 4]).
+    const two = load(models.two_io!.file);
+    const b = two.getIoTensor('b');
+    b.setDataByCopy(new Float32Array([1, 2, 3, 4]), { layout: [4] });
+    two.getIoTensor('a').setDataByCopy(new Float32Array(24));
+    two.forward();
+    two.wait();
+    expect(two.getIoTensor('sum_out').layout.shapes).toEqual([2, 3, 4]);
+    expect(A(two.getIoTensor('sum_out').toTypedArray()).slice(0, 8)).toEqual([1, 2, 3, 4, 1, 2, 3, 4]);
+    two.dispose();
   });
 });
