@@ -5,7 +5,7 @@ import { type LiteTypedArray, arrayFitsDtype, dataTypeOfArray, dtypeArray, dtype
 import { LiteDataType } from './enums.js';
 import { LiteError, invalid, show } from './errors.js';
 import { LiteLayout, checkShape } from './layout.js';
-import { type BinaryLike, LiteTensor, type NdArrayLike, convertData } from './tensor.js';
+import { type BinaryLike, LiteTensor, type NdArrayLike, checkNotDetached, convertData } from './tensor.js';
 
 /**
  * Data with an explicit shape: the input takes this shape (with the model's dtype) for this call
@@ -79,6 +79,7 @@ export function numbersToArray(what: string, values: readonly unknown[], layout:
 }
 
 function fromBinary(what: string, data: BinaryLike, layout: LiteLayout, shaped: boolean): Uint8Array {
+  checkNotDetached(data, -1, `${what}: the data`);
   checkElementType(what, data, layout.dataType);
   if (data.byteLength !== layout.nbytes) {
     const size = dtypeSize(layout.dataType);

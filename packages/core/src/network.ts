@@ -9,7 +9,7 @@ import { checkModelFile, loading, loadingAsync } from './model-errors.js';
 import { type ProbeSet, needsProbe, probe, probeSync, unsupportedError } from './cpu-probe.js';
 import { lib } from './native.js';
 import { PACKED_MODEL_TAG, isPackedModel, readPackedModel } from './packed.js';
-import { BUSY_OWNER, LiteTensor } from './tensor.js';
+import { BUSY_OWNER, LiteTensor, checkNotDetached } from './tensor.js';
 
 /** A model to load: a file path, or the model's bytes. */
 export type ModelSource = string | Uint8Array | ArrayBuffer;
@@ -40,6 +40,7 @@ function busyError(): LiteError {
 }
 
 function modelBytes(model: Uint8Array | ArrayBuffer): Uint8Array {
+  checkNotDetached(model, -1, 'the model data');
   const bytes = model instanceof ArrayBuffer ? new Uint8Array(model) : model;
   if (bytes.byteLength === 0) invalid('the model is empty (0 bytes)');
   return bytes;

@@ -125,8 +125,12 @@ function isDetached(buffer: ArrayBufferLike & { detached?: boolean }): boolean {
   }
 }
 
-// A detached buffer reports byteLength 0; a shrunk resizable one a smaller length.
-function checkNotDetached(data: BinaryLike, expectedBytes: number, what: string): void {
+/**
+ * @internal LITE_INVALID_ARGUMENT "<what> was detached (transferred)" for data whose buffer was
+ * detached (a TypedArray, DataView or ArrayBuffer alike: a DataView's byteLength would throw a
+ * TypeError); with `expectedBytes` > 0 also when the byte length changed (a shrunk resizable one).
+ */
+export function checkNotDetached(data: BinaryLike, expectedBytes: number, what: string): void {
   const buffer = bufferOf(data) as ArrayBufferLike & { detached?: boolean };
   if (isDetached(buffer)) throw new LiteError('LITE_INVALID_ARGUMENT', `${what} was detached (transferred)`);
   // byteLength of a view over a detached buffer is 0; never construct a view of it (that throws).

@@ -3,7 +3,7 @@
 // detached buffers refused as LiteErrors at every entry point.
 import { describe, expect, it } from 'vitest';
 import { fixture, liteReference, manifest, readNpy } from '@lite/testing';
-import { LiteDataType, LiteError, LiteLayout, LiteNetwork, LiteNetworkPool, LiteTensor, type NdArrayLike, dataTypeOfArray, registerDataConverter } from '../src/index.js';
+import { LiteDataType, LiteError, LiteLayout, LiteNetwork, LiteNetworkPool, LiteTensor, type NdArrayLike, dataTypeOfArray, getModelIoInfo, registerDataConverter, validateModel } from '../src/index.js';
 import { expectCode } from './helpers.js';
 
 const models = manifest().models;
@@ -155,5 +155,61 @@ describe('2. a predict feed of another rank is refused before the engine', () =>
     expect(two.getIoTensor('sum_out').layout.shapes).toEqual([2, 3, 4]);
     expect(A(two.getIoTensor('sum_out').toTypedArray()).slice(0, 8)).toEqual([1, 2, 3, 4, 1, 2, 3, 4]);
     two.dispose();
+  });
+});
+
+describe('3. data over a detached ArrayBuffer is a LiteError (LITE_INVALID_ARGUMENT, "detached") wherever data is accepted', () => {
+  /** A view made over a buffer that is then detached (transferred) by structuredClone. */
+  function detached<T>(make: (buf: ArrayBuffer) => T, bytes = 256): T {
+    const buf = new ArrayBuffer(bytes);
+    const view = make(buf);
+    structuredClone(buf, { transfer: [buf] });
+    expect(buf.byteLength).toBe(0);
+    return view;
+  }
+  const dataView = (): DataView => detached((b) => new DataView(b));
+
+  function expectDetached(e: LiteError, prefix: string): void {
+    expect(e.code).toBe('LITE_INVALID_ARGUMENT');
+    expect(e.message).toBe(`${prefix} was detached (transferred)`);
+  }
+
+  it('setDataByCopy and setDataByShare (with and without a layout), also on a network input', () => {
+    const t = new LiteTensor(new LiteLayout([64], 'float32'));
+    t.setDataByCopy(new Float32Array(64).fill(2));
+    expectDetached(expectCode(() => t.setDataByCopy(dataView()), 'LITE_INVALID_ARGUMENT'), 'the data passed to setDataByCopy');
+    expectDetached(expectCode(() => t.setDataByCopy(dataView(), { layout: [64] }), 'LITE_INVALID_ARGUMENT'), 'the data passed to setDataByCopy');
+    expectDetached(expectCode(() => t.setDataByShare(dataView()), 'LITE_INVALID_ARGUMENT'), 'the data passed to setDataByShare');
+    expectDetached(expectCode(() => t.setDataByShare(dataView(), { layout: [64] }), 'LITE_INVALID_ARGUMENT'), 'the data passed to setDataByShare');
+    expect(A(t.toTypedArray()).every((v) => v === 2)).toBe(true);
+    const net = load(models.mlp!.file);
+    expectDetached(expectCode(() => net.getIoTensor('data').setDataByCopy(dataView()), 'LITE_INVALID_ARGUMENT'), 'the data passed to setDataByCopy');
+    net.dispose();
+  });
+
+  it('predict and pool.predict feeds: a DataView, { data: DataView, shape }, a TypedArray or an ArrayBuffer', async () => {
+    const net = load(models.mlp!.file);
+    for (const feed of [dataView(), { data: dataView(), shape: [1, 64] }, detached((b) => new Float32Array(b)), detached((b) => b)]) {
+      expectDetached(await rejection(net.predict({ data: feed })), 'predict: input "data": the data');
+    }
+    await using pool = await LiteNetworkPool.create(fixture(models.mlp!.file), { size: 1 });
+    expectDetached(await rejection(pool.predict({ data: dataView() })), 'pool.predict: input "data": the data');
+    expectDetached(await rejection(pool.predict({ data: { data: dataView(), shape: [1, 64] } })), 'pool.predict: input "data": the data');
+    // Both still run.
+    const x = f32(models.mlp!.inputs[0]!.npy!);
+    const want = ref(models.mlp!.outputs[0]!.lite_npy!);
+    expect((await net.predict<'logits'>({ data: x })).logits.toTypedArray()).toEqual(want);
+    expect((await pool.predict<'logits'>({ data: new DataView(x.buffer, x.byteOffset, x.byteLength) })).logits.toTypedArray()).toEqual(want);
+    net.dispose();
+  });
+
+  it('model bytes: load, loadAsync, getModelIoInfo, validateModel and LiteNetworkPool.create', async () => {
+    for (const bytes of [detached((b) => new Uint8Array(b)), detached((b) => b)]) {
+      expectDetached(expectCode(() => new LiteNetwork().load(bytes), 'LITE_INVALID_ARGUMENT'), 'the model data');
+      expectDetached(await rejection(new LiteNetwork().loadAsync(bytes)), 'the model data');
+      expectDetached(expectCode(() => getModelIoInfo(bytes), 'LITE_INVALID_ARGUMENT'), 'the model data');
+      expectDetached(await rejection(validateModel(bytes)), 'the model data');
+      expectDetached(await rejection(LiteNetworkPool.create(bytes, { size: 1 })), 'the model data');
+    }
   });
 });
