@@ -2,7 +2,7 @@
 
 use crate::options::{BuildOptions, ModelType};
 use crate::tensor::{
-    check_fits, check_model_bytes, check_model_file, checked_bytes, Input, TensorData, TensorInfo,
+    check_model_bytes, check_model_file, check_shape, checked_bytes, Input, TensorData, TensorInfo,
     TensorList,
 };
 use crate::{api, check, LiteError, Result};
@@ -20,9 +20,11 @@ pub struct Model {
     built: bool,
     /// Input shapes right after the build (-1: a dim the model declares dynamic).
     declared: Vec<TensorInfo>,
-    /// Set when resize or predict failed inside the engine: its state is unknown from then on
-    /// (a predict after a failed one crashed 2.0.0), so every later engine call is refused.
-    broken: Option<String>,
+    /// Set when a predict failed inside the engine (a shape its graph cannot run, e.g. a conv
+    /// input resized to other channels): 2.0.0 crashes (SIGSEGV) on any later predict of that
+    /// model, whatever the shapes, so later predicts are refused. A resize the engine refuses
+    /// leaves the model usable (it keeps its shapes, as Python's does).
+    failed_predict: Option<String>,
 }
 
 // SAFETY: the engine's Model has no thread affinity; it is only used through `&mut self` or
@@ -37,17 +39,14 @@ impl Model {
         // SAFETY: `out` is a writable pointer slot.
         check(api, unsafe { (api.lms_model_new)(&mut out) })?;
         let raw = NonNull::new(out).ok_or_else(|| {
-            LiteError::new(
-                lite_common::ErrorCode::LiteError,
-                "the shim returned no model",
-            )
+            LiteError::new(lite_common::ErrorCode::LiteError, "the shim returned no model")
         })?;
         Ok(Model {
             api,
             raw,
             built: false,
             declared: Vec::new(),
-            broken: None,
+            failed_predict: None,
         })
     }
 
@@ -71,25 +70,18 @@ impl Model {
                 "the model is not built yet: call buildFromFile or buildFromBuffer first",
             ));
         }
-        if let Some(reason) = &self.broken {
-            return Err(LiteError::new(
-                lite_common::ErrorCode::LiteError,
-                format!(
-                    "the model is unusable after an engine failure ({reason}); build a new Model"
-                ),
-            ));
-        }
         Ok(())
     }
 
-    /// Marks the model broken when a call failed inside the engine (not on our own checks).
-    fn note<T>(&mut self, result: Result<T>) -> Result<T> {
-        if let Err(e) = &result {
-            if e.code == lite_common::ErrorCode::LiteError {
-                self.broken = Some(e.message.clone());
-            }
+    /// Refuses a predict after one that failed inside the engine (2.0.0 crashed on it).
+    fn check_predictable(&self) -> Result<()> {
+        match &self.failed_predict {
+            Some(reason) => Err(LiteError::unsupported(format!(
+                "predict: an earlier predict of this model failed in the engine ({reason}) and \
+                 MindSpore Lite 2.0.0 crashes on any later predict of such a model; build a new Model"
+            ))),
+            None => Ok(()),
         }
-        result
     }
 
     /// Builds from a MindIR file (checked to be a readable, non-empty file first).
@@ -174,7 +166,9 @@ impl Model {
         Ok(self.inputs(false)?.into_iter().map(|t| t.info).collect())
     }
 
-    /// Resizes every input (one shape per input, in input order).
+    /// Resizes every input (one shape per input, in input order). Any dims in 1..=i32::MAX and
+    /// rank up to 8, fixed dims and rank included, as Python's `resize`: the engine decides, and a
+    /// resize it refuses leaves the model as it was (its inputs keep their shapes).
     pub fn resize(&mut self, shapes: &[Vec<i64>]) -> Result<()> {
         let infos = self.input_infos()?;
         if shapes.len() != infos.len() {
@@ -184,10 +178,8 @@ impl Model {
                 shapes.len()
             )));
         }
-        // Only dims the model declares dynamic may change: the engine accepts other resizes that
-        // its graph cannot run, and 2.0.0 crashed on the predict after such a failure.
-        for (declared, shape) in self.declared.iter().zip(shapes) {
-            check_fits(declared, shape)?;
+        for (info, shape) in infos.iter().zip(shapes) {
+            check_shape(&info.name, shape)?;
         }
         let mut offsets = vec![0usize];
         let mut dims = Vec::new();
@@ -204,13 +196,13 @@ impl Model {
                 offsets.as_ptr(),
             )
         };
-        let result = check(self.api, rc);
-        self.note(result)
+        check(self.api, rc)
     }
 
     /// Copies the inputs in (resizing first when their shapes differ from the model's), runs,
     /// and returns copies of the outputs.
     pub fn predict(&mut self, inputs: &[Input<'_>]) -> Result<Vec<TensorData>> {
+        self.check_predictable()?;
         let mut infos = self.input_infos()?;
         if inputs.len() != infos.len() {
             return Err(LiteError::invalid(format!(
@@ -219,15 +211,27 @@ impl Model {
                 inputs.len()
             )));
         }
+        // A feed of another rank is refused before the engine (a flat [1, 784] for a conv input
+        // is a mistake, and an engine predict failure ends the model's predicts); an explicit
+        // resize may change the rank, as Python's does.
+        for (info, input) in infos.iter().zip(inputs) {
+            if info.shape.len() != input.shape.len() {
+                return Err(LiteError::invalid(format!(
+                    "predict: input {}: shape {:?} has {} dims, the model's input is {:?} \
+                     (call resize first to change the rank)",
+                    info.name,
+                    input.shape,
+                    input.shape.len(),
+                    info.shape
+                )));
+            }
+        }
         if infos
             .iter()
             .zip(inputs)
             .any(|(info, input)| info.shape != input.shape)
         {
             let shapes: Vec<Vec<i64>> = inputs.iter().map(|i| i.shape.to_vec()).collect();
-            for (declared, shape) in self.declared.iter().zip(&shapes) {
-                check_fits(declared, shape)?;
-            }
             self.resize(&shapes)?;
             infos = self.input_infos()?;
         }
@@ -256,7 +260,12 @@ impl Model {
                 out,
             )
         });
-        self.note(list)?.read(true)
+        if let Err(e) = &list {
+            if e.code == lite_common::ErrorCode::LiteError {
+                self.failed_predict = Some(e.message.clone());
+            }
+        }
+        list?.read(true)
     }
 }
 

@@ -163,19 +163,19 @@ fn runner_matches_python() {
 }
 
 #[test]
-fn resize_is_limited_to_dynamic_dims_and_runtime_sizes() {
+fn resize_refuses_only_sizes_outside_the_runtime() {
     let mut m = lenet();
-    for bad in [
-        vec![1, 3, 28, 28],
-        vec![1 << 31, 1, 28, 28],
-        vec![0, 1, 28, 28],
-        vec![2, 1, 28],
-    ] {
+    for bad in [vec![1 << 31, 1, 28, 28], vec![0, 1, 28, 28]] {
         let e = m.resize(std::slice::from_ref(&bad)).unwrap_err();
         assert_eq!(e.code, ErrorCode::InvalidArgument, "{bad:?}: {e}");
     }
-    // Nothing changed, and the model still runs.
     assert_eq!(m.inputs(false).unwrap()[0].info.shape, [-1, 1, 28, 28]);
+    // Other dims and ranks are the engine's to judge, as with Python's resize (it accepts these).
+    for other in [vec![2, 1, 28], vec![1, 3, 28, 28]] {
+        m.resize(std::slice::from_ref(&other)).unwrap();
+        assert_eq!(m.inputs(false).unwrap()[0].info.shape, other);
+    }
+    // predict resizes to its inputs' shape (same rank) and runs.
     let x = npy_bytes("lenet_input_b1.npy");
     let out = m
         .predict(&[Input {
@@ -184,4 +184,47 @@ fn resize_is_limited_to_dynamic_dims_and_runtime_sizes() {
         }])
         .unwrap();
     assert_lenet_logits(&out, 1);
+    // Another rank in predict is refused before the engine.
+    let e = m
+        .predict(&[Input {
+            shape: &[1, 784],
+            data: &x,
+        }])
+        .unwrap_err();
+    assert_eq!(e.code, ErrorCode::InvalidArgument, "{e}");
+    assert_lenet_logits(
+        &m.predict(&[Input {
+            shape: &[1, 1, 28, 28],
+            data: &x,
+        }])
+        .unwrap(),
+        1,
+    );
+}
+
+#[test]
+fn a_predict_after_one_that_failed_in_the_engine_is_refused() {
+    // 2.0.0 runs a conv input resized to 3 channels into a failed predict, and the next predict
+    // of that model crashed (SIGSEGV); it is refused instead.
+    let mut m = lenet();
+    m.resize(&[vec![1, 3, 28, 28]]).unwrap();
+    let three = vec![0u8; 3 * 784 * 4];
+    let e = m
+        .predict(&[Input {
+            shape: &[1, 3, 28, 28],
+            data: &three,
+        }])
+        .unwrap_err();
+    assert_eq!(e.code, ErrorCode::LiteError, "{e}");
+    let x = npy_bytes("lenet_input_b1.npy");
+    let e = m
+        .predict(&[Input {
+            shape: &[1, 1, 28, 28],
+            data: &x,
+        }])
+        .unwrap_err();
+    assert_eq!(e.code, ErrorCode::Unsupported, "{e}");
+    assert!(e
+        .message
+        .contains("an earlier predict of this model failed in the engine"));
 }

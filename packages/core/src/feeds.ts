@@ -5,7 +5,7 @@ import { type LiteTypedArray, arrayFitsDtype, dataTypeOfArray, dtypeArray, dtype
 import { LiteDataType } from './enums.js';
 import { LiteError, invalid, show } from './errors.js';
 import { LiteLayout, checkShape } from './layout.js';
-import { type BinaryLike, LiteTensor, type NdArrayLike, convertData } from './tensor.js';
+import { type BinaryLike, LiteTensor, type NdArrayLike, checkNotDetached, convertData } from './tensor.js';
 
 /**
  * Data with an explicit shape: the input takes this shape (with the model's dtype) for this call
@@ -28,7 +28,9 @@ export interface ShapedFeed {
  *   (`Uint8Array`, `Buffer`, `ArrayBuffer`, `DataView`): exactly the model's declared layout;
  * - a number array with exactly the declared element count;
  * - {@link ShapedFeed} `{ data, shape }`, a {@link LiteTensor} or an ndarray: their own shape,
- *   for this call only.
+ *   for this call only. The rank must be the declared one (`LITE_INVALID_ARGUMENT` before the
+ *   engine, e.g. for `[1, 784]` given to a `[1, 1, 28, 28]` input); other sizes (a batch, a
+ *   spatial size) run when the graph allows them, else the engine's failure is `LITE_ERROR`.
  */
 export type Feed = BinaryLike | readonly number[] | ShapedFeed | LiteTensor | NdArrayLike;
 
@@ -77,6 +79,7 @@ export function numbersToArray(what: string, values: readonly unknown[], layout:
 }
 
 function fromBinary(what: string, data: BinaryLike, layout: LiteLayout, shaped: boolean): Uint8Array {
+  checkNotDetached(data, -1, `${what}: the data`);
   checkElementType(what, data, layout.dataType);
   if (data.byteLength !== layout.nbytes) {
     const size = dtypeSize(layout.dataType);
@@ -87,11 +90,32 @@ function fromBinary(what: string, data: BinaryLike, layout: LiteLayout, shaped: 
   return bytesOf(data);
 }
 
+function dims(shape: readonly number[]): string {
+  return `[${shape.join(', ')}]`;
+}
+
+/**
+ * A feed that carries a shape keeps the declared rank: the engine runs other sizes where the
+ * graph allows (a batch, a spatial size) and is left to judge those, but a rank change is almost
+ * always data flattened or squeezed by mistake (`[1, 784]` for `[1, 1, 28, 28]`), which the
+ * engine only reports as an assertion. Another rank can still be set on the input tensor itself
+ * (`setDataByCopy(data, { layout })`, then `forward`), as in megenginelite.
+ */
+function checkRank(w: string, kind: string, shape: readonly number[], declared: LiteLayout): void {
+  if (declared.ndim === 0 || shape.length === declared.ndim) return;
+  const count = shape.reduce((a, d) => a * d, 1);
+  const hint = count === declared.count ? `; for these ${count} values give shape ${dims(declared.shapes)}` : '';
+  invalid(
+    `${w}: ${kind} has shape ${dims(shape)} (${shape.length} ${shape.length === 1 ? 'dim' : 'dims'}) but the model declares ${dims(declared.shapes)} (${declared.ndim} dims); a feed must keep the declared rank${hint}`,
+  );
+}
+
 function prepareOne(name: string, feed: unknown, declared: LiteLayout, what: string): PreparedInput {
   const w = `${what}: input "${name}"`;
   if (feed instanceof LiteTensor) {
     const layout = feed.layout;
     if (layout.dataType !== declared.dataType) invalid(`${w}: the LiteTensor is ${layout.dtype}, the model's input is ${declared.dtype}`);
+    checkRank(w, 'the LiteTensor', layout.shapes, declared);
     const data = feed.toTypedArray();
     return { name, bytes: new Uint8Array(data.buffer, data.byteOffset, data.byteLength), layout, shaped: true };
   }
@@ -107,11 +131,13 @@ function prepareOne(name: string, feed: unknown, declared: LiteLayout, what: str
     if (converted) {
       const layout = converted.layout;
       if (layout.dataType !== declared.dataType) invalid(`${w}: the ndarray holds ${layout.dtype}, the model's input is ${declared.dtype}`);
+      checkRank(w, 'the ndarray', layout.shapes, declared);
       return { name, bytes: fromBinary(w, converted.data, layout, true), layout, shaped: true };
     }
     if (isShapedFeed(feed)) {
       const shape = [...feed.shape];
       checkShape(shape);
+      checkRank(w, '{ data, shape }', shape, declared);
       const layout = new LiteLayout(shape, declared.dataType);
       if (Array.isArray(feed.data)) {
         const data = numbersToArray(w, feed.data, layout);

@@ -7,6 +7,7 @@ import { dirname, join } from 'node:path';
 import { LiteConfig } from './config.js';
 import { KNOWN_CODES, LiteError, type LiteErrorCode, invalid } from './errors.js';
 import type { ModelSource } from './network.js';
+import { checkNotDetached } from './tensor.js';
 
 /** Options of {@link validateModel}. */
 export interface ValidateModelOptions {
@@ -125,6 +126,7 @@ export async function validateModel(model: ModelSource, options: ValidateModelOp
   config.toNative(); // validates it here, with a clear error, before spawning anything
   const timeout = options.timeout ?? 60_000;
   if (!Number.isFinite(timeout) || timeout <= 0) invalid(`timeout must be a positive number of milliseconds, got ${String(timeout)}`);
+  if (typeof model !== 'string') checkNotDetached(model, -1, 'the model data');
   const bytes = typeof model === 'string' ? null : model instanceof ArrayBuffer ? new Uint8Array(model) : model;
   if (bytes && bytes.byteLength === 0) invalid('the model is empty (0 bytes)');
   const entry = coreEntry();

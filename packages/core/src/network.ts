@@ -9,7 +9,7 @@ import { checkModelFile, loading, loadingAsync } from './model-errors.js';
 import { type ProbeSet, needsProbe, probe, probeSync, unsupportedError } from './cpu-probe.js';
 import { lib } from './native.js';
 import { PACKED_MODEL_TAG, isPackedModel, readPackedModel } from './packed.js';
-import { BUSY_OWNER, LiteTensor } from './tensor.js';
+import { BUSY_OWNER, LiteTensor, checkNotDetached } from './tensor.js';
 
 /** A model to load: a file path, or the model's bytes. */
 export type ModelSource = string | Uint8Array | ArrayBuffer;
@@ -102,6 +102,7 @@ function busyError(): LiteError {
 }
 
 function modelBytes(model: Uint8Array | ArrayBuffer): Uint8Array {
+  checkNotDetached(model, -1, 'the model data');
   const bytes = model instanceof ArrayBuffer ? new Uint8Array(model) : model;
   if (bytes.byteLength === 0) invalid('the model is empty (0 bytes)');
   return bytes;
@@ -539,7 +540,8 @@ export class LiteNetwork implements Disposable {
    *   reuse its buffers as soon as `predict` returns its promise.
    * - A TypedArray (of the input's dtype, or raw bytes) or a number array must hold exactly the
    *   model's declared input layout. A feed that carries a shape (`{ data, shape }`, a
-   *   {@link LiteTensor}, an ndarray) sets the input's shape for this call only.
+   *   {@link LiteTensor}, an ndarray) sets the input's shape for this call only; it must keep the
+   *   declared rank (`LITE_INVALID_ARGUMENT` before the engine, naming both shapes).
    * - Outputs are copies that belong to the caller; overlapping calls each get their own.
    * - Calls are queued and run one at a time. While one is queued or running, synchronous calls
    *   on the network and its IO tensors throw `LITE_BUSY` (in the same tick too).

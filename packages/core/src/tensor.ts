@@ -125,8 +125,12 @@ function isDetached(buffer: ArrayBufferLike & { detached?: boolean }): boolean {
   }
 }
 
-// A detached buffer reports byteLength 0; a shrunk resizable one a smaller length.
-function checkNotDetached(data: BinaryLike, expectedBytes: number, what: string): void {
+/**
+ * @internal LITE_INVALID_ARGUMENT "<what> was detached (transferred)" for data whose buffer was
+ * detached (a TypedArray, DataView or ArrayBuffer alike: a DataView's byteLength would throw a
+ * TypeError); with `expectedBytes` > 0 also when the byte length changed (a shrunk resizable one).
+ */
+export function checkNotDetached(data: BinaryLike, expectedBytes: number, what: string): void {
   const buffer = bufferOf(data) as ArrayBufferLike & { detached?: boolean };
   if (isDetached(buffer)) throw new LiteError('LITE_INVALID_ARGUMENT', `${what} was detached (transferred)`);
   // byteLength of a view over a detached buffer is 0; never construct a view of it (that throws).
@@ -384,7 +388,9 @@ export class LiteTensor implements Disposable {
    *   1-D of the array's dtype). TypedArrays of another element type than the tensor's dtype are
    *   rejected (raw bytes — Uint8Array, Buffer, ArrayBuffer, DataView — are accepted for any dtype;
    *   float16 travels as raw halves in a Uint16Array).
-   * - an ndarray, when `@lite/ndarray` is loaded.
+   * - an ndarray, when `@lite/ndarray` is loaded: the tensor takes its shape and dtype, as
+   *   megenginelite's `set_data_by_copy` of a numpy array does (an int32 `[8, 64]` ndarray makes
+   *   an int16 `[4, 32]` tensor int32 `[8, 64]`); `options.layout` overrides it.
    */
   setDataByCopy(data: readonly number[] | readonly bigint[] | BinaryLike | NdArrayLike, options: SetDataOptions = {}): void {
     checkOptions(options, 'setDataByCopy');
@@ -404,7 +410,8 @@ export class LiteTensor implements Disposable {
    * Makes the tensor use `data`'s memory without copying (CPU tensors only). The tensor keeps
    * `data` reachable while it uses it; writes to `data` are visible to the tensor and back.
    * Size and dtype rules are those of {@link setDataByCopy}; with a different size the tensor
-   * takes `options.layout` or, without one, a 1-D layout of the array's dtype.
+   * takes `options.layout` or, without one, a 1-D layout of the array's dtype. A C-contiguous
+   * ndarray (with `@lite/ndarray`) brings its shape and dtype, as in megenginelite.
    *
    * The memory is pinned: its `ArrayBuffer` is marked untransferable
    * (`worker_threads.markAsUntransferable`, permanent), so `postMessage(x, [buffer])` and
@@ -447,7 +454,9 @@ export class LiteTensor implements Disposable {
         );
       }
       source = converted.data;
-      layoutFromData = options.layout === undefined ? checkDataLayout(converted.layout, this.layout, what) : converted.layout;
+      // An ndarray brings its layout, shape and dtype, which the tensor takes (megenginelite's
+      // set_data_by_copy / set_data_by_share of a numpy array do the same).
+      layoutFromData = converted.layout;
     }
     checkNotDetached(source, -1, `the data passed to ${what}`);
     const bytes = toBytes(source);
@@ -624,28 +633,3 @@ function numbers(data: LiteTypedArray): LiteNumberArray {
   if (data instanceof BigInt64Array) throw new LiteError('LITE_UNSUPPORTED', 'int64 tensor data cannot be read as numbers (the 1.13 runtime has no int64 tensors)');
   return data;
 }
-
-function shapeText(shape: readonly number[]): string {
-  return `[${shape.join(', ')}]`;
-}
-
-/**
- * The layout to take from data that brings its own (an ndarray), checked against the tensor's
- * current layout: a tensor with a layout keeps its dtype (another dtype is refused, naming both),
- * and a different shape with the same element count (e.g. NHWC data for an NCHW tensor) is refused,
- * naming both shapes. A different element count is taken (a new batch size, a dynamic shape).
- */
-function checkDataLayout(fromData: LiteLayout, current: LiteLayout, what: string): LiteLayout {
-  if (current.ndim === 0) return fromData;
-  if (!arrayFitsDtype(fromData.dataType, current.dataType)) {
-    return invalid(`${what}: the data is ${fromData.dtype} ${shapeText(fromData.shapes)} but the tensor holds ${current.dtype} ${shapeText(current.shapes)}; convert it to ${current.dtype} first`);
-  }
-  const same = fromData.shapes.length === current.shapes.length && fromData.shapes.every((d, i) => d === current.shapes[i]);
-  if (!same && fromData.count === current.count) {
-    return invalid(
-      `${what}: the data has shape ${shapeText(fromData.shapes)} but the tensor has ${shapeText(current.shapes)} (same ${current.count} elements); transpose or reshape it, or pass options.layout to relayout`,
-    );
-  }
-  return new LiteLayout(fromData.shapes, current.dataType);
-}
-

@@ -302,11 +302,16 @@ export class Model {
 
   /**
    * Resizes inputs (Python: `resize(inputs, dims)`): `inputs` are tensors of this model (by
-   * name), `dims` one shape for each; other inputs keep their shape. Only the dims the model
-   * declares dynamic (-1) may change: the 2.0.0 engine accepts other resizes that its graph cannot
-   * run, and crashed on the predict after such a failure. The given tensors take the new shapes
-   * (their data is replaced by zeros when the size changes). Every argument is checked (a tensor
-   * may hold at most 2^31-1 bytes) before the engine is asked; a refused resize changes nothing.
+   * name), `dims` one shape for each; other inputs keep their shape. As in Python, any shape the
+   * engine accepts may be given, fixed dims and rank included (e.g. `two_io` [2, 3] → [4, 3]).
+   * The given tensors take the new shapes (their data is replaced by zeros when the size changes).
+   * Every argument is checked (dims >= 1, a tensor may hold at most 2^31-1 bytes) before the
+   * engine is asked; a resize the engine refuses (`LITE_ERROR`, e.g. shapes its graph cannot
+   * broadcast) changes nothing and the model stays usable.
+   *
+   * The 2.0.0 engine also accepts resizes that its graph cannot run (e.g. other channels for a
+   * conv input): the next predict fails (`LITE_ERROR`), and any predict after that crashed the
+   * engine (SIGSEGV, in Python too), so this model then refuses predicts with `LITE_UNSUPPORTED`.
    */
   resize(inputs: Tensor[], dims: number[][]): void {
     const m = this.#built();
@@ -338,8 +343,11 @@ export class Model {
 
   /**
    * Runs the model (Python: `predict`) on `inputs`, one Tensor per model input in order, and
-   * returns the outputs (copies). Inputs whose shape differs from the model's current one (a new
-   * batch size of a dynamic input) resize the model first.
+   * returns the outputs (copies). Inputs whose shape differs from the model's current one (e.g. a
+   * new batch size) resize the model first, as {@link resize} would; a shape of another rank is
+   * refused with `LITE_INVALID_ARGUMENT` before the engine (call {@link resize} to change the
+   * rank). After a predict that failed in the engine, later predicts are refused with
+   * `LITE_UNSUPPORTED` (see {@link resize}).
    *
    * Beyond Python (as `@lite/core`'s `predict` and onnxruntime-node's `run`): `inputs` may be a
    * record by input name — every input exactly, each a Tensor or its data (a TypedArray, raw

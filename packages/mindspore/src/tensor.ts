@@ -336,11 +336,15 @@ export class Tensor {
     return this.elementNum * dtypeInfo(this.#dtype).array.BYTES_PER_ELEMENT;
   }
 
+  /**
+   * A model input with a dynamic dim keeps its rank: a flat `[1, 784]` for `[-1, 1, 28, 28]` is a
+   * mistake that the engine would only report at predict (after which 2.0.0 refuses the model's
+   * predicts). Other dims may change, as the engine allows; `model.resize` may change the rank.
+   */
   #checkTemplate(shape: number[], what: string): void {
     const t = this.#template;
-    const fits = t.length === shape.length && t.every((d, i) => d < 0 || d === shape[i]);
-    if (!fits && t.some((d) => d < 0)) {
-      invalid(`${what}: ${show(shape)} does not fit the model input ${show(this.#name)} declared as ${show(t)} (-1 is a dynamic dim)`);
+    if (t.length !== shape.length && t.some((d) => d < 0)) {
+      invalid(`${what}: ${show(shape)} has ${shape.length} dims, the model input ${show(this.#name)} is declared as ${show(t)} (call model.resize first to change the rank)`);
     }
   }
 

@@ -36,9 +36,13 @@ const attempt = (f) => { try { f(); codes.push('none'); } catch (e) { codes.push
 attempt(() => new Model().buildFromFile(bad, ModelType.MINDIR));
 attempt(() => new Model().buildFromBuffer(readFileSync(lenet).subarray(0, 5000), ModelType.MINDIR));
 attempt(() => new Model().buildFromBuffer(readFileSync(lenet).subarray(0, 5000), ModelType.MINDIR_LITE));
+const failed = new Model();
+failed.buildFromFile(lenet, ModelType.MINDIR);
+attempt(() => failed.predict([new Tensor(new Float32Array(784), { shape: [1, 784] })]));
+attempt(() => failed.predict([new Tensor(new Float32Array(784 * 3), { shape: [1, 3, 28, 28] })]));
+attempt(() => failed.predict([new Tensor(new Float32Array(784), { shape: [1, 1, 28, 28] })]));
 const m = new Model();
 m.buildFromFile(lenet, ModelType.MINDIR);
-attempt(() => m.predict([new Tensor(new Float32Array(784 * 3), { shape: [1, 3, 28, 28] })]));
 const out = m.predict([new Tensor(new Float32Array(784 * 2), { shape: [2, 1, 28, 28] })]);
 const c = new Context(); c.parallel.workersNum = 2;
 const r = new ModelParallelRunner(); r.buildFromFile(lenet, c);
@@ -51,7 +55,7 @@ describe('in a fresh process', () => {
     const r = node(noisy);
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
-    expect(JSON.parse(r.stdout)).toEqual({ codes: ['LITE_INVALID_MODEL', 'LITE_INVALID_MODEL', 'LITE_ERROR', 'LITE_INVALID_ARGUMENT'], out: [2, 10], rout: [1, 10] });
+    expect(JSON.parse(r.stdout)).toEqual({ codes: ['LITE_INVALID_MODEL', 'LITE_INVALID_MODEL', 'LITE_ERROR', 'LITE_INVALID_ARGUMENT', 'LITE_ERROR', 'LITE_UNSUPPORTED'], out: [2, 10], rout: [1, 10] });
   });
 
   it('concurrent builds that fail in the engine print nothing either (no window in which the engine\'s log reset reaches stderr)', () => {

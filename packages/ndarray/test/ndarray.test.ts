@@ -212,34 +212,86 @@ describe('input checks against the tensor (before the engine)', () => {
     return { net, data: net.getIoTensor('data', LiteTensorPhase.LITE_INPUT) };
   }
 
-  it('a uint8 ndarray for a float32 network input is refused, naming both dtypes and shapes', () => {
+  it('a uint8 ndarray for a float32 network input: the input takes uint8, as in megenginelite; forward fails in the engine and the network keeps working', () => {
+    // megenginelite 1.13: set_data_by_copy(np.ones((1, 3, 224, 224), 'uint8')) makes the layout
+    // [1, 3, 224, 224] LITE_UINT8; forward() then fails with the engine's assertion
+    // "dtype mismatch: get=Uint8 expect=Float32 opr=h2d[10]{Host2DeviceCopy}".
     const { net, data } = shufflenetInput();
-    expectInvalid(
-      () => data.setDataByCopy(ndarray(new Uint8Array(3 * 224 * 224), [1, 3, 224, 224])),
-      /the data is uint8 \[1, 3, 224, 224\] but the tensor holds float32 \[1, 3, 224, 224\]; convert it to float32 first/,
-    );
-    expect(data.layout.dataType).toBe(LiteDataType.LITE_FLOAT);
+    data.setDataByCopy(ndarray(new Uint8Array(3 * 224 * 224).fill(1), [1, 3, 224, 224]));
+    expect(data.layout.dataType).toBe(LiteDataType.LITE_UINT8);
+    expect(data.layout.shapes).toEqual([1, 3, 224, 224]);
+    expect(nums(data.toTypedArray()).every((v) => v === 1)).toBe(true);
+    let caught: unknown;
+    try {
+      net.forward();
+      net.wait();
+    } catch (e) {
+      caught = e;
+    }
+    expect(caught).toBeInstanceOf(LiteError);
+    expect((caught as LiteError).code).toBe('LITE_ERROR');
+    expect((caught as LiteError).message).toMatch(/dtype mismatch: get=Uint8 expect=Float32/);
+    data.setDataByCopy(ndarray(new Float32Array(3 * 224 * 224), [1, 3, 224, 224]));
+    net.forward();
+    net.wait();
+    expect(net.getIoTensor(net.getAllOutputName()[0] as string).layout.shapes).toEqual([1, 1000]);
     net.dispose();
   });
 
-  it('an NHWC ndarray with the NCHW element count is refused with both shapes', () => {
+  it('an NHWC ndarray for an NCHW input: the input takes [1, 224, 224, 3], as in megenginelite', () => {
     const { net, data } = shufflenetInput();
-    expectInvalid(
-      () => data.setDataByCopy(ndarray(new Float32Array(3 * 224 * 224), [1, 224, 224, 3])),
-      /the data has shape \[1, 224, 224, 3\] but the tensor has \[1, 3, 224, 224\] \(same 150528 elements\); transpose or reshape it/,
-    );
-    expect(data.layout.shapes).toEqual([1, 3, 224, 224]);
-    // the same data, transposed to NCHW, is accepted
+    data.setDataByCopy(ndarray(new Float32Array(3 * 224 * 224), [1, 224, 224, 3]));
+    expect(data.layout.shapes).toEqual([1, 224, 224, 3]);
+    expect(data.layout.dataType).toBe(LiteDataType.LITE_FLOAT);
+    // the same data, transposed to NCHW, takes NCHW again
     data.setDataByCopy(ndarray(new Float32Array(3 * 224 * 224), [1, 224, 224, 3]).transpose(0, 3, 1, 2));
     expect(data.layout.shapes).toEqual([1, 3, 224, 224]);
     net.dispose();
   });
 
-  it('another batch size is taken (a dynamic batch), the dtype is kept', () => {
+  it('a bare TypedArray keeps the strict checks (size and element type)', () => {
+    const { net, data } = shufflenetInput();
+    expectInvalid(() => data.setDataByCopy(new Uint8Array(3 * 224 * 224 + 1)), /got 150529 bytes but the tensor holds 602112/);
+    expectInvalid(() => data.setDataByCopy(new Int32Array(3 * 224 * 224)), /Int32Array cannot hold float32 data/);
+    expect(String(data.layout)).toBe('LiteLayout([1, 3, 224, 224], float32)');
+    net.dispose();
+  });
+
+  it('another batch size is taken (a dynamic batch)', () => {
     const t = new LiteTensor(new LiteLayout([1, 4], 'float32'));
     t.setDataByCopy(ndarray(iota(12), [3, 4]));
     expect(t.layout.shapes).toEqual([3, 4]);
     expect(nums(t.toTypedArray())).toEqual(nums(iota(12)));
+  });
+
+  it('megenginelite test_tensor_by_set_copy_with_new_layout: an int32 [8, 64] ndarray relays an int16 [4, 32] tensor (copy and share)', () => {
+    const layout = new LiteLayout([4, 32], 'int16');
+    let tensor = new LiteTensor(layout);
+    expect(tensor.nbytes).toBe(4 * 32 * 2);
+    // megenginelite 1.13 with np.arange(512, dtype='int32').reshape(8, 64): layout [8, 64]
+    // LITE_INT, nbytes 2048, to_numpy()[1, :3] == [64, 65, 66].
+    const values = Int32Array.from({ length: 8 * 64 }, (_, i) => i);
+    const arr = ndarray(values, [8, 64]);
+    tensor.setDataByCopy(arr);
+    expect(tensor.layout.ndim).toBe(2);
+    expect(tensor.layout.shapes).toEqual([8, 64]);
+    expect(tensor.layout.dataType).toBe(LiteDataType.LITE_INT);
+    expect(tensor.nbytes).toBe(2048);
+    expect(nums(tensor.toTypedArray().subarray(64, 67))).toEqual([64, 65, 66]);
+    values[0] = -7;
+    expect(tensor.toTypedArray()[0]).toBe(0); // a copy
+
+    tensor = new LiteTensor(layout);
+    tensor.setDataByShare(arr);
+    expect(tensor.layout.ndim).toBe(2);
+    expect(tensor.layout.shapes).toEqual([8, 64]);
+    expect(tensor.layout.dataType).toBe(LiteDataType.LITE_INT);
+    values[1] = 99;
+    expect(tensor.toTypedArray()[1]).toBe(99); // shared
+    // options.layout still wins over the ndarray's own layout.
+    const t2 = new LiteTensor(layout);
+    t2.setDataByCopy(arr, { layout: new LiteLayout([512], 'int32') });
+    expect(t2.layout.shapes).toEqual([512]);
   });
 });
 
