@@ -86,12 +86,16 @@ describe('LiteNetworkPool', () => {
 
   it('dispose rejects queued work with LITE_DISPOSED, waits for running work, then refuses new work', async () => {
     const pool = await LiteNetworkPool.create(fixture(shuffle.file), { size: 1 });
-    const running = pool.predict<'prob'>({ data: batchOf(4) });
+    // Batch 32: a run of about 100 ms, far longer than the wait below.
+    const running = pool.predict<'prob'>({ data: batchOf(32) });
+    // Let the network take the first request (its thread wakes within microseconds; 20 ms is the
+    // margin for a loaded machine); dispose must then cancel only the two still queued.
+    await new Promise((res) => setTimeout(res, 20));
     const queued = [pool.predict({ data: image }), pool.predict({ data: image })];
     const disposed = pool.dispose();
     for (const q of queued) expect(await rejection(q)).toMatchObject({ code: 'LITE_DISPOSED' });
     const { prob } = await running;
-    expect(prob.layout.shapes).toEqual([4, 1000]);
+    expect(prob.layout.shapes).toEqual([32, 1000]);
     await disposed;
     expect(pool.disposed).toBe(true);
     expect(await rejection(pool.predict({ data: image }))).toMatchObject({ code: 'LITE_DISPOSED' });
