@@ -39,7 +39,10 @@ impl Model {
         // SAFETY: `out` is a writable pointer slot.
         check(api, unsafe { (api.lms_model_new)(&mut out) })?;
         let raw = NonNull::new(out).ok_or_else(|| {
-            LiteError::new(lite_common::ErrorCode::LiteError, "the shim returned no model")
+            LiteError::new(
+                lite_common::ErrorCode::LiteError,
+                "the shim returned no model",
+            )
         })?;
         Ok(Model {
             api,
