@@ -221,7 +221,7 @@ overrides=$(node -e '
   const [dir] = process.argv.slice(1); const fs = require("node:fs");
   const pick = (p) => dir + "/" + fs.readdirSync(dir).find((f) => f.startsWith(p) && /^[0-9]/.test(f.slice(p.length)));
   console.log(JSON.stringify({ "@lite/binding": "file:" + pick("lite-binding-"), "@lite/binding-linux-x64-gnu": "file:" + pick("lite-binding-linux-x64-gnu-"),
-    "@lite/runtime-megengine-linux-x64-gnu": "file:" + pick("lite-runtime-megengine-linux-x64-gnu-") }));' "$tmp/tarballs")
+    "@lite/runtime-megengine-linux-x64-gnu": "file:" + pick("lite-runtime-megengine-linux-x64-gnu-") }));' "$tarballs")
 for client in pnpm bun; do
   capp="$tmp/$client-app"
   mkdir -p "$capp"
