@@ -21,7 +21,7 @@
 //                                                                        when the Debian cross tools are absent
 // LITE_ARM64_TEST_KEEP=1 keeps the temp dir.
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -161,7 +161,10 @@ if (arch.trim() !== 'v20.19.0 linux-arm64') fail(`qemu-aarch64 ${node}: ${arch.t
 underQemu('every MindSpore fixture vs the x64 references', 'check-linux-arm64.cjs', ['fixtures', fixtures]);
 const work = join(tmp, 'converted');
 mkdirSync(work);
-const cliOut = underQemu('lite-convert (the CLI of the installed @lite/mindspore) on lenet.onnx', join(app, 'node_modules', '@lite', 'mindspore', 'dist', 'cli.js'), [
+// The installed package's own `lite-convert` bin entry (whatever file its package.json names).
+const msPackage = join(app, 'node_modules', '@lite', 'mindspore');
+const liteConvertBin = join(msPackage, JSON.parse(readFileSync(join(msPackage, 'package.json'), 'utf8')).bin['lite-convert']);
+const cliOut = underQemu('lite-convert (the CLI of the installed @lite/mindspore) on lenet.onnx', liteConvertBin, [
   '--fmk', 'ONNX', '--model', join(fixtures, 'lenet.onnx'), '--output', join(work, 'cli', 'lenet'), '--optimize', 'none',
 ]);
 const cliFile = join(work, 'cli', 'lenet.mindir');
