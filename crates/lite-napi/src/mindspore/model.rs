@@ -553,11 +553,7 @@ impl MsModel {
             let model = slot
                 .as_mut()
                 .ok_or_else(|| NativeFailure::from(mindspore::LiteError::invalid(NOT_BUILT)))?;
-            let inputs: Vec<Input<'_>> = shapes
-                .iter()
-                .zip(&owned)
-                .map(|(s, d)| Input { shape: s, data: d })
-                .collect();
+            let inputs = paired(&shapes, &owned);
             external
                 .measured_run(|| model.predict(&inputs))
                 .map(Done::tensors)
@@ -674,11 +670,19 @@ fn feeds<'a>(shapes: &'a [Vec<i64>], data: &'a [Uint8Array]) -> Result<Vec<Input
             data.len()
         )));
     }
-    Ok(shapes
+    Ok(paired(shapes, data))
+}
+
+/// One engine input per (shape, bytes) pair (the caller checked the counts match).
+fn paired<'a, D: AsRef<[u8]>>(shapes: &'a [Vec<i64>], data: &'a [D]) -> Vec<Input<'a>> {
+    shapes
         .iter()
         .zip(data)
-        .map(|(s, d)| Input { shape: s, data: d })
-        .collect())
+        .map(|(s, d)| Input {
+            shape: s,
+            data: d.as_ref(),
+        })
+        .collect()
 }
 
 /// The runner behind a `ModelParallelRunner`, once built.
@@ -708,6 +712,14 @@ impl ObjectFinalize for MsRunner {
     }
 }
 
+/// LITE_BUSY: an async build of the runner is queued or running.
+fn runner_building() -> Error<crate::error::Code> {
+    Error::new(
+        crate::error::Code("LITE_BUSY"),
+        "the runner is building: await buildFromFileAsync first".to_string(),
+    )
+}
+
 const RUNNER_NOT_BUILT: &str = "the runner is not built yet: call buildFromFile first";
 const RUNNER_BUILT: &str =
     "the runner is already built; create a new ModelParallelRunner to build another";
@@ -735,10 +747,7 @@ impl MsRunner {
             return Err(disposed("ModelParallelRunner"));
         }
         if s.building {
-            return Err(Error::new(
-                crate::error::Code("LITE_BUSY"),
-                "the runner is building: await buildFromFileAsync first".to_string(),
-            ));
+            return Err(runner_building());
         }
         if s.runner.is_some() {
             return Err(crate::error::invalid(RUNNER_BUILT));
@@ -806,10 +815,7 @@ impl MsRunner {
             return Err(disposed("ModelParallelRunner"));
         }
         if s.building {
-            return Err(Error::new(
-                crate::error::Code("LITE_BUSY"),
-                "the runner is building: await buildFromFileAsync first".to_string(),
-            ));
+            return Err(runner_building());
         }
         s.runner
             .clone()
@@ -866,11 +872,7 @@ impl MsRunner {
         let runner = self.runner()?;
         let owned: Vec<Vec<u8>> = data.iter().map(|d| d.to_vec()).collect();
         let work: Work = Box::new(move || {
-            let inputs: Vec<Input<'_>> = shapes
-                .iter()
-                .zip(&owned)
-                .map(|(s, d)| Input { shape: s, data: d })
-                .collect();
+            let inputs = paired(&shapes, &owned);
             runner
                 .predict(&inputs)
                 .map(Done::tensors)
