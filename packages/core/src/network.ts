@@ -9,7 +9,7 @@ import { checkModelFile, loading, loadingAsync } from './model-errors.js';
 import { type ProbeSet, needsProbe, probe, probeSync, unsupportedError } from './cpu-probe.js';
 import { lib } from './native.js';
 import { PACKED_MODEL_TAG, isPackedModel, readPackedModel } from './packed.js';
-import { BUSY_OWNER, LiteTensor, checkNotDetached } from './tensor.js';
+import { LiteTensor, checkNotDetached } from './tensor.js';
 
 /** A model to load: a file path, or the model's bytes. */
 export type ModelSource = string | Uint8Array | ArrayBuffer;
@@ -246,11 +246,6 @@ export class LiteNetwork implements Disposable {
     const n = this.#live();
     if (n.isBusy()) throw busyError();
     return n;
-  }
-
-  /** @internal whether a tensor owned by this network must refuse synchronous calls now. */
-  [BUSY_OWNER](): boolean {
-    return this.#native?.tensorsBusy() ?? false;
   }
 
   // After every (re)load: the engine replaced its IO tensors; keep the names and declared layouts.

@@ -7,9 +7,6 @@ import { lib } from './native.js';
 import { constants as bufferConstants } from 'node:buffer';
 import { markAsUntransferable } from 'node:worker_threads';
 
-/** Largest byte length V8 allows for one ArrayBuffer on this platform. */
-const MAX_TYPED_ARRAY_BYTES = bufferConstants.MAX_LENGTH;
-
 /** Raw memory accepted by `setDataByCopy` / `setDataByShare`. */
 export type BinaryLike = ArrayBufferView | ArrayBuffer;
 
@@ -45,15 +42,15 @@ export function registerDataConverter(converter: DataConverter): void {
   if (!converters.includes(converter)) converters.push(converter);
 }
 
-/**
- * @internal A tensor's owner (its network) may implement this method: while it returns true, the
- * tensor's synchronous calls throw `LITE_BUSY` (an async call on the network is queued or running).
- */
-export const BUSY_OWNER: unique symbol = Symbol('lite.busyOwner');
+/** Largest byte length V8 allows for one ArrayBuffer on this platform. */
+const MAX_TYPED_ARRAY_BYTES = bufferConstants.MAX_LENGTH;
 
-interface Owner {
-  [BUSY_OWNER]?(): boolean;
-}
+// Numbers the binding writes per call (a layout, share info) instead of making a new object:
+// the per-call fast path. Module-local, so one per JS environment; read right after each call.
+const scratch = new Float64Array(16);
+
+// ArrayBuffers already marked untransferable (the mark is permanent): skip the call next time.
+const pinned = new WeakSet<ArrayBufferLike>();
 
 /** @internal what the registered converters make of `data` (`undefined`: none recognised it). */
 export function convertData(data: unknown): ReturnType<DataConverter> {
@@ -143,18 +140,6 @@ function checkOptions(options: unknown, what: string): void {
   if (options === null || typeof options !== 'object') invalid(`${what}: options must be an object, got ${show(options)}`);
 }
 
-// A JS array for the whole tensor; a layout too large for one is a LiteError, not a RangeError.
-function allocate(Ctor: ReturnType<typeof dtypeArray>, layout: LiteLayout): LiteTypedArray {
-  if (layout.nbytes > MAX_TYPED_ARRAY_BYTES) {
-    throw new LiteError('LITE_INVALID_ARGUMENT', `${layout} holds ${layout.nbytes} bytes, more than a JavaScript typed array can (${MAX_TYPED_ARRAY_BYTES})`);
-  }
-  try {
-    return new Ctor(layout.count);
-  } catch (e) {
-    throw new LiteError('LITE_ERROR', `could not allocate ${layout.nbytes} bytes for ${layout}: ${e instanceof Error ? e.message : show(e)}`, { cause: e });
-  }
-}
-
 function toLayout(layout: LiteLayout | readonly number[], keepDType: LiteDataType): LiteLayout {
   if (layout instanceof LiteLayout) return layout;
   if (Array.isArray(layout)) return new LiteLayout(layout, keepDType);
@@ -215,12 +200,12 @@ export class LiteTensor implements Disposable {
     this.#native = native(() => new b.NativeTensor(layout?.toNative() ?? null, deviceType, deviceId, Boolean(isPinnedHost)));
   }
 
-  /** @internal the live native tensor; throws `LITE_DISPOSED` after dispose. */
+  /**
+   * @internal the live native tensor; throws `LITE_DISPOSED` after dispose. (A network's tensor
+   * refuses calls with `LITE_BUSY` while the network's executor holds it: the binding checks.)
+   */
   get native(): NativeTensor {
     if (!this.#native) throw new LiteError('LITE_DISPOSED', 'the LiteTensor was disposed');
-    if ((this.#owner as Owner | undefined)?.[BUSY_OWNER]?.()) {
-      throw new LiteError('LITE_BUSY', 'the network owning this tensor has an asynchronous call queued or running; await it first');
-    }
     return this.#native;
   }
 
@@ -236,7 +221,11 @@ export class LiteTensor implements Disposable {
   /** Shape and dtype. Assign a {@link LiteLayout} or a shape array (keeps the dtype) to relayout. */
   get layout(): LiteLayout {
     const t = this.native;
-    return LiteLayout.fromNative(native(() => t.layout()));
+    native(() => t.layoutInto(scratch));
+    const ndim = scratch[1] as number;
+    const shapes = new Array<number>(ndim);
+    for (let i = 0; i < ndim; i++) shapes[i] = scratch[2 + i] as number;
+    return LiteLayout.fromNative({ shapes, dataType: scratch[0] as number });
   }
 
   set layout(layout: LiteLayout | readonly number[]) {
@@ -428,8 +417,11 @@ export class LiteTensor implements Disposable {
     // Pin the memory: from now on a transfer (postMessage, structuredClone) copies this buffer
     // instead of detaching it, so the engine can never read memory JS has handed away.
     const buffer = bufferOf(source);
-    if (buffer instanceof ArrayBuffer) markAsUntransferable(buffer);
-    native(() => t.shareBytes(bytes, target.toNative()));
+    if (buffer instanceof ArrayBuffer && !pinned.has(buffer)) {
+      markAsUntransferable(buffer);
+      pinned.add(buffer);
+    }
+    native(() => t.shareBytes(bytes, layout === undefined ? null : target.toNative()));
     this.#retained = [{ source, byteLength: bytes.byteLength }];
   }
 
@@ -532,20 +524,24 @@ export class LiteTensor implements Disposable {
   #shareAll(): LiteTypedArray {
     const t = this.native;
     this.#checkShared();
-    const layout = this.layout;
-    const Ctor = dtypeArray(layout.dataType);
-    if (!this.isContinue) invalid('getDataByShare needs a contiguous tensor; use toTypedArray() for a copy of a slice');
-    const nbytes = layout.nbytes;
+    // One call: host memory and contiguity checked, then [dataType, count, nbytes, address].
+    native(() => t.shareInfo(scratch));
+    const dataType = scratch[0] as LiteDataType;
+    const count = scratch[1] as number;
+    const nbytes = scratch[2] as number;
+    const address = scratch[3] as number;
+    const Ctor = dtypeArray(dataType);
     if (nbytes === 0) return new Ctor(0);
-    const address = native(() => t.address());
-    const b = lib();
-    for (const r of this.#retained) {
-      const bytes = toBytes(r.source);
-      const base = b.addressOf(bytes);
-      if (address >= base && address + nbytes <= base + bytes.byteLength) {
-        const view = new Ctor(bytes.buffer as ArrayBuffer, bytes.byteOffset + Number(address - base), layout.count);
-        viewRetainers.set(view, this.#retained);
-        return view;
+    if (this.#retained.length > 0) {
+      const b = lib();
+      for (const r of this.#retained) {
+        const bytes = toBytes(r.source);
+        const base = b.addressOf(bytes);
+        if (address >= base && address + nbytes <= base + bytes.byteLength) {
+          const view = new Ctor(bytes.buffer as ArrayBuffer, bytes.byteOffset + (address - base), count);
+          viewRetainers.set(view, this.#retained);
+          return view;
+        }
       }
     }
     let buffer = externalViews.get(address)?.deref();
@@ -554,7 +550,7 @@ export class LiteTensor implements Disposable {
       externalViews.set(address, new WeakRef(buffer));
       externalCleanup.register(buffer, address);
     }
-    return new Ctor(buffer, 0, layout.count);
+    return new Ctor(buffer, 0, count);
   }
 
   /** A contiguous copy of the data (works for slices and device tensors); float16 as raw halves. */
@@ -565,12 +561,8 @@ export class LiteTensor implements Disposable {
   #readAll(): LiteTypedArray {
     const t = this.native;
     this.#checkShared();
-    const layout = this.layout;
-    const Ctor = dtypeArray(layout.dataType);
-    if (layout.nbytes === 0) return new Ctor(0);
-    const out = allocate(Ctor, layout);
-    native(() => t.readInto(new Uint8Array(out.buffer, out.byteOffset, out.byteLength)));
-    return out;
+    // One call: the binding makes the array (V8's own memory, the tensor's dtype) and fills it.
+    return native(() => t.readTyped(MAX_TYPED_ARRAY_BYTES));
   }
 
   /** Beyond megenginelite: the data as float32 (converting float16 halves and integers). */

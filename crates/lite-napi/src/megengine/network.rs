@@ -155,7 +155,7 @@ pub struct NativeCallbackIo {
     pub tensors: Vec<NativeTensor>,
 }
 
-fn callback_io(net: &Network, inputs: bool) -> Result<NativeCallbackIo> {
+fn callback_io(net: &Network, inputs: bool, owner: &Arc<Executor>) -> Result<NativeCallbackIo> {
     let (names, phase, configured) = if inputs {
         (
             net.input_names().js()?,
@@ -177,7 +177,10 @@ fn callback_io(net: &Network, inputs: bool) -> Result<NativeCallbackIo> {
             .find(|c| c.name == name)
             .cloned()
             .unwrap_or_else(|| Io::new(name.clone()));
-        tensors.push(NativeTensor::wrap(net.get_io_tensor(&name, phase).js()?));
+        tensors.push(NativeTensor::wrap_owned(
+            net.get_io_tensor(&name, phase).js()?,
+            owner,
+        ));
         ios.push(io_from_lite(&io)?);
     }
     Ok(NativeCallbackIo { ios, tensors })
@@ -319,7 +322,7 @@ impl NativeNetwork {
     /// The live IO tensors for a callback (inside a turn): inputs, or outputs.
     #[napi]
     pub fn turn_io(&self, inputs: bool) -> Result<NativeCallbackIo> {
-        self.exec.in_turn(|n| callback_io(n, inputs))
+        self.exec.in_turn(|n| callback_io(n, inputs, &self.exec))
     }
 
     /// A host copy of every output (inside a turn), in output order.
@@ -451,8 +454,12 @@ impl NativeNetwork {
     #[napi]
     pub fn get_io_tensor(&self, name: String, phase: i32) -> Result<NativeTensor> {
         let phase = TensorPhase::from_c(phase).js()?;
-        self.exec
-            .with_net(|n| Ok(NativeTensor::wrap(n.get_io_tensor(&name, phase).js()?)))
+        self.exec.with_net(|n| {
+            Ok(NativeTensor::wrap_owned(
+                n.get_io_tensor(&name, phase).js()?,
+                &self.exec,
+            ))
+        })
     }
 
     /// One tensor of a discrete input.
@@ -465,8 +472,9 @@ impl NativeNetwork {
     ) -> Result<NativeTensor> {
         let phase = TensorPhase::from_c(phase).js()?;
         self.exec.with_net(|n| {
-            Ok(NativeTensor::wrap(
+            Ok(NativeTensor::wrap_owned(
                 n.get_discrete_tensor(&name, index as usize, phase).js()?,
+                &self.exec,
             ))
         })
     }

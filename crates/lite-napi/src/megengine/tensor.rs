@@ -2,9 +2,11 @@
 
 use crate::error::{disposed, from_napi, invalid, IntoJs, Result};
 use crate::external::External;
+use crate::megengine::executor::Executor;
 use megengine::{DataType, DeviceType, Layout, Tensor, UserMemory};
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
+use std::sync::Arc;
 
 /// A layout as plain data (`{ shapes, dataType }`).
 #[napi(object)]
@@ -81,6 +83,9 @@ pub struct NativeTensor {
     inner: Option<Tensor>,
     /// The runtime memory this tensor alone holds, as reported to V8.
     external: External,
+    /// The executor of the network this tensor belongs to (IO tensors and their slices): while
+    /// it holds the network, every call refuses with `LITE_BUSY`. The executor alone decides.
+    owner: Option<Arc<Executor>>,
 }
 
 impl ObjectFinalize for NativeTensor {
@@ -95,6 +100,15 @@ impl NativeTensor {
         NativeTensor {
             inner: Some(t),
             external: External::default(),
+            owner: None,
+        }
+    }
+
+    /// A tensor of the network `owner` runs (an IO tensor): refused while `owner` is busy.
+    pub(crate) fn wrap_owned(t: Tensor, owner: &Arc<Executor>) -> NativeTensor {
+        NativeTensor {
+            owner: Some(owner.clone()),
+            ..NativeTensor::wrap(t)
         }
     }
 
@@ -120,13 +134,86 @@ impl NativeTensor {
         r
     }
 
+    /// Refuses while the owning network's executor holds the network (outside a callback turn).
+    fn check_owner(&self) -> Result<()> {
+        match &self.owner {
+            Some(exec) if exec.tensors_busy() => Err(tensor_busy_error()),
+            _ => Ok(()),
+        }
+    }
+
     pub(crate) fn get(&self) -> Result<&Tensor> {
+        self.check_owner()?;
         self.inner.as_ref().ok_or_else(|| disposed("LiteTensor"))
     }
 
     fn get_mut(&mut self) -> Result<&mut Tensor> {
+        self.check_owner()?;
         self.inner.as_mut().ok_or_else(|| disposed("LiteTensor"))
     }
+}
+
+fn tensor_busy_error() -> Error<crate::error::Code> {
+    Error::new(
+        crate::error::Code("LITE_BUSY"),
+        "the network owning this tensor has an asynchronous call queued or running; await it first"
+            .to_string(),
+    )
+}
+
+/// Writes `layout` into `out` as `[dataType, ndim, dim0, dim1, ...]` (the per-call fast path:
+/// numbers into a preallocated array instead of a new JS object per call).
+fn layout_into(layout: &Layout, out: &mut [f64]) -> Result<()> {
+    let ndim = layout.shapes.len();
+    if out.len() < 2 + ndim {
+        return Err(invalid(format!(
+            "the layout buffer holds {} numbers, {} are needed",
+            out.len(),
+            2 + ndim
+        )));
+    }
+    out[0] = f64::from(layout.data_type.as_c());
+    out[1] = ndim as f64;
+    for (slot, &d) in out[2..].iter_mut().zip(layout.shapes.iter()) {
+        *slot = d as f64;
+    }
+    Ok(())
+}
+
+/// Largest array `read_typed` lets V8 allocate itself (64 MiB); beyond it the memory is
+/// allocated fallibly in Rust and handed over as an external buffer.
+const V8_OWNED_MAX: usize = 64 << 20;
+
+/// `LiteLayout([2, 3], float32)`, as `@lite/core` prints layouts.
+fn describe_layout(l: &Layout) -> String {
+    let dims: Vec<String> = l.shapes.iter().map(|d| d.to_string()).collect();
+    format!("LiteLayout([{}], {})", dims.join(", "), l.data_type.name())
+}
+
+/// A new ArrayBuffer of `len` bytes whose memory V8 owns (zero-filled), for filling in place.
+fn new_arraybuffer(env: &Env, len: usize) -> Result<ArrayBuffer<'_>> {
+    let mut value = std::ptr::null_mut();
+    let mut data = std::ptr::null_mut();
+    // SAFETY: `env` is the live environment of this call on the JS thread; both out-pointers
+    // are valid for one write each.
+    let status =
+        unsafe { napi::sys::napi_create_arraybuffer(env.raw(), len, &mut data, &mut value) };
+    if status != napi::sys::Status::napi_ok {
+        // V8 threw (a RangeError): clear it, the caller gets one LiteError instead.
+        let mut pending = std::ptr::null_mut();
+        // SAFETY: live environment; the out-pointer is valid for one write.
+        unsafe { napi::sys::napi_get_and_clear_last_exception(env.raw(), &mut pending) };
+        return Err(invalid(format!(
+            "the tensor holds {len} bytes: a JavaScript ArrayBuffer that large could not be allocated"
+        )));
+    }
+    // SAFETY: `value` is the ArrayBuffer napi just created in this environment.
+    unsafe { ArrayBuffer::from_napi_value(env.raw(), value) }.map_err(from_napi)
+}
+
+/// Whether a tensor's memory can be read on the host in place (CPU or pinned host memory).
+fn host_readable(t: &Tensor) -> Result<bool> {
+    Ok(t.device_type().js()? == DeviceType::Cpu || t.is_pinned_host().js()?)
 }
 
 fn device(v: i32) -> Result<DeviceType> {
@@ -208,6 +295,113 @@ impl NativeTensor {
     #[napi]
     pub fn layout(&self) -> Result<NativeLayout> {
         NativeLayout::from_lite(&self.get()?.layout().js()?)
+    }
+
+    /// Current layout written into `out` as `[dataType, ndim, dims...]` (one call, no object).
+    #[napi]
+    pub fn layout_into(&self, mut out: Float64Array) -> Result<()> {
+        let layout = self.get()?.layout().js()?;
+        // SAFETY: `out` is a live typed array argument of this synchronous call; JS cannot run
+        // while we write, and no other Rust reference to its memory exists.
+        layout_into(&layout, unsafe { out.as_mut() })
+    }
+
+    /// What `getDataByShare` needs, in one call: checks the memory is host memory and
+    /// contiguous, then writes `[dataType, elementCount, nbytes, address]` into `out`
+    /// (allocating the memory; address 0 when the tensor holds no bytes).
+    #[napi]
+    pub fn share_info(&self, mut out: Float64Array) -> Result<()> {
+        let t = self.get()?;
+        let layout = t.layout().js()?;
+        // SAFETY: as in `layout_into`.
+        let out = unsafe { out.as_mut() };
+        if out.len() < 4 {
+            return Err(invalid("the share-info buffer needs 4 numbers"));
+        }
+        if !host_readable(t)? {
+            return Err(invalid(
+                "getDataByShare needs host memory; use toTypedArray() for device tensors",
+            ));
+        }
+        if !t.is_continue().js()? {
+            return Err(invalid(
+                "getDataByShare needs a contiguous tensor; use toTypedArray() for a copy of a slice",
+            ));
+        }
+        let nbytes = layout.nbytes();
+        out[0] = f64::from(layout.data_type.as_c());
+        out[1] = layout.num_elements() as f64;
+        out[2] = nbytes as f64;
+        out[3] = if nbytes == 0 {
+            0.0
+        } else {
+            t.host_ptr().js()? as usize as f64
+        };
+        Ok(())
+    }
+
+    /// A contiguous copy of the data as a new typed array of the tensor's dtype (float16 as
+    /// raw halves in a `Uint16Array`), in one call. Up to [`V8_OWNED_MAX`] bytes the array's
+    /// memory is V8's own (no external buffer per call), filled straight from the tensor;
+    /// larger ones are allocated fallibly here first (V8 aborts the process when its own
+    /// allocation fails). `max_bytes` is the largest ArrayBuffer this Node allows.
+    #[napi(
+        ts_return_type = "Int8Array | Uint8Array | Int16Array | Uint16Array | Int32Array | Uint32Array | Float32Array"
+    )]
+    pub fn read_typed<'env>(&self, env: &'env Env, max_bytes: f64) -> Result<Unknown<'env>> {
+        let t = self.get()?;
+        let layout = t.layout().js()?;
+        if layout.data_type == DataType::Int64 {
+            return Err(unsupported(
+                "int64 tensor data cannot be read as numbers (the 1.13 runtime has no int64 tensors)",
+            ));
+        }
+        let nbytes = layout.nbytes();
+        if nbytes as f64 > max_bytes {
+            return Err(invalid(format!(
+                "{} holds {nbytes} bytes, more than a JavaScript typed array can ({max_bytes})",
+                describe_layout(&layout)
+            )));
+        }
+        let ab = if nbytes <= V8_OWNED_MAX {
+            let mut ab = new_arraybuffer(env, nbytes)?;
+            if nbytes > 0 {
+                // SAFETY: `ab` was just created by this call; nothing else refers to its
+                // memory and JS cannot run while we write.
+                t.read_into_host(unsafe { ab.as_mut() }).js()?;
+            }
+            ab
+        } else {
+            let mut data = Vec::new();
+            data.try_reserve_exact(nbytes).map_err(|_| {
+                Error::new(
+                    crate::error::Code("LITE_ERROR"),
+                    format!(
+                        "could not allocate {nbytes} bytes for {}",
+                        describe_layout(&layout)
+                    ),
+                )
+            })?;
+            data.resize(nbytes, 0);
+            t.read_into_host(&mut data).js()?;
+            ArrayBuffer::from_data(env, data).map_err(from_napi)?
+        };
+        let n = layout.num_elements();
+        let typed = match layout.data_type {
+            DataType::Int8 => Int8ArraySlice::from_arraybuffer(&ab, 0, n).map(|a| a.to_unknown()),
+            DataType::Uint8 => Uint8ArraySlice::from_arraybuffer(&ab, 0, n).map(|a| a.to_unknown()),
+            DataType::Int16 => Int16ArraySlice::from_arraybuffer(&ab, 0, n).map(|a| a.to_unknown()),
+            DataType::Uint16 | DataType::Half => {
+                Uint16ArraySlice::from_arraybuffer(&ab, 0, n).map(|a| a.to_unknown())
+            }
+            DataType::Int => Int32ArraySlice::from_arraybuffer(&ab, 0, n).map(|a| a.to_unknown()),
+            DataType::Uint => Uint32ArraySlice::from_arraybuffer(&ab, 0, n).map(|a| a.to_unknown()),
+            // Int64 was refused above.
+            DataType::Float | DataType::Int64 => {
+                Float32ArraySlice::from_arraybuffer(&ab, 0, n).map(|a| a.to_unknown())
+            }
+        };
+        typed.map_err(from_napi)
     }
 
     /// Relayouts (the engine reallocates memory when needed).
@@ -304,7 +498,10 @@ impl NativeTensor {
             .get()?
             .slice(&conv(start), &conv(end), step.as_deref())
             .js()?;
-        Ok(NativeTensor::wrap(t))
+        Ok(NativeTensor {
+            owner: self.owner.clone(),
+            ..NativeTensor::wrap(t)
+        })
     }
 
     /// Re-reads the engine state.
@@ -313,10 +510,19 @@ impl NativeTensor {
         self.get()?.update().js()
     }
 
-    /// Zero-copy: the tensor uses `data`'s memory with `layout`; `data` is kept alive while used.
+    /// Zero-copy: the tensor uses `data`'s memory with `layout` (`null`: the tensor's current
+    /// layout); `data` is kept alive while used.
     #[napi]
-    pub fn share_bytes(&mut self, env: Env, data: Uint8Array, layout: NativeLayout) -> Result<()> {
-        let l = layout.to_lite()?;
+    pub fn share_bytes(
+        &mut self,
+        env: Env,
+        data: Uint8Array,
+        layout: Option<NativeLayout>,
+    ) -> Result<()> {
+        let l = match layout {
+            Some(l) => l.to_lite()?,
+            None => self.get()?.layout().js()?,
+        };
         if data.len() != l.nbytes() {
             return Err(invalid(format!(
                 "shared memory has {} bytes, the layout needs {}",
