@@ -180,7 +180,8 @@ export class LiteNetwork implements Disposable {
   #ioTensors = new Map<string, LiteTensor>();
   // The user's callbacks live here only (the binding holds no JS function), so a network with
   // callbacks is collected like any other. Whether the network is busy is the binding's
-  // executor's business alone: this class asks it (`isBusy`, `tensorsBusy`).
+  // executor's business alone: this class asks it (`isBusy`), and the network's tensors are
+  // refused by the binding itself while the executor holds the network.
   #asyncCb: (() => void) | null = null;
   #startCb: IoCallback | null = null;
   #finishCb: IoCallback | null = null;

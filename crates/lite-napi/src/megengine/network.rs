@@ -288,12 +288,6 @@ impl NativeNetwork {
         self.exec.busy()
     }
 
-    /// Whether the network's IO tensors must refuse calls now (busy outside a callback turn).
-    #[napi]
-    pub fn tensors_busy(&self) -> bool {
-        self.exec.tensors_busy()
-    }
-
     /// Switches the engine to async mode: `forwardInAsyncMode` then returns at once.
     #[napi]
     pub fn set_async_mode(&self) -> Result<()> {
