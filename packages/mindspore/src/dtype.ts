@@ -162,15 +162,14 @@ export function zeros(dtype: DataType, count: number): TensorData {
   }
 }
 
-/** Internal: a TypedArray of `dtype` over a copy of `bytes`. */
-export function fromBytes(dtype: DataType, bytes: Uint8Array): TensorData {
+/** Internal: a TypedArray of `dtype` over `bytes` (a fresh buffer the binding made for it). */
+export function fromBytes(dtype: DataType, bytes: ArrayBuffer): TensorData {
   const ctor = dtypeInfo(dtype).array;
   if (bytes.byteLength % ctor.BYTES_PER_ELEMENT !== 0) {
     throw new LiteError('LITE_ERROR', `the engine gave ${bytes.byteLength} bytes for ${dtypeName(dtype)} data (not a whole number of elements)`);
   }
-  const copy = new ArrayBuffer(bytes.byteLength);
-  new Uint8Array(copy).set(bytes);
-  return new ctor(copy, 0, bytes.byteLength / ctor.BYTES_PER_ELEMENT);
+  // The binding hands over a fresh buffer of its own copy: wrap it, no second copy.
+  return new ctor(bytes, 0, bytes.byteLength / ctor.BYTES_PER_ELEMENT);
 }
 
 /** Internal: the bytes of a TypedArray (a view, no copy). */

@@ -75,14 +75,42 @@ impl From<MsBuildOptions> for BuildOptions {
 }
 
 /// A tensor as plain data: description and, when the engine had data, a copy of it.
-#[napi(object)]
+#[napi(object, object_from_js = false)]
 pub struct MsTensorData {
     pub name: String,
     pub dtype: i32,
     pub format: i32,
     pub shape: Vec<i64>,
     pub data_size: i64,
-    pub data: Option<Buffer>,
+    /// A copy of the data, as an ArrayBuffer V8 owns (made on the JS thread).
+    #[napi(ts_type = "ArrayBuffer")]
+    pub data: Option<HostBytes>,
+}
+
+/// Bytes copied out of the engine (on any thread) that reach JS as an ArrayBuffer whose memory
+/// V8 owns: one memcpy on the JS thread, and no external buffer with a finalizer per output (a
+/// per-call cost the collector pays later).
+pub struct HostBytes(Vec<u8>);
+
+impl TypeName for HostBytes {
+    fn type_name() -> &'static str {
+        "ArrayBuffer"
+    }
+    fn value_type() -> ValueType {
+        ValueType::Object
+    }
+}
+
+impl ToNapiValue for HostBytes {
+    unsafe fn to_napi_value(
+        env: napi::sys::napi_env,
+        val: Self,
+    ) -> napi::Result<napi::sys::napi_value> {
+        let env = Env::from_raw(env);
+        let ab = ArrayBuffer::copy_from(&env, &val.0)?;
+        // SAFETY: `ab` is a value of this environment, converted on its thread.
+        unsafe { ArrayBuffer::to_napi_value(env.raw(), ab) }
+    }
 }
 
 fn to_js_tensors(list: Vec<TensorData>) -> Vec<MsTensorData> {
@@ -93,7 +121,7 @@ fn to_js_tensors(list: Vec<TensorData>) -> Vec<MsTensorData> {
             format: t.info.format,
             shape: t.info.shape,
             data_size: i64::try_from(t.info.data_size).unwrap_or(i64::MAX),
-            data: t.data.map(Buffer::from),
+            data: t.data.map(HostBytes),
         })
         .collect()
 }
