@@ -24,7 +24,6 @@ use napi::bindgen_prelude::*;
 use napi::JsDeferred;
 use napi_derive::napi;
 use std::collections::VecDeque;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, TryLockError};
 
 /// Names and declared input layouts of the loaded model (read once per load).
@@ -157,44 +156,17 @@ impl State {
 struct Ctl {
     state: Mutex<State>,
     wake: Condvar,
-    /// Counts wake-ups, so an idle executor thread can watch for the next one for a moment
-    /// without sleeping (see [`IDLE_SPIN`]).
-    signals: AtomicU64,
 }
-
-/// How long an executor thread that just went idle watches for the next job before it sleeps
-/// on its condvar. Back-to-back calls (await one, submit the next) then skip the wake-up of a
-/// sleeping thread, which costs tens of microseconds on a virtual machine. The watch yields the
-/// core on every turn, so runnable threads (the JS thread) are not held up.
-const IDLE_SPIN: std::time::Duration = std::time::Duration::from_micros(50);
 
 impl Ctl {
     fn state(&self) -> MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    fn notify(&self) {
-        self.signals.fetch_add(1, Ordering::Release);
-        self.wake.notify_all();
-    }
-
-    /// Watches for a wake-up for at most [`IDLE_SPIN`] without holding the state lock; true
-    /// when one came (the caller then re-checks the state before sleeping).
-    fn watch(&self, seen: u64) -> bool {
-        let start = std::time::Instant::now();
-        while start.elapsed() < IDLE_SPIN {
-            if self.signals.load(Ordering::Acquire) != seen {
-                return true;
-            }
-            std::thread::yield_now();
-        }
-        self.signals.load(Ordering::Acquire) != seen
-    }
-
     /// The engine's async completion callback (any thread; never waits for JS).
     fn async_finished(&self) {
         let done = self.state().async_run.take().flatten();
-        self.notify();
+        self.wake.notify_all();
         if let Some(d) = done {
             settle(d, JobOutcome::ok());
         }
@@ -243,7 +215,7 @@ impl Executor {
     }
 
     fn notify(&self) {
-        self.ctl.notify();
+        self.ctl.wake.notify_all();
     }
 
     /// Whether anything holds the network: a queued or running job, a sync run, a turn.
@@ -589,8 +561,6 @@ impl Executor {
         loop {
             let job = {
                 let mut s = self.state();
-                // Whether this idle period already watched for a wake-up (then it sleeps).
-                let mut watched = false;
                 loop {
                     let free =
                         !s.turn && !s.sync_run && s.async_run.is_none() && s.parked.is_none();
@@ -624,17 +594,6 @@ impl Executor {
                     }
                     if s.closed && s.queue.is_empty() && s.parked.is_none() {
                         return;
-                    }
-                    if !watched {
-                        // Every state change happens under the lock and is followed by a
-                        // notify: re-checking the state under the lock after the watch, and
-                        // only then sleeping, loses no wake-up.
-                        watched = true;
-                        let seen = self.ctl.signals.load(Ordering::Acquire);
-                        drop(s);
-                        self.ctl.watch(seen);
-                        s = self.state();
-                        continue;
                     }
                     s = self.ctl.wake.wait(s).unwrap_or_else(|p| p.into_inner());
                 }
