@@ -11,7 +11,8 @@ import { markAsUntransferable } from 'node:worker_threads';
 const MAX_TYPED_ARRAY_BYTES = bufferConstants.MAX_LENGTH;
 
 /** Raw memory accepted by `setDataByCopy` / `setDataByShare`. */
-export type BinaryLike = ArrayBufferView | ArrayBuffer;
+export type { BinaryLike } from '@lite/common';
+import type { BinaryLike } from '@lite/common';
 
 /**
  * The structural shape of an n-dimensional array (what a scijs `ndarray` has), accepted by

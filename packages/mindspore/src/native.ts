@@ -6,45 +6,19 @@
 // An installed @lite/mindspore (under node_modules) uses that cache only when
 // LITE_USE_CACHED_RUNTIME=1 asks for it; without its runtime package it says that package is
 // missing. A checkout of the repository uses the cache as before.
-import { existsSync, readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname, join, sep } from 'node:path';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import type * as Binding from '@lite/binding';
+import { CACHED_RUNTIME_ENV, moduleNotFound, packageFiles } from '@lite/common/internal';
 import { LiteError, toLiteError } from './errors.js';
 
 /** The generated binding module's type. */
 export type NativeBinding = typeof Binding;
 
-let packageRequire: NodeJS.Require | undefined;
-
-const BUNDLED_ADVICE =
-  ': this code was probably bundled (esbuild, webpack, Rollup, bun build) into a file outside node_modules. ' +
-  "Mark @lite/* as external in the bundler (esbuild --external:'@lite/*', webpack externals, " +
-  "Next.js serverExternalPackages: ['@lite/mindspore']), see \"Bundlers\" in the @lite/core README.";
-
-/**
- * A `require` that resolves from this file (the CommonJS build in `@lite/mindspore/dist`, or the
- * TypeScript source under the tests), made on first use: importing the package resolves nothing.
- */
-function localRequire(): NodeJS.Require {
-  if (packageRequire) return packageRequire;
-  const file = typeof __filename === 'string' ? __filename : undefined;
-  if (!file) throw new LiteError('LITE_RUNTIME_NOT_FOUND', `@lite/mindspore cannot locate its own files${BUNDLED_ADVICE}`);
-  packageRequire = createRequire(file);
-  return packageRequire;
-}
-
-/** Whether this code runs from a copy inside a bundle rather than from the @lite/mindspore package. */
-function bundled(): boolean {
-  const file = typeof __filename === 'string' ? __filename : undefined;
-  if (!file) return true;
-  try {
-    const pkg = JSON.parse(readFileSync(join(dirname(file), '..', 'package.json'), 'utf8')) as { name?: unknown };
-    return pkg.name !== '@lite/mindspore';
-  } catch {
-    return true;
-  }
-}
+/** This package's files (its own `require`, whether it was bundled or installed). */
+const own = packageFiles('@lite/mindspore', typeof __filename === 'string' ? __filename : undefined);
+const localRequire = (): NodeJS.Require => own.require();
+const BUNDLED_ADVICE = own.bundledAdvice;
 
 let binding: NativeBinding | undefined;
 let runtimeReady = false;
@@ -70,15 +44,6 @@ function packagedRuntime(): string | null {
   }
 }
 
-/** The environment variable that lets an installed package load the runtime from the per-user cache. */
-const CACHED_RUNTIME_ENV = 'LITE_USE_CACHED_RUNTIME';
-
-/** Whether this code runs from an installed package (under node_modules), not from a checkout. */
-function installedPackage(): boolean {
-  const file = typeof __filename === 'string' ? __filename : '';
-  return file.split(sep).includes('node_modules');
-}
-
 /** The LITE_RUNTIME_NOT_FOUND error of an installed @lite/mindspore whose runtime package is missing. */
 function missingRuntimePackage(): LiteError {
   const triple = platformTriple();
@@ -90,13 +55,8 @@ function missingRuntimePackage(): LiteError {
     );
   }
   const name = `@lite/runtime-mindspore-${triple}`;
-  let spec = name;
-  try {
-    const v = (localRequire()('@lite/mindspore/package.json') as { optionalDependencies?: Record<string, string> }).optionalDependencies?.[name];
-    if (v && /^\d+\.\d+\.\d+/.test(v)) spec = `${name}@${v}`;
-  } catch {
-    // the name alone
-  }
+  const pinned = own.pinnedOptional(name);
+  const spec = pinned ? `${name}@${pinned}` : name;
   return new LiteError(
     'LITE_RUNTIME_NOT_FOUND',
     `the MindSpore Lite runtime package ${name} is not installed (an optional dependency of @lite/mindspore that your package ` +
@@ -112,7 +72,7 @@ function loadBinding(): NativeBinding {
     binding = require('@lite/binding') as NativeBinding;
   } catch (err) {
     const reason = err instanceof Error ? err.message : String(err);
-    if ((err as { code?: unknown }).code === 'MODULE_NOT_FOUND' && reason.includes("'@lite/binding'") && bundled()) {
+    if (moduleNotFound(err, '@lite/binding') && own.bundled()) {
       throw new LiteError('LITE_RUNTIME_NOT_FOUND', `@lite/mindspore cannot resolve @lite/binding from ${String(__filename)}${BUNDLED_ADVICE}`, { cause: err });
     }
     throw new LiteError(
@@ -134,7 +94,7 @@ export function lib(): NativeBinding {
   if (runtimeError) throw runtimeError;
   const b = loadBinding();
   const packaged = packagedRuntime();
-  if (!packaged && !process.env.MINDSPORE_LITE_LIB_DIR && process.env[CACHED_RUNTIME_ENV] !== '1' && installedPackage()) {
+  if (!packaged && !process.env.MINDSPORE_LITE_LIB_DIR && process.env[CACHED_RUNTIME_ENV] !== '1' && own.installed()) {
     runtimeError = missingRuntimePackage();
     throw runtimeError;
   }
@@ -149,7 +109,7 @@ export function lib(): NativeBinding {
   } catch (err) {
     const converted = toLiteError(err);
     const message = converted instanceof Error ? converted.message : String(converted);
-    if (!packaged && !process.env.MINDSPORE_LITE_LIB_DIR && bundled()) {
+    if (!packaged && !process.env.MINDSPORE_LITE_LIB_DIR && own.bundled()) {
       // The runtime package may well be installed: a bundled copy cannot resolve it.
       runtimeError = new LiteError('LITE_RUNTIME_NOT_FOUND', `@lite/mindspore cannot resolve its runtime package from ${String(__filename)}${BUNDLED_ADVICE} (${message})`, { cause: err });
     } else {
