@@ -179,11 +179,6 @@ pub fn runtime_dir() -> Option<&'static Path> {
     LOADED.get().map(|l| l.dir.as_path())
 }
 
-/// Whether glog was kept off stderr (the user had not set `GLOG_v`), if loaded.
-pub fn glog_quiet() -> Option<bool> {
-    LOADED.get().map(|l| l.quiet)
-}
-
 static CONVERTER: OnceLock<ConvertApi> = OnceLock::new();
 
 /// Load the converter shim (and through it `libmindspore_converter.so`) once, after [`load`]
