@@ -20,5 +20,5 @@ export {
   type NativeFailureLike,
 } from './messages.js';
 export { abortable, signalOption } from './signal.js';
-export { CACHED_RUNTIME_ENV, moduleNotFound, packageFiles, packageVersion, type PackageFiles } from './loader.js';
+export { CACHED_RUNTIME_ENV, moduleNotFound, packageFiles, packageVersion, runtimeOnce, type EngineThreads, type PackageFiles } from './loader.js';
 export { CHILD_PRELUDE, REPORT_MARK, childEntry, modelBytes, runIsolated, timeoutOption, type IsolatedRun, type ValidateModelResult } from './isolated.js';

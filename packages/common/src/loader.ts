@@ -88,3 +88,34 @@ export function packageVersion(from: NodeJS.Require, name: string): string | nul
     return null;
   }
 }
+
+/** What {@link runtimeOnce} needs of a binding: a way to join its engine threads. */
+export interface EngineThreads {
+  shutdownNetworkThreads(): void;
+}
+
+/**
+ * The engine loader of a package: `load` (find the binding, load the runtime) runs until it
+ * succeeds once; after that its value is returned, and after a failure the same error is thrown
+ * on every call (one clear `LITE_RUNTIME_NOT_FOUND`, not a new attempt per call). On success it
+ * lets the engine threads finish their current job at `process.exit()`: exit unloads the engine
+ * without waiting for threads it does not know (in a worker, the environment's teardown does
+ * the same).
+ */
+export function runtimeOnce<B extends EngineThreads>(load: () => B): () => B {
+  let loaded: B | undefined;
+  let failure: { error: unknown } | undefined;
+  return () => {
+    if (loaded) return loaded;
+    if (failure) throw failure.error;
+    try {
+      const b = load();
+      process.once('exit', () => b.shutdownNetworkThreads());
+      loaded = b;
+      return b;
+    } catch (error) {
+      failure = { error };
+      throw error;
+    }
+  };
+}

@@ -203,3 +203,43 @@ describe('dtype table', () => {
     expect([...halfArrayToFloat32(float32ToHalfArray([0.5, -1.5, 1024]))]).toEqual([0.5, -1.5, 1024]);
   });
 });
+
+describe('runtimeOnce (the engine packages’ lib())', () => {
+  it('a failure is thrown again, the same error, without a second attempt', () => {
+    let attempts = 0;
+    const error = new LiteError('LITE_RUNTIME_NOT_FOUND', 'no runtime');
+    const lib = internal.runtimeOnce((): { shutdownNetworkThreads(): void } => {
+      attempts++;
+      throw error;
+    });
+    const thrown = [0, 1, 2].map(() => {
+      try {
+        lib();
+        return undefined;
+      } catch (e) {
+        return e;
+      }
+    });
+    expect(thrown).toEqual([error, error, error]);
+    expect(thrown.every((e) => e === error)).toBe(true);
+    expect(attempts).toBe(1);
+  });
+
+  it('a success is kept, and the engine threads are joined at exit (one listener)', () => {
+    const before = process.listenerCount('exit');
+    let attempts = 0;
+    let joined = 0;
+    const binding = { shutdownNetworkThreads: () => joined++ };
+    const lib = internal.runtimeOnce(() => {
+      attempts++;
+      return binding;
+    });
+    expect([lib(), lib()]).toEqual([binding, binding]);
+    expect(attempts).toBe(1);
+    expect(process.listenerCount('exit')).toBe(before + 1);
+    const listener = process.listeners('exit').at(-1) as (code: number) => void;
+    process.removeListener('exit', listener);
+    listener(0);
+    expect(joined).toBe(1);
+  });
+});

@@ -12,7 +12,7 @@
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type * as Binding from '@lite/binding';
-import { CACHED_RUNTIME_ENV, moduleNotFound, packageFiles, packageVersion } from '@lite/common/internal';
+import { CACHED_RUNTIME_ENV, moduleNotFound, packageFiles, packageVersion, runtimeOnce } from '@lite/common/internal';
 import { LiteError, toLiteError } from './errors.js';
 import { cachedCudaLibrary, configuredDevice } from './runtime/fetch.js';
 
@@ -25,8 +25,6 @@ const localRequire = (): NodeJS.Require => own.require();
 const BUNDLED_ADVICE = own.bundledAdvice;
 
 let binding: NativeBinding | undefined;
-let runtimeReady = false;
-let runtimeError: LiteError | undefined;
 
 /** The platform package (`@lite/binding-<triple>`) suffix of each platform we publish for. */
 const PLATFORM_PACKAGES: Readonly<Record<string, string>> = {
@@ -222,30 +220,21 @@ function runtimeLoadError(err: unknown, triple: string | null, packaged: string 
  * The native binding with the runtime loaded. Throws one clear `LITE_RUNTIME_NOT_FOUND` error
  * (the same one on every call) when the runtime cannot be loaded.
  */
-export function lib(): NativeBinding {
-  if (runtimeReady && binding) return binding;
-  if (runtimeError) throw runtimeError;
-  runtimeError = noRuntimeForPlatform();
-  if (runtimeError) throw runtimeError;
+export const lib: () => NativeBinding = runtimeOnce((): NativeBinding => {
+  const unavailable = noRuntimeForPlatform();
+  if (unavailable) throw unavailable;
   const b = loadBindingModule();
   const triple = platformTriple();
   let chosen: string | null;
   try {
     chosen = chosenRuntime(triple);
   } catch (err) {
-    runtimeError = err instanceof LiteError ? err : new LiteError('LITE_RUNTIME_NOT_FOUND', String(err));
-    throw runtimeError;
+    throw err instanceof LiteError ? err : new LiteError('LITE_RUNTIME_NOT_FOUND', String(err));
   }
   try {
     b.loadRuntime(chosen ?? undefined);
-    runtimeReady = true;
-    // Each network runs its async calls on its own thread. `process.exit()` unloads the engine
-    // without waiting for threads it does not know, so let them finish their current job first
-    // (in a worker, the environment's teardown does the same).
-    process.once('exit', () => b.shutdownNetworkThreads());
-    return b;
   } catch (err) {
-    runtimeError = runtimeLoadError(err, triple, chosen);
-    throw runtimeError;
+    throw runtimeLoadError(err, triple, chosen);
   }
-}
+  return b;
+});

@@ -9,7 +9,7 @@
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type * as Binding from '@lite/binding';
-import { CACHED_RUNTIME_ENV, moduleNotFound, packageFiles } from '@lite/common/internal';
+import { CACHED_RUNTIME_ENV, moduleNotFound, packageFiles, runtimeOnce } from '@lite/common/internal';
 import { LiteError, toLiteError } from './errors.js';
 
 /** The generated binding module's type. */
@@ -21,8 +21,6 @@ const localRequire = (): NodeJS.Require => own.require();
 const BUNDLED_ADVICE = own.bundledAdvice;
 
 let binding: NativeBinding | undefined;
-let runtimeReady = false;
-let runtimeError: LiteError | undefined;
 
 /** The napi-rs platform name of this machine, when a MindSpore runtime exists for it. */
 function platformTriple(): string | null {
@@ -89,35 +87,25 @@ function loadBinding(): NativeBinding {
  * The native binding with the MindSpore runtime loaded. Throws one clear
  * `LITE_RUNTIME_NOT_FOUND` error (the same one on every call) when it cannot be loaded.
  */
-export function lib(): NativeBinding {
-  if (runtimeReady && binding) return binding;
-  if (runtimeError) throw runtimeError;
+export const lib: () => NativeBinding = runtimeOnce((): NativeBinding => {
   const b = loadBinding();
   const packaged = packagedRuntime();
   if (!packaged && !process.env.MINDSPORE_LITE_LIB_DIR && process.env[CACHED_RUNTIME_ENV] !== '1' && own.installed()) {
-    runtimeError = missingRuntimePackage();
-    throw runtimeError;
+    throw missingRuntimePackage();
   }
   try {
     b.loadMindsporeRuntime(packaged ?? undefined);
-    runtimeReady = true;
-    // Models and runners run their async calls on their own threads. `process.exit()` unloads
-    // the engine without waiting for threads it does not know, so let them finish their current
-    // call first (in a worker, the environment's teardown does the same).
-    process.once('exit', () => b.shutdownNetworkThreads());
-    return b;
   } catch (err) {
     const converted = toLiteError(err);
     const message = converted instanceof Error ? converted.message : String(converted);
     if (!packaged && !process.env.MINDSPORE_LITE_LIB_DIR && own.bundled()) {
       // The runtime package may well be installed: a bundled copy cannot resolve it.
-      runtimeError = new LiteError('LITE_RUNTIME_NOT_FOUND', `@lite/mindspore cannot resolve its runtime package from ${String(__filename)}${BUNDLED_ADVICE} (${message})`, { cause: err });
-    } else {
-      runtimeError = converted instanceof LiteError ? converted : new LiteError('LITE_RUNTIME_NOT_FOUND', message);
+      throw new LiteError('LITE_RUNTIME_NOT_FOUND', `@lite/mindspore cannot resolve its runtime package from ${String(__filename)}${BUNDLED_ADVICE} (${message})`, { cause: err });
     }
-    throw runtimeError;
+    throw converted instanceof LiteError ? converted : new LiteError('LITE_RUNTIME_NOT_FOUND', message);
   }
-}
+  return b;
+});
 
 /** The binding without loading the runtime (for objects created before any engine call). */
 export function bindingOnly(): NativeBinding {

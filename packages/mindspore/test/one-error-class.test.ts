@@ -2,13 +2,13 @@
 // @lite/mindspore re-export it, so an error thrown by either is `instanceof` the other's class,
 // through `require` and `import` alike; the same mistake gets the same code on both. Checked on
 // the built packages in a plain Node child (as an application loads them), and in-process.
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as core from '@lite/core';
 import * as common from '@lite/common';
+import { nodeJson } from '@lite/testing';
 import { afterAll, describe, expect, it } from 'vitest';
 import { LiteError, Model, ModelType } from '../src/index.js';
 import { context } from './helpers.js';
@@ -21,12 +21,7 @@ const text = join(dir, 'notes.txt');
 writeFileSync(text, 'this is a text file, not a model\n'.repeat(20));
 
 /** Runs an ES module script with plain Node in the @lite/mindspore folder; returns its JSON output. */
-function run(script: string, ...args: string[]): Record<string, unknown> {
-  const r = spawnSync(process.execPath, ['--input-type=module', '-e', script, ...args], { cwd: packageDir, encoding: 'utf8' });
-  expect(r.stderr).toBe('');
-  expect(r.status).toBe(0);
-  return JSON.parse(r.stdout) as Record<string, unknown>;
-}
+const run = (script: string, ...args: string[]): Record<string, unknown> => nodeJson(packageDir, script, ...args);
 
 const PRELUDE = `
 import { createRequire } from 'node:module';
