@@ -20,19 +20,13 @@ const INFO: ReadonlyMap<DataType, DTypeInfo> = new Map<DataType, DTypeInfo>([
   [DataType.FLOAT64, DTYPES.float64],
 ]);
 
-/** The `DataType` of each numpy name a TypedArray stands for by default (`Uint16Array` is UINT16). */
-const BY_NAME = new Map<DTypeName, DataType>([
-  ['float32', DataType.FLOAT32],
-  ['float64', DataType.FLOAT64],
-  ['int8', DataType.INT8],
-  ['int16', DataType.INT16],
-  ['int32', DataType.INT32],
-  ['int64', DataType.INT64],
-  ['uint8', DataType.UINT8],
-  ['uint16', DataType.UINT16],
-  ['uint32', DataType.UINT32],
-  ['uint64', DataType.UINT64],
-]);
+/**
+ * The `DataType` of each numpy name a TypedArray stands for by default: every type of the table
+ * but BOOL and FLOAT16, which travel in the TypedArrays of UINT8 and UINT16.
+ */
+const BY_NAME = new Map<DTypeName, DataType>(
+  [...INFO].filter(([dtype]) => dtype !== DataType.BOOL && dtype !== DataType.FLOAT16).map(([dtype, info]) => [info.name, dtype]),
+);
 
 /** The dtype a TypedArray means when none is given (Uint8ClampedArray is not tensor data). */
 function defaultDtype(data: ArrayBufferView): DataType | undefined {
