@@ -11,5 +11,8 @@ export default defineConfig({
     pool: 'forks',
     // `global.gc` lets the tensor tests prove that zero-copy views survive garbage collection.
     execArgv: ['--expose-gc'],
+    // The built @lite packages (dist/: @lite/common) load through Node itself, as in an app, so
+    // the source under test and every built package share one @lite/common (one LiteError).
+    server: { deps: { external: [/\/packages\/[^/]+\/dist\//] } },
   },
 });

@@ -146,7 +146,7 @@ test -f "$app/node_modules/@lite/runtime-megengine-linux-x64-gnu/runtime/megengi
 if [ -e "$app/node_modules/@lite/binding-linux-x64-gnu/runtime" ]; then echo "pack-test: the binding package still carries a runtime" >&2; exit 1; fi
 if ls -d "$app"/node_modules/@lite/runtime-mindspore-* 2>/dev/null; then echo "pack-test: installing @lite/core installed a MindSpore runtime" >&2; exit 1; fi
 # The installed size of @lite/core and everything it pulls in on linux-x64 (apparent bytes).
-core_set=(core binding binding-linux-x64-gnu runtime-megengine-linux-x64-gnu)
+core_set=(core common binding binding-linux-x64-gnu runtime-megengine-linux-x64-gnu)
 core_bytes=0
 for p in "${core_set[@]}"; do
   b=$(du -sb "$app/node_modules/@lite/$p" | cut -f1)
@@ -158,7 +158,7 @@ extra_deps=$(cd "$app" && node -e '
   while (todo.length) { const n = todo.pop(); if (seen.has(n)) continue; seen.add(n);
     let pkg; try { pkg = require(n + "/package.json"); } catch { continue; }
     for (const d of Object.keys({ ...pkg.dependencies, ...pkg.optionalDependencies })) todo.push(d); }
-  for (const n of seen) if (!["@lite/core","@lite/binding","@lite/binding-linux-x64-gnu","@lite/runtime-megengine-linux-x64-gnu","@lite/binding-darwin-x64","@lite/runtime-megengine-darwin-x64","@lite/binding-linux-arm64-gnu"].includes(n)) out.push(n);
+  for (const n of seen) if (!["@lite/core","@lite/common","@lite/binding","@lite/binding-linux-x64-gnu","@lite/runtime-megengine-linux-x64-gnu","@lite/binding-darwin-x64","@lite/runtime-megengine-darwin-x64","@lite/binding-linux-arm64-gnu"].includes(n)) out.push(n);
   console.log(out.join(" "));')
 if [ -n "$extra_deps" ]; then echo "pack-test: @lite/core pulls in packages the size check does not count: $extra_deps" >&2; exit 1; fi
 echo "installed size of @lite/core + its dependencies on linux-x64: $core_bytes bytes ($(human "$core_bytes"))"
@@ -220,7 +220,7 @@ step "the same tarballs with pnpm (pnpm.overrides) and Bun (overrides): docs/tar
 overrides=$(node -e '
   const [dir] = process.argv.slice(1); const fs = require("node:fs");
   const pick = (p) => dir + "/" + fs.readdirSync(dir).find((f) => f.startsWith(p) && /^[0-9]/.test(f.slice(p.length)));
-  console.log(JSON.stringify({ "@lite/binding": "file:" + pick("lite-binding-"), "@lite/binding-linux-x64-gnu": "file:" + pick("lite-binding-linux-x64-gnu-"),
+  console.log(JSON.stringify({ "@lite/common": "file:" + pick("lite-common-"), "@lite/binding": "file:" + pick("lite-binding-"), "@lite/binding-linux-x64-gnu": "file:" + pick("lite-binding-linux-x64-gnu-"),
     "@lite/runtime-megengine-linux-x64-gnu": "file:" + pick("lite-runtime-megengine-linux-x64-gnu-") }));' "$tarballs")
 for client in pnpm bun; do
   capp="$tmp/$client-app"
@@ -256,7 +256,7 @@ if ls "$tarballs"/lite-utils-*.tgz >/dev/null 2>&1; then
   echo '{ "name": "lite-pack-test-utils", "version": "0.0.0", "private": true }' > "$solo/package.json"
   cp "$here/missing-platform.cjs" "$solo/"
   (cd "$solo" && "${clean_env[@]}" npm install --no-save --loglevel=error --omit=optional \
-    "$(tgz lite-utils)" "$(tgz lite-core)" "$(tgz lite-binding)")
+    "$(tgz lite-utils)" "$(tgz lite-core)" "$(tgz lite-common)" "$(tgz lite-binding)")
   for absent in crypto ndarray binding-linux-x64-gnu; do
     if [ -e "$solo/node_modules/@lite/$absent" ]; then echo "pack-test: @lite/$absent was installed with @lite/utils" >&2; exit 1; fi
   done
@@ -272,7 +272,7 @@ echo '{ "name": "lite-pack-test-mindspore", "version": "0.0.0", "private": true 
 cp "$here/check-mindspore.mjs" "$here/check-mindspore.cjs" "$here/npy.cjs" "$msapp/"
 ms_started=$(date +%s)
 (cd "$msapp" && "${clean_env[@]}" npm install --no-save --loglevel=error \
-  "$(tgz lite-mindspore)" "$(tgz lite-binding)" "$(tgz lite-binding-linux-x64-gnu)" "$(tgz lite-runtime-mindspore-linux-x64-gnu)")
+  "$(tgz lite-mindspore)" "$(tgz lite-common)" "$(tgz lite-binding)" "$(tgz lite-binding-linux-x64-gnu)" "$(tgz lite-runtime-mindspore-linux-x64-gnu)")
 echo "installed in $(( $(date +%s) - ms_started )) s"
 test -f "$msapp/node_modules/@lite/runtime-mindspore-linux-x64-gnu/runtime/liblite_mindspore_shim.so"
 test -s "$msapp/node_modules/@lite/runtime-mindspore-linux-x64-gnu/runtime/Third_Party_Open_Source_Software_Notice"
@@ -289,7 +289,7 @@ ms_deps=$(cd "$msapp" && node -e '
 echo "@lite/mindspore and its dependencies: $ms_deps"
 case " $ms_deps " in *runtime-megengine* | *" @lite/core "*) echo "pack-test: @lite/mindspore depends on MegEngine packages" >&2; exit 1 ;; esac
 ms_bytes=0
-for p in mindspore binding binding-linux-x64-gnu runtime-mindspore-linux-x64-gnu; do
+for p in mindspore common binding binding-linux-x64-gnu runtime-mindspore-linux-x64-gnu; do
   b=$(du -sb "$msapp/node_modules/@lite/$p" | cut -f1)
   printf '  installed @lite/%-34s %12d bytes\n' "$p" "$b"
   ms_bytes=$((ms_bytes + b))
@@ -367,7 +367,7 @@ step "the tarball route of every guide, in a fresh npm project (LITE_NODE = the 
 tarapp="$tmp/tarball-app"
 new_project "$tarapp"
 run_project_blocks "$tarapp" tarball-project "$tmp/tarball-route.log"
-for p in binding-linux-x64-gnu runtime-megengine-linux-x64-gnu runtime-mindspore-linux-x64-gnu core mindspore utils crypto ndarray; do
+for p in binding-linux-x64-gnu runtime-megengine-linux-x64-gnu runtime-mindspore-linux-x64-gnu core common mindspore utils crypto ndarray; do
   test -f "$tarapp/node_modules/@lite/$p/package.json" || { echo "pack-test: the tarball route did not install @lite/$p" >&2; exit 1; }
 done
 add_fixtures "$tarapp"
@@ -423,6 +423,8 @@ for engine in core mindspore; do
     const c = JSON.parse(process.argv[1]);
     console.log(`registry: installed ${c.name}@${c.version} by name: ${c.packages.length} packages, ${(c.bytes / 1e6).toFixed(1)} MB`);
     console.log(`  (${c.packages.join(", ")})`);' "$closure"
+  # Both engines share @lite/common (the one LiteError), installed as a dependency by name.
+  if [[ "$closure" != *'"@lite/common@'* ]]; then echo "pack-test: @lite/$engine did not pull @lite/common" >&2; exit 1; fi
   if [ "$engine" = core ] && [[ "$closure" == *runtime-mindspore* ]]; then echo "pack-test: @lite/core pulled a MindSpore runtime" >&2; exit 1; fi
   if [ "$engine" = mindspore ] && [[ "$closure" == *runtime-megengine* || "$closure" == *'"@lite/core@'* ]]; then echo "pack-test: @lite/mindspore pulled MegEngine packages" >&2; exit 1; fi
 done

@@ -55,12 +55,13 @@ for (const t of triples) if (!allTriples.includes(t)) fail(`--platforms: ${t} is
 const registryArgs = args.registry ? ['--registry', args.registry] : [];
 const provenance = !args.registry;
 
-// Workspace packages in publish order: binding, core, then the add-ons.
+// Workspace packages in publish order: binding, common (what both engines depend on), core, then
+// the other packages (@lite/mindspore and the add-ons).
 const addOns = readdirSync(join(repo, 'packages'))
-  .filter((d) => d !== 'core' && existsSync(join(repo, 'packages', d, 'package.json')))
+  .filter((d) => d !== 'core' && d !== 'common' && existsSync(join(repo, 'packages', d, 'package.json')))
   .map((d) => `packages/${d}`)
   .filter((d) => !readJson(join(repo, d, 'package.json')).private);
-const workspaceDirs = ['crates/lite-napi', 'packages/core', ...addOns];
+const workspaceDirs = ['crates/lite-napi', 'packages/common', 'packages/core', ...addOns];
 
 function published(name, version) {
   const r = spawnSync('npm', ['view', `${name}@${version}`, 'version', ...registryArgs], { encoding: 'utf8' });

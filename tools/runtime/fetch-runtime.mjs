@@ -46,6 +46,9 @@ function platformKey() {
   return `${process.platform}-${process.arch}`;
 }
 
+// cacheRoot and sha256File are also in packages/core/src/runtime/fetch.ts (the installed
+// `lite-runtime fetch`) and the cache root in crates/lite-common (`cache_root`), on purpose: this
+// script runs in `tools/setup.sh` before anything is built, so it cannot import them.
 export function cacheRoot() {
   if (process.env.LITE_CACHE_DIR) return process.env.LITE_CACHE_DIR;
   const xdg = process.env.XDG_CACHE_HOME || join(homedir(), '.cache');

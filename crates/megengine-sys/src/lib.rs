@@ -72,32 +72,30 @@ pub use lite_common::cache_root;
 /// The default cache location of the runtime library, computed from the environment
 /// (`LITE_CACHE_DIR`, `XDG_CACHE_HOME`, `HOME`). `None` if none of them is set.
 pub fn cache_library_path() -> Option<PathBuf> {
-    let base = cache_root()?;
-    Some(
-        base.join("runtime")
-            .join(RUNTIME_SUBDIR)
-            .join("megenginelite")
-            .join("libs")
-            .join(LIB_FILE_NAME),
-    )
+    cache_root().map(|root| library_in_cache(&root))
+}
+
+/// The runtime library's path under a cache root.
+fn library_in_cache(root: &Path) -> PathBuf {
+    root.join("runtime")
+        .join(RUNTIME_SUBDIR)
+        .join("megenginelite")
+        .join("libs")
+        .join(LIB_FILE_NAME)
 }
 
 /// Decide which file to load: `LITE_LIB_PATH`, else `explicit`, else the cache path.
 /// Returns the path and a short description of where it came from.
 pub fn resolve_library_path(explicit: Option<&Path>) -> Result<(PathBuf, &'static str), String> {
-    if let Some(p) = std::env::var_os("LITE_LIB_PATH").filter(|v| !v.is_empty()) {
-        return Ok((PathBuf::from(p), "LITE_LIB_PATH"));
-    }
-    if let Some(p) = explicit {
-        return Ok((p.to_path_buf(), "explicit path"));
-    }
-    match cache_library_path() {
-        Some(p) => Ok((p, "runtime cache")),
-        None => Err(format!(
+    lite_common::runtime_location("LITE_LIB_PATH", explicit, "explicit path", |root| {
+        library_in_cache(&root)
+    })
+    .ok_or_else(|| {
+        format!(
             "MegEngine Lite runtime not found: LITE_LIB_PATH is not set and no cache \
              directory could be derived (LITE_CACHE_DIR, XDG_CACHE_HOME and HOME are unset); {HOWTO}"
-        )),
-    }
+        )
+    })
 }
 
 /// Load the runtime once and return its function table.
@@ -107,13 +105,11 @@ pub fn resolve_library_path(explicit: Option<&Path>) -> Result<(PathBuf, &'stati
 /// says. A failure is not cached, so a later call may succeed (e.g. after setup).
 /// The error message says what is missing and how to get it.
 pub fn load(explicit: Option<&Path>) -> Result<&'static Api, String> {
-    if let Some(l) = LOADED.get() {
-        return Ok(&l.api);
-    }
-    let _guard = LOAD_LOCK.lock().unwrap_or_else(|p| p.into_inner());
-    if let Some(l) = LOADED.get() {
-        return Ok(&l.api);
-    }
+    lite_common::load_once(&LOADED, &LOAD_LOCK, || load_library(explicit)).map(|l| &l.api)
+}
+
+/// Finds, opens and checks the runtime library (called once, under the load lock).
+fn load_library(explicit: Option<&Path>) -> Result<Loaded, String> {
     let (path, origin) = resolve_library_path(explicit)?;
     if !path.is_file() {
         return Err(format!(
@@ -146,12 +142,11 @@ pub fn load(explicit: Option<&Path>) -> Result<&'static Api, String> {
             path.display()
         ));
     }
-    let loaded = LOADED.get_or_init(|| Loaded {
+    Ok(Loaded {
         api,
         path,
         version: (major, minor, patch),
-    });
-    Ok(&loaded.api)
+    })
 }
 
 /// Path of the loaded library, if [`load`] has succeeded.

@@ -1,7 +1,7 @@
 //! Process-wide functions of the runtime.
 
 use crate::config::{cstring, Config, NetworkIo};
-use crate::enums::{Backend, DeviceType, LogLevel};
+use crate::enums::{DeviceType, LogLevel};
 use crate::error::{api, check, ErrorCode, LiteError, Result};
 use megengine_sys::LiteNetworkIO;
 use std::cell::RefCell;
@@ -249,58 +249,6 @@ pub fn try_coalesce_all_free_memory() -> Result<()> {
     )
 }
 
-/// Register a physical/virtual address pair for device backends.
-///
-/// # Safety
-/// The addresses must describe `length` bytes of device memory that stay mapped until
-/// [`clear_memory_pair`] is called; the runtime may dereference them.
-pub unsafe fn register_memory_pair(
-    vir: *mut c_void,
-    phy: *mut c_void,
-    length: usize,
-    device: DeviceType,
-    backend: Backend,
-) -> Result<()> {
-    let api = api()?;
-    // SAFETY: forwarded to the caller's contract.
-    let rc =
-        unsafe { (api.LITE_register_memory_pair)(vir, phy, length, device.as_c(), backend.as_c()) };
-    check(api, rc, "LITE_register_memory_pair")
-}
-
-/// Forget a pair registered with [`register_memory_pair`].
-///
-/// # Safety
-/// As for [`register_memory_pair`].
-pub unsafe fn clear_memory_pair(
-    vir: *mut c_void,
-    phy: *mut c_void,
-    device: DeviceType,
-    backend: Backend,
-) -> Result<()> {
-    let api = api()?;
-    // SAFETY: forwarded to the caller's contract.
-    let rc = unsafe { (api.LITE_clear_memory_pair)(vir, phy, device.as_c(), backend.as_c()) };
-    check(api, rc, "LITE_clear_memory_pair")
-}
-
-/// Physical address registered for `vir`.
-///
-/// # Safety
-/// As for [`register_memory_pair`].
-pub unsafe fn lookup_physic_ptr(
-    vir: *mut c_void,
-    device: DeviceType,
-    backend: Backend,
-) -> Result<*mut c_void> {
-    let api = api()?;
-    let mut phy: *mut c_void = std::ptr::null_mut();
-    // SAFETY: forwarded to the caller's contract; valid out-pointer.
-    let rc = unsafe { (api.LITE_lookup_physic_ptr)(vir, &mut phy, device.as_c(), backend.as_c()) };
-    check(api, rc, "LITE_lookup_physic_ptr")?;
-    Ok(phy)
-}
-
 // Query results live in a runtime table keyed by the pointer we pass; serialise our
 // queries so nobody overwrites an entry while we copy it.
 static IO_INFO_LOCK: Mutex<()> = Mutex::new(());
@@ -487,28 +435,6 @@ pub fn register_decryption_and_key(name: &str, f: DecryptFn, key: &[u8]) -> Resu
     }
     reg.by_name.insert(name.to_string(), i);
     Ok(())
-}
-
-/// Register a decryption method given as a raw C function.
-///
-/// # Safety
-/// `func` must implement the two-pass protocol of `LiteDecryptionFunc` correctly: with
-/// a null output return the decrypted size, otherwise write exactly that many bytes.
-pub unsafe fn register_decryption_and_key_raw(
-    name: &str,
-    func: RawDecrypt,
-    key: &[u8],
-) -> Result<()> {
-    if key.is_empty() {
-        return Err(LiteError::invalid("decryption key must not be empty"));
-    }
-    let api = api()?;
-    let c = cstring(name, "decryption name")?;
-    // SAFETY: valid C string and key slice; `func`'s behaviour is the caller's contract.
-    let rc = unsafe {
-        (api.LITE_register_decryption_and_key)(c.as_ptr(), Some(func), key.as_ptr(), key.len())
-    };
-    check(api, rc, "LITE_register_decryption_and_key")
 }
 
 /// Update the function and/or key of a decryption method (including the built-ins

@@ -593,16 +593,6 @@ impl Network {
         self.names(false)
     }
 
-    /// Number of inputs.
-    pub fn input_count(&self) -> Result<usize> {
-        Ok(self.names(true)?.len())
-    }
-
-    /// Number of outputs.
-    pub fn output_count(&self) -> Result<usize> {
-        Ok(self.names(false)?.len())
-    }
-
     /// Input name at `index` (checked against the count before calling C).
     pub fn input_name(&self, index: usize) -> Result<String> {
         self.names(true)?

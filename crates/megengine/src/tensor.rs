@@ -217,11 +217,6 @@ impl Tensor {
         }
     }
 
-    /// Raw handle (for diagnostics and the binding layer's identity checks).
-    pub fn raw_handle(&self) -> usize {
-        self.raw as usize
-    }
-
     /// Bytes of runtime memory this handle alone accounts for: the capacity of a standalone
     /// tensor that uses no caller memory and shares no other tensor's memory; 0 for network IO
     /// tensors (the network accounts for them), lent tensors, slices and shared memory.
@@ -232,11 +227,6 @@ impl Tensor {
             }
             _ => 0,
         }
-    }
-
-    /// Whether this tensor is owned by a network (an IO tensor).
-    pub fn is_network_owned(&self) -> bool {
-        matches!(self.kind, Kind::Network(..))
     }
 
     fn gate(&self) -> Result<Option<OpGuard<'_>>> {

@@ -79,19 +79,15 @@ static LOAD_LOCK: Mutex<()> = Mutex::new(());
 /// Decide which folder to load from: `MINDSPORE_LITE_LIB_DIR`, else `explicit`, else the cache.
 /// Returns the folder and where it came from.
 pub fn resolve_dir(explicit: Option<&Path>) -> Result<(PathBuf, &'static str), String> {
-    if let Some(p) = std::env::var_os("MINDSPORE_LITE_LIB_DIR").filter(|v| !v.is_empty()) {
-        return Ok((PathBuf::from(p), "MINDSPORE_LITE_LIB_DIR"));
-    }
-    if let Some(p) = explicit {
-        return Ok((p.to_path_buf(), "runtime package"));
-    }
-    match lite_common::cache_root() {
-        Some(root) => Ok((root.join("runtime").join(RUNTIME_SUBDIR), "runtime cache")),
-        None => Err(format!(
+    lite_common::runtime_location("MINDSPORE_LITE_LIB_DIR", explicit, "runtime package", |root| {
+        root.join("runtime").join(RUNTIME_SUBDIR)
+    })
+    .ok_or_else(|| {
+        format!(
             "MindSpore Lite runtime not found: MINDSPORE_LITE_LIB_DIR is not set and no cache folder \
              could be derived (LITE_CACHE_DIR, XDG_CACHE_HOME and HOME are unset); {HOWTO}"
-        )),
-    }
+        )
+    })
 }
 
 /// Load the shim (and through it the runtime) once and return its function table.
@@ -99,13 +95,11 @@ pub fn resolve_dir(explicit: Option<&Path>) -> Result<(PathBuf, &'static str), S
 /// The first success is kept for the life of the process; a failure is not, so a later call may
 /// succeed. Never writes the environment.
 pub fn load(explicit: Option<&Path>) -> Result<&'static Api, String> {
-    if let Some(l) = LOADED.get() {
-        return Ok(&l.api);
-    }
-    let _guard = LOAD_LOCK.lock().unwrap_or_else(|p| p.into_inner());
-    if let Some(l) = LOADED.get() {
-        return Ok(&l.api);
-    }
+    lite_common::load_once(&LOADED, &LOAD_LOCK, || load_shim(explicit)).map(|l| &l.api)
+}
+
+/// Finds, opens and checks the shim and the runtime (called once, under the load lock).
+fn load_shim(explicit: Option<&Path>) -> Result<Loaded, String> {
     let (dir, origin) = resolve_dir(explicit)?;
     if !dir.join(RUNTIME_MARKER).is_file() {
         return Err(format!(
@@ -165,13 +159,12 @@ pub fn load(explicit: Option<&Path>) -> Result<&'static Api, String> {
     }
     // SAFETY: idempotent; installs the log sink (and, when quiet, points glog away from stderr).
     unsafe { (api.lms_init)(i32::from(quiet)) };
-    let loaded = LOADED.get_or_init(|| Loaded {
+    Ok(Loaded {
         api,
         _logquiet: logquiet,
         dir,
         quiet,
-    });
-    Ok(&loaded.api)
+    })
 }
 
 /// Folder of the loaded runtime, if [`load`] has succeeded.
@@ -179,24 +172,18 @@ pub fn runtime_dir() -> Option<&'static Path> {
     LOADED.get().map(|l| l.dir.as_path())
 }
 
-/// Whether glog was kept off stderr (the user had not set `GLOG_v`), if loaded.
-pub fn glog_quiet() -> Option<bool> {
-    LOADED.get().map(|l| l.quiet)
-}
-
 static CONVERTER: OnceLock<ConvertApi> = OnceLock::new();
 
 /// Load the converter shim (and through it `libmindspore_converter.so`) once, after [`load`]
 /// (which sets the logging up), from the same folder. Inference alone never loads it.
 pub fn load_converter(explicit: Option<&Path>) -> Result<&'static ConvertApi, String> {
-    if let Some(c) = CONVERTER.get() {
-        return Ok(c);
-    }
+    // Once the converter is loaded, so is the runtime: `load` then returns at once.
     load(explicit)?;
-    let _guard = LOAD_LOCK.lock().unwrap_or_else(|p| p.into_inner());
-    if let Some(c) = CONVERTER.get() {
-        return Ok(c);
-    }
+    lite_common::load_once(&CONVERTER, &LOAD_LOCK, open_converter)
+}
+
+/// Opens and checks the converter shim beside the loaded runtime (called once, under the load lock).
+fn open_converter() -> Result<ConvertApi, String> {
     let loaded = LOADED
         .get()
         .ok_or_else(|| "MindSpore Lite runtime not loaded".to_string())?;
@@ -232,7 +219,7 @@ pub fn load_converter(explicit: Option<&Path>) -> Result<&'static ConvertApi, St
     }
     // SAFETY: idempotent; installs this shim's log sink (quiet as decided by `load`).
     unsafe { (api.lmc_init)(i32::from(loaded.quiet)) };
-    Ok(CONVERTER.get_or_init(|| api))
+    Ok(api)
 }
 
 /// The first bytes of `common_log_init` in the pinned runtime's `libmindspore_core.so` (2.0.0,

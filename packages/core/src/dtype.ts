@@ -1,5 +1,8 @@
+import { DTYPES, dtypeOfConstructor, dtypeOfTypedArray, floatToHalf } from '@lite/common';
 import { LiteDataType } from './enums.js';
 import { invalid, show } from './errors.js';
+
+export { float32ToHalfArray, floatToHalf, halfArrayToFloat32, halfToFloat } from '@lite/common';
 
 /** Any TypedArray a tensor's data can travel in. float16 travels as raw halves in a `Uint16Array`. */
 export type LiteTypedArray =
@@ -36,45 +39,26 @@ export type DTypeName = 'float32' | 'float16' | 'int32' | 'int16' | 'int8' | 'ui
 /** Anything that names a dtype: a {@link LiteDataType}, a {@link DTypeName} or a TypedArray constructor. */
 export type DTypeLike = LiteDataType | DTypeName | TypedArrayConstructor;
 
-interface DTypeInfo {
-  name: DTypeName;
-  size: number;
-  array: TypedArrayConstructor;
-}
-
-const INFO: Record<LiteDataType, DTypeInfo> = {
-  [LiteDataType.LITE_FLOAT]: { name: 'float32', size: 4, array: Float32Array },
-  [LiteDataType.LITE_HALF]: { name: 'float16', size: 2, array: Uint16Array },
-  [LiteDataType.LITE_INT]: { name: 'int32', size: 4, array: Int32Array },
-  [LiteDataType.LITE_INT16]: { name: 'int16', size: 2, array: Int16Array },
-  [LiteDataType.LITE_INT8]: { name: 'int8', size: 1, array: Int8Array },
-  [LiteDataType.LITE_UINT8]: { name: 'uint8', size: 1, array: Uint8Array },
-  [LiteDataType.LITE_UINT]: { name: 'uint32', size: 4, array: Uint32Array },
-  [LiteDataType.LITE_UINT16]: { name: 'uint16', size: 2, array: Uint16Array },
-  [LiteDataType.LITE_INT64]: { name: 'int64', size: 8, array: BigInt64Array },
+/** The runtime's element types by their numpy name (sizes and TypedArrays: `DTYPES` of @lite/common). */
+const NAMES: Record<LiteDataType, DTypeName> = {
+  [LiteDataType.LITE_FLOAT]: 'float32',
+  [LiteDataType.LITE_HALF]: 'float16',
+  [LiteDataType.LITE_INT]: 'int32',
+  [LiteDataType.LITE_INT16]: 'int16',
+  [LiteDataType.LITE_INT8]: 'int8',
+  [LiteDataType.LITE_UINT8]: 'uint8',
+  [LiteDataType.LITE_UINT]: 'uint32',
+  [LiteDataType.LITE_UINT16]: 'uint16',
+  [LiteDataType.LITE_INT64]: 'int64',
 };
 
-const BY_NAME = new Map<string, LiteDataType>(
-  (Object.keys(INFO) as unknown as string[]).map((k) => [INFO[Number(k) as LiteDataType].name, Number(k) as LiteDataType]),
-);
-
-const BY_CTOR = new Map<unknown, LiteDataType>([
-  [Float32Array, LiteDataType.LITE_FLOAT],
-  [Int32Array, LiteDataType.LITE_INT],
-  [Int16Array, LiteDataType.LITE_INT16],
-  [Int8Array, LiteDataType.LITE_INT8],
-  [Uint8Array, LiteDataType.LITE_UINT8],
-  [Uint8ClampedArray, LiteDataType.LITE_UINT8],
-  [Uint16Array, LiteDataType.LITE_UINT16],
-  [Uint32Array, LiteDataType.LITE_UINT],
-  [BigInt64Array, LiteDataType.LITE_INT64],
-]);
+const BY_NAME = new Map<string, LiteDataType>((Object.keys(NAMES) as unknown as string[]).map((k) => [NAMES[Number(k) as LiteDataType], Number(k) as LiteDataType]));
 
 /** Resolves any {@link DTypeLike} to a {@link LiteDataType}; throws `LITE_INVALID_ARGUMENT` otherwise. */
 export function toDataType(dtype: DTypeLike | undefined): LiteDataType {
   if (dtype === undefined) return LiteDataType.LITE_FLOAT;
   if (typeof dtype === 'number') {
-    if (Number.isInteger(dtype) && dtype in INFO) return dtype;
+    if (Number.isInteger(dtype) && dtype in NAMES) return dtype;
     return invalid(`unknown LiteDataType ${show(dtype)}`);
   }
   if (typeof dtype === 'string') {
@@ -82,83 +66,32 @@ export function toDataType(dtype: DTypeLike | undefined): LiteDataType {
     if (found === undefined) return invalid(`unknown dtype ${show(dtype)} (expected one of ${[...BY_NAME.keys()].join(', ')})`);
     return found;
   }
-  const found = typeof dtype === 'function' ? BY_CTOR.get(dtype) : undefined;
+  const name = typeof dtype === 'function' ? dtypeOfConstructor(dtype) : undefined;
+  const found = name === undefined ? undefined : BY_NAME.get(name);
   if (found === undefined) return invalid(`unsupported dtype ${show(dtype)} (expected a LiteDataType, a dtype name or a TypedArray constructor)`);
   return found;
 }
 
 /** Bytes per element of a dtype. */
 export function dtypeSize(dtype: LiteDataType): number {
-  return INFO[dtype].size;
+  return DTYPES[NAMES[dtype]].size;
 }
 
 /** numpy-style name of a dtype. */
 export function dtypeName(dtype: LiteDataType): DTypeName {
-  return INFO[dtype].name;
+  return NAMES[dtype];
 }
 
 /** The TypedArray constructor data of a dtype travels in. */
 export function dtypeArray(dtype: LiteDataType): TypedArrayConstructor {
-  return INFO[dtype].array;
+  // Every LiteDataType's table entry is one of the TypedArrays TypedArrayConstructor lists.
+  return DTYPES[NAMES[dtype]].array as TypedArrayConstructor;
 }
 
 /** The dtype a TypedArray's elements naturally have (`Uint16Array` → uint16, not float16). */
 export function dataTypeOfArray(array: ArrayBufferView): LiteDataType | undefined {
-  return BY_CTOR.get(array.constructor);
-}
-
-/** Converts IEEE 754 half-precision bits to a number. */
-export function halfToFloat(bits: number): number {
-  const sign = bits & 0x8000 ? -1 : 1;
-  const exp = (bits >> 10) & 0x1f;
-  const frac = bits & 0x3ff;
-  if (exp === 0) return sign * frac * 2 ** -24;
-  if (exp === 0x1f) return frac ? Number.NaN : sign * Number.POSITIVE_INFINITY;
-  return sign * (1 + frac / 1024) * 2 ** (exp - 15);
-}
-
-const f32 = new Float32Array(1);
-const u32 = new Uint32Array(f32.buffer);
-
-/** Converts a number to IEEE 754 half-precision bits (round to nearest even). */
-export function floatToHalf(value: number): number {
-  f32[0] = value;
-  const x = u32[0] as number;
-  const sign = (x >>> 16) & 0x8000;
-  const exp = (x >>> 23) & 0xff;
-  let mant = x & 0x7fffff;
-  if (exp === 0xff) return sign | 0x7c00 | (mant ? 0x200 : 0);
-  const e = exp - 127 + 15;
-  if (e >= 0x1f) return sign | 0x7c00;
-  if (e <= 0) {
-    if (e < -10) return sign;
-    mant |= 0x800000;
-    const shift = 14 - e;
-    let half = mant >>> shift;
-    const rem = mant & ((1 << shift) - 1);
-    const halfway = 1 << (shift - 1);
-    if (rem > halfway || (rem === halfway && half & 1)) half++;
-    return sign | half;
-  }
-  let half = (e << 10) | (mant >>> 13);
-  const rem = mant & 0x1fff;
-  if (rem > 0x1000 || (rem === 0x1000 && half & 1)) half++;
-  // A carry out of the mantissa correctly bumps the exponent (and may round up to infinity).
-  return sign | half;
-}
-
-/** Converts raw float16 halves to a `Float32Array`. */
-export function halfArrayToFloat32(halves: Uint16Array): Float32Array {
-  const out = new Float32Array(halves.length);
-  for (let i = 0; i < halves.length; i++) out[i] = halfToFloat(halves[i] as number);
-  return out;
-}
-
-/** Converts numbers to raw float16 halves. */
-export function float32ToHalfArray(values: ArrayLike<number>): Uint16Array {
-  const out = new Uint16Array(values.length);
-  for (let i = 0; i < values.length; i++) out[i] = floatToHalf(values[i] as number);
-  return out;
+  const name = dtypeOfTypedArray(array);
+  return name === undefined ? undefined : BY_NAME.get(name);
 }
 
 /** @internal Whether a TypedArray of element type `arrayType` holds `dtype` data (float16 travels as raw halves in a `Uint16Array`). */

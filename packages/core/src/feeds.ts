@@ -1,25 +1,13 @@
 // What `predict` (of a network or a pool) does with its feeds, synchronously inside the call:
 // check every input is given, check each feed against the model's declared input, and take a
 // private copy of the data. Nothing the caller does afterwards can reach a queued or running call.
+import type { ShapedFeed } from '@lite/common';
 import { type LiteTypedArray, arrayFitsDtype, dataTypeOfArray, dtypeArray, dtypeName, dtypeSize, writeNumbers } from './dtype.js';
 import { LiteDataType } from './enums.js';
 import { LiteError, invalid, show } from './errors.js';
 import { LiteLayout, checkShape } from './layout.js';
+export type { ShapedFeed } from '@lite/common';
 import { type BinaryLike, LiteTensor, type NdArrayLike, checkNotDetached, convertData } from './tensor.js';
-
-/**
- * Data with an explicit shape: the input takes this shape (with the model's dtype) for this call
- * only, e.g. a batch of 4 for a model declared with batch 1.
- *
- * @example
- * await net.predict({ data: { data: fourImages, shape: [4, 3, 224, 224] } });
- */
-export interface ShapedFeed {
-  /** The values: a TypedArray of the input's dtype, raw bytes, or a number array. */
-  readonly data: BinaryLike | readonly number[];
-  /** The shape for this call. */
-  readonly shape: readonly number[];
-}
 
 /**
  * What `predict` accepts per input. Every kind is copied during the `predict` call.

@@ -9,56 +9,22 @@
 // @lite/core (under node_modules) uses that cache only when LITE_USE_CACHED_RUNTIME=1 asks for
 // it: without its runtime package it says that package is missing instead of quietly loading
 // whatever a developer's cache holds. A checkout of the repository uses the cache as before.
-import { existsSync, readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname, join, sep } from 'node:path';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import type * as Binding from '@lite/binding';
+import { CACHED_RUNTIME_ENV, moduleNotFound, packageFiles, packageVersion, runtimeOnce } from '@lite/common/internal';
 import { LiteError, toLiteError } from './errors.js';
 import { cachedCudaLibrary, configuredDevice } from './runtime/fetch.js';
 
 /** The generated binding module's type. */
 export type NativeBinding = typeof Binding;
 
-let packageRequire: NodeJS.Require | undefined;
-
-/**
- * A `require` that resolves from this file (the CommonJS build in `@lite/core/dist`, or the
- * TypeScript source under the tests), made on first use: importing `@lite/core` resolves nothing.
- * Without a file name (the code was bundled into an ES module) it throws the bundler advice.
- */
-function localRequire(): NodeJS.Require {
-  if (packageRequire) return packageRequire;
-  const file = typeof __filename === 'string' ? __filename : undefined;
-  if (!file) throw new LiteError('LITE_RUNTIME_NOT_FOUND', `@lite/core cannot locate its own files${BUNDLED_ADVICE}`);
-  packageRequire = createRequire(file);
-  return packageRequire;
-}
-
-const BUNDLED_ADVICE =
-  ': this code was probably bundled (esbuild, webpack, Rollup, bun build) into a file outside node_modules. ' +
-  "Mark @lite/* as external in the bundler (esbuild --external:'@lite/*', webpack externals, " +
-  "Next.js serverExternalPackages: ['@lite/core']), see \"Bundlers\" in the @lite/core README.";
-
-/** Whether this code runs from a copy inside a bundle rather than from the @lite/core package. */
-function bundled(): boolean {
-  const file = typeof __filename === 'string' ? __filename : undefined;
-  if (!file) return true;
-  try {
-    const pkg = JSON.parse(readFileSync(join(dirname(file), '..', 'package.json'), 'utf8')) as { name?: unknown };
-    return pkg.name !== '@lite/core';
-  } catch {
-    return true;
-  }
-}
-
-/** Whether `err` says that `name` itself (not something it loads) could not be resolved. */
-function notFound(err: unknown, name: string): boolean {
-  return (err as { code?: unknown }).code === 'MODULE_NOT_FOUND' && err instanceof Error && err.message.includes(`'${name}'`);
-}
+/** This package's files (its own `require`, whether it was bundled or installed). */
+const own = packageFiles('@lite/core', typeof __filename === 'string' ? __filename : undefined);
+const localRequire = (): NodeJS.Require => own.require();
+const BUNDLED_ADVICE = own.bundledAdvice;
 
 let binding: NativeBinding | undefined;
-let runtimeReady = false;
-let runtimeError: LiteError | undefined;
 
 /** The platform package (`@lite/binding-<triple>`) suffix of each platform we publish for. */
 const PLATFORM_PACKAGES: Readonly<Record<string, string>> = {
@@ -121,7 +87,7 @@ function loadBindingModule(): NativeBinding {
   try {
     loaded = require('@lite/binding') as NativeBinding;
   } catch (err) {
-    if (notFound(err, '@lite/binding') && bundled()) {
+    if (moduleNotFound(err, '@lite/binding') && own.bundled()) {
       throw new LiteError('LITE_RUNTIME_NOT_FOUND', `@lite/core cannot resolve @lite/binding from ${String(__filename)}${BUNDLED_ADVICE}`, { cause: err });
     }
     throw new LiteError('LITE_RUNTIME_NOT_FOUND', missingBindingMessage(err), { cause: err });
@@ -129,16 +95,6 @@ function loadBindingModule(): NativeBinding {
   checkBindingVersion();
   binding = loaded;
   return binding;
-}
-
-/** Version of a package as seen from `from` (a `require`), or null when it cannot be read. */
-function packageVersion(from: NodeJS.Require, name: string): string | null {
-  try {
-    const pkg = from(`${name}/package.json`) as { version?: unknown };
-    return typeof pkg.version === 'string' ? pkg.version : null;
-  } catch {
-    return null;
-  }
 }
 
 /**
@@ -183,25 +139,7 @@ function packagedRuntime(triple: string | null): string | null {
   }
 }
 
-/** The environment variable that lets an installed package load the runtime from the per-user cache. */
-export const CACHED_RUNTIME_ENV = 'LITE_USE_CACHED_RUNTIME';
-
-/** Whether this code runs from an installed package (under node_modules), not from a checkout. */
-function installedPackage(): boolean {
-  const file = typeof __filename === 'string' ? __filename : '';
-  return file.split(sep).includes('node_modules');
-}
-
-/** The exact runtime package version @lite/core depends on, for the message naming it. */
-function runtimePackageVersion(name: string): string | null {
-  try {
-    const pkg = localRequire()('@lite/core/package.json') as { optionalDependencies?: Record<string, string> };
-    const v = pkg.optionalDependencies?.[name];
-    return v && /^\d+\.\d+\.\d+/.test(v) ? v : null;
-  } catch {
-    return null;
-  }
-}
+export { CACHED_RUNTIME_ENV };
 
 /** The LITE_RUNTIME_NOT_FOUND error of an installed @lite/core whose runtime package is missing. */
 function missingRuntimePackage(triple: string | null): LiteError {
@@ -214,7 +152,7 @@ function missingRuntimePackage(triple: string | null): LiteError {
     );
   }
   const name = runtimePackageName(triple);
-  const version = runtimePackageVersion(name);
+  const version = own.pinnedOptional(name);
   return new LiteError(
     'LITE_RUNTIME_NOT_FOUND',
     `the MegEngine runtime package ${name} is not installed (an optional dependency of @lite/core that your package manager ` +
@@ -248,7 +186,7 @@ function chosenRuntime(triple: string | null): string | null {
     );
   }
   const packaged = packagedRuntime(triple);
-  if (!packaged && !process.env.LITE_LIB_PATH && process.env[CACHED_RUNTIME_ENV] !== '1' && installedPackage()) {
+  if (!packaged && !process.env.LITE_LIB_PATH && process.env[CACHED_RUNTIME_ENV] !== '1' && own.installed()) {
     throw missingRuntimePackage(triple);
   }
   return packaged;
@@ -259,7 +197,7 @@ function runtimeLoadError(err: unknown, triple: string | null, packaged: string 
   const converted = toLiteError(err);
   const message = converted instanceof Error ? converted.message : String(converted);
   if (triple && !packaged && !process.env.LITE_LIB_PATH) {
-    if (bundled()) {
+    if (own.bundled()) {
       return new LiteError(
         'LITE_RUNTIME_NOT_FOUND',
         `@lite/core cannot resolve ${runtimePackageName(triple)} from ${String(__filename)}${BUNDLED_ADVICE} (${message})`,
@@ -282,30 +220,21 @@ function runtimeLoadError(err: unknown, triple: string | null, packaged: string 
  * The native binding with the runtime loaded. Throws one clear `LITE_RUNTIME_NOT_FOUND` error
  * (the same one on every call) when the runtime cannot be loaded.
  */
-export function lib(): NativeBinding {
-  if (runtimeReady && binding) return binding;
-  if (runtimeError) throw runtimeError;
-  runtimeError = noRuntimeForPlatform();
-  if (runtimeError) throw runtimeError;
+export const lib: () => NativeBinding = runtimeOnce((): NativeBinding => {
+  const unavailable = noRuntimeForPlatform();
+  if (unavailable) throw unavailable;
   const b = loadBindingModule();
   const triple = platformTriple();
   let chosen: string | null;
   try {
     chosen = chosenRuntime(triple);
   } catch (err) {
-    runtimeError = err instanceof LiteError ? err : new LiteError('LITE_RUNTIME_NOT_FOUND', String(err));
-    throw runtimeError;
+    throw err instanceof LiteError ? err : new LiteError('LITE_RUNTIME_NOT_FOUND', String(err));
   }
   try {
     b.loadRuntime(chosen ?? undefined);
-    runtimeReady = true;
-    // Each network runs its async calls on its own thread. `process.exit()` unloads the engine
-    // without waiting for threads it does not know, so let them finish their current job first
-    // (in a worker, the environment's teardown does the same).
-    process.once('exit', () => b.shutdownNetworkThreads());
-    return b;
   } catch (err) {
-    runtimeError = runtimeLoadError(err, triple, chosen);
-    throw runtimeError;
+    throw runtimeLoadError(err, triple, chosen);
   }
-}
+  return b;
+});

@@ -1,4 +1,5 @@
 import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
+import { abortable, signalOption as checkSignal } from '@lite/common/internal';
 import type { JobOutcome, NativeFeed, NativeModelInfo, NativeNetwork, NativeTensor } from '@lite/binding';
 import { LiteConfig, type LiteExtraConfig, LiteIO, LiteNetworkIO } from './config.js';
 import { LiteAlgoSelectStrategy, LiteDeviceType, LiteTensorPhase } from './enums.js';
@@ -31,46 +32,8 @@ export interface PredictOptions {
   signal?: AbortSignal;
 }
 
-/** The `signal` of predict options, checked. */
-export function checkSignal(options: unknown, what: string): AbortSignal | undefined {
-  if (options === null || typeof options !== 'object') invalid(`${what}: options must be an object, got ${show(options)}`);
-  const signal = (options as { signal?: unknown }).signal;
-  if (signal !== undefined && !(signal instanceof AbortSignal)) invalid(`${what}: signal must be an AbortSignal, got ${show(signal)}`);
-  return signal;
-}
-
-/**
- * `run`, or `signal.reason` as soon as the signal aborts; a result that arrives after the abort
- * is handed to `drop` (to free it).
- */
-export function abortable<T>(run: Promise<T>, signal: AbortSignal, drop: (late: T) => void): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    let done = false;
-    const onAbort = (): void => {
-      if (done) return;
-      done = true;
-      reject(signal.reason);
-    };
-    signal.addEventListener('abort', onAbort, { once: true });
-    run.then(
-      (v) => {
-        signal.removeEventListener('abort', onAbort);
-        if (done) drop(v);
-        else {
-          done = true;
-          resolve(v);
-        }
-      },
-      (e: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        if (!done) {
-          done = true;
-          reject(e);
-        }
-      },
-    );
-  });
-}
+/** Internal: the `{ signal }` helpers, now in @lite/common (kept importable from here). */
+export { abortable, checkSignal };
 
 function disposeAll(out: PredictOutputs<string>): void {
   for (const t of Object.values(out)) t.dispose();

@@ -8,7 +8,8 @@ import { constants as bufferConstants } from 'node:buffer';
 import { markAsUntransferable } from 'node:worker_threads';
 
 /** Raw memory accepted by `setDataByCopy` / `setDataByShare`. */
-export type BinaryLike = ArrayBufferView | ArrayBuffer;
+export type { BinaryLike } from '@lite/common';
+import type { BinaryLike } from '@lite/common';
 
 /**
  * The structural shape of an n-dimensional array (what a scijs `ndarray` has), accepted by

@@ -1,21 +1,15 @@
 // `require('@lite/core')` and `import('@lite/core')` are one module (the ESM entry re-exports the
 // CommonJS build): same classes, same native state. Checked on the built package in a plain Node
 // child (the package resolves itself by name from here), not through vitest's module loader.
-import { spawnSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { fixture, liteReference, manifest, maxAbsDiff, readNpy } from '@lite/testing';
+import { fixture, liteReference, manifest, maxAbsDiff, nodeJson, readNpy } from '@lite/testing';
 
 const packageDir = join(dirname(fileURLToPath(import.meta.url)), '..');
 
 /** Runs an ES module script with plain Node in the package folder; returns its JSON output. */
-function run(script: string, ...args: string[]): Record<string, unknown> {
-  const r = spawnSync(process.execPath, ['--input-type=module', '-e', script, ...args], { cwd: packageDir, encoding: 'utf8' });
-  expect(r.stderr).toBe('');
-  expect(r.status).toBe(0);
-  return JSON.parse(r.stdout) as Record<string, unknown>;
-}
+const run = (script: string, ...args: string[]): Record<string, unknown> => nodeJson(packageDir, script, ...args);
 
 const PRELUDE = `
 import { createRequire } from 'node:module';

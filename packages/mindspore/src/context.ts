@@ -134,12 +134,15 @@ class ParallelSettings implements ParallelOptions {
   set workersNum(value: number | undefined) {
     this.#workersNum = optionalInt(value, 'context.parallel.workersNum', 0);
   }
+  // Kept as a checked copy, and read as a fresh copy, as Python's `config_info` (stored in the
+  // runner config when set): changing the caller's object afterwards cannot put an unchecked
+  // value into a build, where it would be reported under another name.
   get configInfo(): ConfigDict | undefined {
-    return this.#configInfo;
+    return copyConfig(this.#configInfo);
   }
   set configInfo(value: ConfigDict | undefined) {
     configEntries(value, 'context.parallel.configInfo');
-    this.#configInfo = value ?? undefined;
+    this.#configInfo = copyConfig(value ?? undefined);
   }
   get configPath(): string | undefined {
     return this.#configPath;
@@ -290,6 +293,12 @@ function settings(value: unknown, what: string): object {
   if (value === undefined || value === null) return {};
   if (typeof value !== 'object' || Array.isArray(value)) invalid(`${what} must be an object of settings, got ${show(value)}`);
   return value;
+}
+
+/** A copy of a checked config dict (each section copied too). */
+function copyConfig(dict: ConfigDict | undefined): ConfigDict | undefined {
+  if (dict === undefined) return undefined;
+  return Object.fromEntries(Object.entries(dict).map(([section, entries]) => [section, { ...entries }]));
 }
 
 /** Internal: `config_dict` as flat entries. */

@@ -1,57 +1,39 @@
+import { DTYPES, type DTypeInfo, type DTypeName, type TensorData, dtypeOfTypedArray } from '@lite/common';
 import { DataType } from './enums.js';
 import { invalid, LiteError, show } from './errors.js';
 
-/**
- * Any TypedArray tensor data travels in. `FLOAT16` travels as raw IEEE halves in a
- * `Uint16Array`, `BOOL` as 0/1 bytes in a `Uint8Array`.
- */
-export type TensorData =
-  | Float32Array
-  | Float64Array
-  | Int8Array
-  | Int16Array
-  | Int32Array
-  | BigInt64Array
-  | Uint8Array
-  | Uint16Array
-  | Uint32Array
-  | BigUint64Array;
+export type { TensorData } from '@lite/common';
 
-type TensorDataConstructor = { new (length: number): TensorData; new (buffer: ArrayBuffer, byteOffset: number, length: number): TensorData; readonly BYTES_PER_ELEMENT: number };
-
-interface DTypeInfo {
-  readonly name: string;
-  readonly array: TensorDataConstructor;
-}
-
+/** The runtime's element types with host data, by `DataType` (sizes and TypedArrays: @lite/common's table). */
 const INFO: ReadonlyMap<DataType, DTypeInfo> = new Map<DataType, DTypeInfo>([
-  [DataType.BOOL, { name: 'bool', array: Uint8Array }],
-  [DataType.INT8, { name: 'int8', array: Int8Array }],
-  [DataType.INT16, { name: 'int16', array: Int16Array }],
-  [DataType.INT32, { name: 'int32', array: Int32Array }],
-  [DataType.INT64, { name: 'int64', array: BigInt64Array }],
-  [DataType.UINT8, { name: 'uint8', array: Uint8Array }],
-  [DataType.UINT16, { name: 'uint16', array: Uint16Array }],
-  [DataType.UINT32, { name: 'uint32', array: Uint32Array }],
-  [DataType.UINT64, { name: 'uint64', array: BigUint64Array }],
-  [DataType.FLOAT16, { name: 'float16', array: Uint16Array }],
-  [DataType.FLOAT32, { name: 'float32', array: Float32Array }],
-  [DataType.FLOAT64, { name: 'float64', array: Float64Array }],
+  [DataType.BOOL, DTYPES.bool],
+  [DataType.INT8, DTYPES.int8],
+  [DataType.INT16, DTYPES.int16],
+  [DataType.INT32, DTYPES.int32],
+  [DataType.INT64, DTYPES.int64],
+  [DataType.UINT8, DTYPES.uint8],
+  [DataType.UINT16, DTYPES.uint16],
+  [DataType.UINT32, DTYPES.uint32],
+  [DataType.UINT64, DTYPES.uint64],
+  [DataType.FLOAT16, DTYPES.float16],
+  [DataType.FLOAT32, DTYPES.float32],
+  [DataType.FLOAT64, DTYPES.float64],
 ]);
 
-/** The dtype a TypedArray means when none is given. */
-const BY_ARRAY = new Map<unknown, DataType>([
-  [Float32Array, DataType.FLOAT32],
-  [Float64Array, DataType.FLOAT64],
-  [Int8Array, DataType.INT8],
-  [Int16Array, DataType.INT16],
-  [Int32Array, DataType.INT32],
-  [BigInt64Array, DataType.INT64],
-  [Uint8Array, DataType.UINT8],
-  [Uint16Array, DataType.UINT16],
-  [Uint32Array, DataType.UINT32],
-  [BigUint64Array, DataType.UINT64],
-]);
+/**
+ * The `DataType` of each numpy name a TypedArray stands for by default: every type of the table
+ * but BOOL and FLOAT16, which travel in the TypedArrays of UINT8 and UINT16.
+ */
+const BY_NAME = new Map<DTypeName, DataType>(
+  [...INFO].filter(([dtype]) => dtype !== DataType.BOOL && dtype !== DataType.FLOAT16).map(([dtype, info]) => [info.name, dtype]),
+);
+
+/** The dtype a TypedArray means when none is given (Uint8ClampedArray is not tensor data). */
+function defaultDtype(data: ArrayBufferView): DataType | undefined {
+  if (data instanceof Uint8ClampedArray) return undefined;
+  const name = dtypeOfTypedArray(data);
+  return name === undefined ? undefined : BY_NAME.get(name);
+}
 
 /** Internal: dtype facts; throws `LITE_INVALID_ARGUMENT` for types without host data. */
 export function dtypeInfo(dtype: DataType): DTypeInfo {
@@ -72,12 +54,12 @@ export function dtypeName(dtype: DataType): string {
 
 /** Internal: whether `value` is one of the TypedArrays tensors accept. */
 export function isTensorData(value: unknown): value is TensorData {
-  return ArrayBuffer.isView(value) && BY_ARRAY.has(value.constructor);
+  return ArrayBuffer.isView(value) && defaultDtype(value) !== undefined;
 }
 
 /** Internal: the dtype a TypedArray stands for by default. */
 export function dtypeOfArray(data: TensorData): DataType {
-  const found = BY_ARRAY.get(data.constructor);
+  const found = defaultDtype(data);
   if (found === undefined) return invalid(`unsupported data ${show(data)}`);
   return found;
 }

@@ -1,3 +1,5 @@
+import { abortable, signalOption } from '@lite/common/internal';
+import type { NamedOutputs } from '@lite/common';
 import type { MsModel, MsOutcome, MsTensorData } from '@lite/binding';
 import { buildOptions, type ConfigDict, type Context } from './context.js';
 import { byName, feedOf, toTensors } from './convert.js';
@@ -30,7 +32,7 @@ function checkBytes(bytes: unknown): Uint8Array {
 export type ModelFeed = Tensor | TensorData | NdArrayLike;
 
 /** Outputs by name, as `predict` returns them for feeds given by name. */
-export type ModelOutputs<Out extends string = string> = Record<Out, Tensor>;
+export type ModelOutputs<Out extends string = string> = NamedOutputs<Out, Tensor>;
 
 /** Options of {@link Model.create}. */
 export interface ModelCreateOptions {
@@ -49,33 +51,8 @@ export interface PredictAsyncOptions {
   signal?: AbortSignal;
 }
 
-/** Internal: the `signal` of async predict options, checked. */
-export function signalOf(options: unknown, what: string): AbortSignal | undefined {
-  if (options === null || typeof options !== 'object') invalid(`${what}: options must be an object, got ${show(options)}`);
-  const signal = (options as { signal?: unknown }).signal;
-  if (signal !== undefined && !(signal instanceof AbortSignal)) invalid(`${what}: signal must be an AbortSignal, got ${show(signal)}`);
-  return signal;
-}
-
-/** Internal: `run`, or `signal.reason` as soon as the signal aborts. */
-export function withSignal<T>(run: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
-  if (!signal) return run;
-  if (signal.aborted) return Promise.reject(signal.reason);
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = (): void => reject(signal.reason);
-    signal.addEventListener('abort', onAbort, { once: true });
-    run.then(
-      (v) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(v);
-      },
-      (e: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(e);
-      },
-    );
-  });
-}
+/** Internal: the `{ signal }` helpers, in @lite/common (shared with @lite/core). */
+export { signalOption as signalOf, abortable as withSignal };
 
 /**
  * Internal: predict's inputs as tensors in model order. An array is taken as it is (Python's
@@ -120,7 +97,7 @@ export function submitPredict<Out extends string>(
     const out = toTensors(o.outputs ?? []);
     return named ? byOutputName<Out>(out) : out;
   });
-  return withSignal(run, signal);
+  return abortable(run, signal);
 }
 
 /** Internal: outputs by name. */
@@ -376,7 +353,7 @@ export class Model {
   predictAsync<Out extends string = string>(feeds: Readonly<Record<string, ModelFeed>>, options?: PredictAsyncOptions): Promise<ModelOutputs<Out>>;
   predictAsync<Out extends string = string>(inputs: Tensor[] | Readonly<Record<string, ModelFeed>>, options: PredictAsyncOptions = {}): Promise<Tensor[] | ModelOutputs<Out>> {
     try {
-      const signal = signalOf(options, 'predictAsync');
+      const signal = signalOption(options, 'predictAsync');
       if (signal?.aborted) return Promise.reject(signal.reason);
       this.#check();
       const m = this.#native;

@@ -6,49 +6,21 @@
 // An installed @lite/mindspore (under node_modules) uses that cache only when
 // LITE_USE_CACHED_RUNTIME=1 asks for it; without its runtime package it says that package is
 // missing. A checkout of the repository uses the cache as before.
-import { existsSync, readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname, join, sep } from 'node:path';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import type * as Binding from '@lite/binding';
+import { CACHED_RUNTIME_ENV, moduleNotFound, packageFiles, runtimeOnce } from '@lite/common/internal';
 import { LiteError, toLiteError } from './errors.js';
 
 /** The generated binding module's type. */
 export type NativeBinding = typeof Binding;
 
-let packageRequire: NodeJS.Require | undefined;
-
-const BUNDLED_ADVICE =
-  ': this code was probably bundled (esbuild, webpack, Rollup, bun build) into a file outside node_modules. ' +
-  "Mark @lite/* as external in the bundler (esbuild --external:'@lite/*', webpack externals, " +
-  "Next.js serverExternalPackages: ['@lite/mindspore']), see \"Bundlers\" in the @lite/core README.";
-
-/**
- * A `require` that resolves from this file (the CommonJS build in `@lite/mindspore/dist`, or the
- * TypeScript source under the tests), made on first use: importing the package resolves nothing.
- */
-function localRequire(): NodeJS.Require {
-  if (packageRequire) return packageRequire;
-  const file = typeof __filename === 'string' ? __filename : undefined;
-  if (!file) throw new LiteError('LITE_RUNTIME_NOT_FOUND', `@lite/mindspore cannot locate its own files${BUNDLED_ADVICE}`);
-  packageRequire = createRequire(file);
-  return packageRequire;
-}
-
-/** Whether this code runs from a copy inside a bundle rather than from the @lite/mindspore package. */
-function bundled(): boolean {
-  const file = typeof __filename === 'string' ? __filename : undefined;
-  if (!file) return true;
-  try {
-    const pkg = JSON.parse(readFileSync(join(dirname(file), '..', 'package.json'), 'utf8')) as { name?: unknown };
-    return pkg.name !== '@lite/mindspore';
-  } catch {
-    return true;
-  }
-}
+/** This package's files (its own `require`, whether it was bundled or installed). */
+const own = packageFiles('@lite/mindspore', typeof __filename === 'string' ? __filename : undefined);
+const localRequire = (): NodeJS.Require => own.require();
+const BUNDLED_ADVICE = own.bundledAdvice;
 
 let binding: NativeBinding | undefined;
-let runtimeReady = false;
-let runtimeError: LiteError | undefined;
 
 /** The napi-rs platform name of this machine, when a MindSpore runtime exists for it. */
 function platformTriple(): string | null {
@@ -70,15 +42,6 @@ function packagedRuntime(): string | null {
   }
 }
 
-/** The environment variable that lets an installed package load the runtime from the per-user cache. */
-const CACHED_RUNTIME_ENV = 'LITE_USE_CACHED_RUNTIME';
-
-/** Whether this code runs from an installed package (under node_modules), not from a checkout. */
-function installedPackage(): boolean {
-  const file = typeof __filename === 'string' ? __filename : '';
-  return file.split(sep).includes('node_modules');
-}
-
 /** The LITE_RUNTIME_NOT_FOUND error of an installed @lite/mindspore whose runtime package is missing. */
 function missingRuntimePackage(): LiteError {
   const triple = platformTriple();
@@ -90,13 +53,8 @@ function missingRuntimePackage(): LiteError {
     );
   }
   const name = `@lite/runtime-mindspore-${triple}`;
-  let spec = name;
-  try {
-    const v = (localRequire()('@lite/mindspore/package.json') as { optionalDependencies?: Record<string, string> }).optionalDependencies?.[name];
-    if (v && /^\d+\.\d+\.\d+/.test(v)) spec = `${name}@${v}`;
-  } catch {
-    // the name alone
-  }
+  const pinned = own.pinnedOptional(name);
+  const spec = pinned ? `${name}@${pinned}` : name;
   return new LiteError(
     'LITE_RUNTIME_NOT_FOUND',
     `the MindSpore Lite runtime package ${name} is not installed (an optional dependency of @lite/mindspore that your package ` +
@@ -112,7 +70,7 @@ function loadBinding(): NativeBinding {
     binding = require('@lite/binding') as NativeBinding;
   } catch (err) {
     const reason = err instanceof Error ? err.message : String(err);
-    if ((err as { code?: unknown }).code === 'MODULE_NOT_FOUND' && reason.includes("'@lite/binding'") && bundled()) {
+    if (moduleNotFound(err, '@lite/binding') && own.bundled()) {
       throw new LiteError('LITE_RUNTIME_NOT_FOUND', `@lite/mindspore cannot resolve @lite/binding from ${String(__filename)}${BUNDLED_ADVICE}`, { cause: err });
     }
     throw new LiteError(
@@ -129,35 +87,25 @@ function loadBinding(): NativeBinding {
  * The native binding with the MindSpore runtime loaded. Throws one clear
  * `LITE_RUNTIME_NOT_FOUND` error (the same one on every call) when it cannot be loaded.
  */
-export function lib(): NativeBinding {
-  if (runtimeReady && binding) return binding;
-  if (runtimeError) throw runtimeError;
+export const lib: () => NativeBinding = runtimeOnce((): NativeBinding => {
   const b = loadBinding();
   const packaged = packagedRuntime();
-  if (!packaged && !process.env.MINDSPORE_LITE_LIB_DIR && process.env[CACHED_RUNTIME_ENV] !== '1' && installedPackage()) {
-    runtimeError = missingRuntimePackage();
-    throw runtimeError;
+  if (!packaged && !process.env.MINDSPORE_LITE_LIB_DIR && process.env[CACHED_RUNTIME_ENV] !== '1' && own.installed()) {
+    throw missingRuntimePackage();
   }
   try {
     b.loadMindsporeRuntime(packaged ?? undefined);
-    runtimeReady = true;
-    // Models and runners run their async calls on their own threads. `process.exit()` unloads
-    // the engine without waiting for threads it does not know, so let them finish their current
-    // call first (in a worker, the environment's teardown does the same).
-    process.once('exit', () => b.shutdownNetworkThreads());
-    return b;
   } catch (err) {
     const converted = toLiteError(err);
     const message = converted instanceof Error ? converted.message : String(converted);
-    if (!packaged && !process.env.MINDSPORE_LITE_LIB_DIR && bundled()) {
+    if (!packaged && !process.env.MINDSPORE_LITE_LIB_DIR && own.bundled()) {
       // The runtime package may well be installed: a bundled copy cannot resolve it.
-      runtimeError = new LiteError('LITE_RUNTIME_NOT_FOUND', `@lite/mindspore cannot resolve its runtime package from ${String(__filename)}${BUNDLED_ADVICE} (${message})`, { cause: err });
-    } else {
-      runtimeError = converted instanceof LiteError ? converted : new LiteError('LITE_RUNTIME_NOT_FOUND', message);
+      throw new LiteError('LITE_RUNTIME_NOT_FOUND', `@lite/mindspore cannot resolve its runtime package from ${String(__filename)}${BUNDLED_ADVICE} (${message})`, { cause: err });
     }
-    throw runtimeError;
+    throw converted instanceof LiteError ? converted : new LiteError('LITE_RUNTIME_NOT_FOUND', message);
   }
-}
+  return b;
+});
 
 /** The binding without loading the runtime (for objects created before any engine call). */
 export function bindingOnly(): NativeBinding {

@@ -11,6 +11,7 @@
  * @packageDocumentation
  * @module @lite/ndarray
  */
+import type { TensorData } from '@lite/common';
 import ndarray from 'ndarray';
 // Types by name: a default import in the declarations would need esModuleInterop (TS1259) in
 // the consumer's tsconfig under node10/node16, since @types/ndarray uses `export =`.
@@ -76,17 +77,7 @@ export interface MindsporeNdView {
 }
 
 /** The TypedArrays an `@lite/mindspore` Tensor's data travels in (float16 as raw halves in a `Uint16Array`, bool in a `Uint8Array`). */
-export type MindsporeNdData =
-  | Float32Array
-  | Float64Array
-  | Int8Array
-  | Int16Array
-  | Int32Array
-  | BigInt64Array
-  | Uint8Array
-  | Uint16Array
-  | Uint32Array
-  | BigUint64Array;
+export type MindsporeNdData = TensorData;
 
 /** MindSpore `DataType` numbers -> the dtype names of `@lite/core` (float64 and uint64 have none). */
 const MINDSPORE_DTYPES = new Map<number, DTypeLike>([

@@ -15,20 +15,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import { LITE_ERROR_CODES } from '@lite/common';
 import * as ms from '@lite/mindspore';
 
 const { Context, Converter, DataType, FmkType, Format, LiteError, Model, ModelParallelRunner, ModelType, Tensor } = ms;
 
-const KNOWN_CODES = new Set([
-  'LITE_ERROR',
-  'LITE_INVALID_ARGUMENT',
-  'LITE_DISPOSED',
-  'LITE_RUNTIME_NOT_FOUND',
-  'LITE_UNSUPPORTED',
-  'LITE_BUSY',
-  'LITE_FILE_NOT_FOUND',
-  'LITE_INVALID_MODEL',
-]);
+// The codes of the one LiteError both engines throw.
+const KNOWN_CODES = new Set(LITE_ERROR_CODES);
 
 const argAt = (name) => process.argv.indexOf(`--${name}`);
 const arg = (name, def) => (argAt(name) > 0 ? Number(process.argv[argAt(name) + 1]) : def);

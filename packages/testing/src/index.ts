@@ -1,4 +1,5 @@
 // Test helpers shared by the packages' vitest suites (imported as TypeScript source by vitest).
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -100,4 +101,15 @@ export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   let max = 0;
   for (let i = 0; i < a.length; i++) max = Math.max(max, Math.abs((a[i] as number) - (b[i] as number)));
   return max;
+}
+
+/**
+ * Runs an ES module script with plain Node (not through vitest's loader) in `cwd`, where the
+ * package under test resolves itself by name, and returns the JSON it printed. Throws when the
+ * script fails or writes to stderr (our packages print nothing there).
+ */
+export function nodeJson(cwd: string, script: string, ...args: string[]): Record<string, unknown> {
+  const r = spawnSync(process.execPath, ['--input-type=module', '-e', script, ...args], { cwd, encoding: 'utf8' });
+  if (r.status !== 0 || r.stderr !== '') throw new Error(`node script failed (exit ${String(r.status)}): ${r.stderr.trim().split('\n').slice(-5).join(' | ')}`);
+  return JSON.parse(r.stdout) as Record<string, unknown>;
 }

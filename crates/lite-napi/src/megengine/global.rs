@@ -119,7 +119,8 @@ pub fn dump_tensorrt_cache() -> Result<()> {
 /// Memory pairs (register/clear/lookup) map device virtual addresses to physical ones for
 /// device backends (NPU/Atlas-style). They take raw device addresses, which JS must never
 /// supply, and need a device of that type: this checks the request and reports why it cannot
-/// be served. `what` names the operation for the message.
+/// be served (the safe crate has no wrappers of the C calls for that reason). `what` names the
+/// operation for the message.
 #[napi]
 pub fn memory_pair_unsupported(what: String, device_type: i32, backend: i32) -> Result<()> {
     let dt = megengine::DeviceType::from_c(device_type).js()?;

@@ -199,6 +199,8 @@ export async function fetchRuntime(options: FetchOptions = {}): Promise<FetchRes
   return { library: join(dir, first.to), dir, source };
 }
 
+// Also in tools/runtime/fetch-runtime.mjs, on purpose: that script runs in `tools/setup.sh`
+// before anything is built, so it cannot import this package (or @lite/common).
 function sha256File(path: string): Promise<string> {
   return new Promise((resolve, reject) => {
     const hash = createHash('sha256');
