@@ -25,6 +25,10 @@ pub struct Model {
     /// model, whatever the shapes, so later predicts are refused. A resize the engine refuses
     /// leaves the model usable (it keeps its shapes, as Python's does).
     failed_predict: Option<String>,
+    /// The inputs' current descriptions, read from the engine once and kept until something
+    /// may change them (a build, a resize, a failed predict): predict compares against them
+    /// without asking the engine on every call.
+    current: Option<Vec<TensorInfo>>,
 }
 
 // SAFETY: the engine's Model has no thread affinity; it is only used through `&mut self` or
@@ -50,6 +54,7 @@ impl Model {
             built: false,
             declared: Vec::new(),
             failed_predict: None,
+            current: None,
         })
     }
 
@@ -136,8 +141,17 @@ impl Model {
 
     fn after_build(&mut self) -> Result<()> {
         self.built = true;
+        self.current = None;
         self.declared = self.input_infos()?;
         Ok(())
+    }
+
+    /// The inputs' current descriptions (cached; see `current`).
+    fn current_inputs(&mut self) -> Result<&[TensorInfo]> {
+        if self.current.is_none() {
+            self.current = Some(self.input_infos()?);
+        }
+        Ok(self.current.as_deref().unwrap_or_default())
     }
 
     /// Input descriptions as declared by the model (before any resize; -1 marks dynamic dims).
@@ -173,6 +187,8 @@ impl Model {
     /// rank up to 8, fixed dims and rank included, as Python's `resize`: the engine decides, and a
     /// resize it refuses leaves the model as it was (its inputs keep their shapes).
     pub fn resize(&mut self, shapes: &[Vec<i64>]) -> Result<()> {
+        // Whatever the engine does with the request, read the shapes again afterwards.
+        self.current = None;
         let infos = self.input_infos()?;
         if shapes.len() != infos.len() {
             return Err(LiteError::invalid(format!(
@@ -206,38 +222,40 @@ impl Model {
     /// and returns copies of the outputs.
     pub fn predict(&mut self, inputs: &[Input<'_>]) -> Result<Vec<TensorData>> {
         self.check_predictable()?;
-        let mut infos = self.input_infos()?;
-        if inputs.len() != infos.len() {
-            return Err(LiteError::invalid(format!(
-                "predict needs {} input(s), got {}",
-                infos.len(),
-                inputs.len()
-            )));
-        }
-        // A feed of another rank is refused before the engine (a flat [1, 784] for a conv input
-        // is a mistake, and an engine predict failure ends the model's predicts); an explicit
-        // resize may change the rank, as Python's does.
-        for (info, input) in infos.iter().zip(inputs) {
-            if info.shape.len() != input.shape.len() {
+        let needs_resize = {
+            let infos = self.current_inputs()?;
+            if inputs.len() != infos.len() {
                 return Err(LiteError::invalid(format!(
-                    "predict: input {}: shape {:?} has {} dims, the model's input is {:?} \
-                     (call resize first to change the rank)",
-                    info.name,
-                    input.shape,
-                    input.shape.len(),
-                    info.shape
+                    "predict needs {} input(s), got {}",
+                    infos.len(),
+                    inputs.len()
                 )));
             }
-        }
-        if infos
-            .iter()
-            .zip(inputs)
-            .any(|(info, input)| info.shape != input.shape)
-        {
+            // A feed of another rank is refused before the engine (a flat [1, 784] for a conv
+            // input is a mistake, and an engine predict failure ends the model's predicts); an
+            // explicit resize may change the rank, as Python's does.
+            for (info, input) in infos.iter().zip(inputs) {
+                if info.shape.len() != input.shape.len() {
+                    return Err(LiteError::invalid(format!(
+                        "predict: input {}: shape {:?} has {} dims, the model's input is {:?} \
+                         (call resize first to change the rank)",
+                        info.name,
+                        input.shape,
+                        input.shape.len(),
+                        info.shape
+                    )));
+                }
+            }
+            infos
+                .iter()
+                .zip(inputs)
+                .any(|(info, input)| info.shape != input.shape)
+        };
+        if needs_resize {
             let shapes: Vec<Vec<i64>> = inputs.iter().map(|i| i.shape.to_vec()).collect();
             self.resize(&shapes)?;
-            infos = self.input_infos()?;
         }
+        let infos = self.current_inputs()?;
         let mut data = Vec::with_capacity(inputs.len());
         let mut sizes = Vec::with_capacity(inputs.len());
         for (info, input) in infos.iter().zip(inputs) {
@@ -264,6 +282,7 @@ impl Model {
             )
         });
         if let Err(e) = &list {
+            self.current = None;
             if e.code == lite_common::ErrorCode::LiteError {
                 self.failed_predict = Some(e.message.clone());
             }
