@@ -69,7 +69,8 @@ export interface LiteNetworkPoolBatching {
   maxBatch: number;
   /**
    * How long a batch short of `maxBatch` rows may wait for more, in milliseconds from the arrival
-   * of its oldest request (finite, >= 0; 0 never waits: a free network runs what is queued).
+   * of its oldest request: a number in [0, 2^31 - 1] (0 never waits: a free network runs what is
+   * queued).
    */
   maxDelayMs: number;
 }
@@ -91,6 +92,9 @@ function disposeOutputs(out: PredictOutputs<string>): void {
 /** What a pool's native queue handed out (for tests and benchmarks, through `@lite/core/internal`). */
 export const poolInternals = {} as { stats(pool: LiteNetworkPool): NativePoolStats };
 
+// The longest setTimeout delay (about 24.8 days): a finite bound the native side can always add to a time.
+const MAX_DELAY_MS = 2 ** 31 - 1;
+
 function checkBatching(batching: unknown): LiteNetworkPoolBatching | undefined {
   if (batching === undefined) return undefined;
   if (batching === null || typeof batching !== 'object') invalid(`LiteNetworkPool.create: batching must be { maxBatch, maxDelayMs }, got ${show(batching)}`);
@@ -98,8 +102,8 @@ function checkBatching(batching: unknown): LiteNetworkPoolBatching | undefined {
   if (typeof maxBatch !== 'number' || !Number.isInteger(maxBatch) || maxBatch < 1 || maxBatch > 65536) {
     invalid(`LiteNetworkPool.create: batching.maxBatch must be an integer in [1, 65536], got ${show(maxBatch)}`);
   }
-  if (typeof maxDelayMs !== 'number' || !Number.isFinite(maxDelayMs) || maxDelayMs < 0) {
-    invalid(`LiteNetworkPool.create: batching.maxDelayMs must be a finite number >= 0, got ${show(maxDelayMs)}`);
+  if (typeof maxDelayMs !== 'number' || !Number.isFinite(maxDelayMs) || maxDelayMs < 0 || maxDelayMs > MAX_DELAY_MS) {
+    invalid(`LiteNetworkPool.create: batching.maxDelayMs must be a number of ms in [0, ${MAX_DELAY_MS}], got ${show(maxDelayMs)}`);
   }
   return { maxBatch, maxDelayMs };
 }

@@ -298,6 +298,8 @@ describe('LiteNetworkPool batching', () => {
       { maxBatch: 4, maxDelayMs: -1 },
       { maxBatch: 4, maxDelayMs: Number.POSITIVE_INFINITY },
       { maxBatch: 4, maxDelayMs: Number.NaN },
+      { maxBatch: 4, maxDelayMs: 2 ** 31 },
+      { maxBatch: 4, maxDelayMs: 1e300 },
       { maxBatch: 4, maxDelayMs: '2' },
       { maxBatch: 4 },
     ];

@@ -49,6 +49,9 @@ fn disposed_before_run() -> NativeFailure {
     }
 }
 
+/// The longest batching delay, in ms (JS's longest timer): small enough to add to any `Instant`.
+const MAX_DELAY_MS: f64 = 2_147_483_647.0;
+
 fn batching_from_js(b: NativeBatching) -> Result<Batching> {
     if b.max_batch < 1 {
         return Err(invalid(format!(
@@ -56,14 +59,15 @@ fn batching_from_js(b: NativeBatching) -> Result<Batching> {
             b.max_batch
         )));
     }
-    let max_delay = if b.max_delay_ms.is_finite() && b.max_delay_ms >= 0.0 {
+    let max_delay = if b.max_delay_ms.is_finite() && (0.0..=MAX_DELAY_MS).contains(&b.max_delay_ms)
+    {
         std::time::Duration::try_from_secs_f64(b.max_delay_ms / 1000.0).ok()
     } else {
         None
     };
     let Some(max_delay) = max_delay else {
         return Err(invalid(format!(
-            "batching.maxDelayMs must be a finite number >= 0, got {}",
+            "batching.maxDelayMs must be a number of ms in [0, {MAX_DELAY_MS}], got {}",
             b.max_delay_ms
         )));
     };
