@@ -139,6 +139,18 @@ describe('LiteNetworkPool batching', () => {
     expect(maxAbsDiff(half!, b1Out)).toBeGreaterThan(1e-3);
   });
 
+  it('a bad feed rejects alone, before the queue: the good requests around it batch together', async () => {
+    // Two rows make the batch: had the bad request been queued, it would have taken a place.
+    await using pool = await LiteNetworkPool.create(DYNAMIC, { size: 1, batching: { maxBatch: 2, maxDelayMs: 60_000 } });
+    const good1 = pool.predict<'prob'>({ data: b1 });
+    const bad = pool.predict({ data: new Float64Array(784) });
+    const good2 = pool.predict<'prob'>({ data: b1 });
+    expect(await rejection(bad)).toMatchObject({ code: 'LITE_INVALID_ARGUMENT' });
+    const [r1, r2] = await Promise.all([good1, good2]);
+    expect(poolInternals.stats(pool)).toEqual({ runs: 1, batches: 1, batchedRequests: 2 });
+    for (const r of [r1, r2]) expect(maxAbsDiff(r.prob.toFloat32Array(), b1Out)).toBeLessThanOrEqual(TOLERANCE);
+  });
+
   it('an aborted queued request leaves the queue and adds no rows to the batch', async () => {
     // 8 rows run only when 8 one-row requests are queued: had the aborted one stayed, the batch
     // would hold it and the eighth request behind would wait.
