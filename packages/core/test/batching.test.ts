@@ -12,8 +12,10 @@
 // 1 (mlp.mge's logits) get the same tolerance relative to their largest magnitude (float32 error
 // scales with the values: 1.3e-6 was seen on logits of a few units). Element-wise models
 // (dtypes.mge) have no accumulation and are asserted bit for bit.
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { FIXTURES, fixture, liteReference, maxAbsDiff, readNpy } from '@lite/testing';
 import { LiteError, LiteNetwork, LiteNetworkPool, type LiteTensor } from '../src/index.js';
@@ -283,6 +285,23 @@ describe('LiteNetworkPool batching', () => {
     const [expected] = await alone(mlp, [{ data: mlpInput }], 'logits');
     for (const { logits } of good) expect(scaledDiff(logits.toFloat32Array(), expected!)).toBeLessThanOrEqual(TOLERANCE);
     expect(poolInternals.stats(pool).batches).toBe(2);
+  });
+
+  it('process.exit() while a network waits for a batch deadline exits at once, quietly (child process, dist build)', () => {
+    const script = `
+      import { LiteNetworkPool } from '@lite/core';
+      const pool = await LiteNetworkPool.create(${JSON.stringify(DYNAMIC)}, { size: 2, batching: { maxBatch: 8, maxDelayMs: 600000 } });
+      pool.predict({ data: new Float32Array(784) }).catch(() => {});
+      setTimeout(() => { console.log('exit'); process.exit(0); }, 50);
+    `;
+    const started = Date.now();
+    const packageDir = join(dirname(fileURLToPath(import.meta.url)), '..');
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { cwd: packageDir, encoding: 'utf8', timeout: 60_000 });
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe('exit\n');
+    expect(r.status).toBe(0);
+    // The waiting network's thread is woken and joined at exit, not after its 10-minute deadline.
+    expect(Date.now() - started).toBeLessThan(30_000);
   });
 
   it('create refuses a model whose outputs do not follow the batch, naming the output', async () => {
