@@ -4,7 +4,9 @@
 //   node bench_serve.mjs CONFIG_JSON
 //
 // CONFIG: { model, input, npy, seconds, inflight, setups: [{ name, kind: 'network'|'pool', size?,
-// inplace? }], overhead: { model, input, output, npy, iters } }
+// inplace?, batching?: { maxBatch, maxDelayMs } }], overhead: { model, input, output, npy, iters } }
+// (overhead may be null). A pool setup with `batching` also reports the pool's counters: forwards
+// run and requests run inside batches.
 //
 // Throughput: for each setup, `inflight` clients each loop `await predict({ input: x })` for
 // `seconds` (closed loop: a client sends its next request when the previous one settled). A
@@ -25,6 +27,7 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const demoRoot = process.env.LITE_DEMO_ROOT ?? path.resolve(here, '..', '..', 'apps', 'demo');
 const require = createRequire(path.join(demoRoot, 'package.json'));
 const { LiteNetwork, LiteNetworkPool } = await import(pathToFileURL(require.resolve('@lite/core')).href);
+const { poolInternals } = await import(pathToFileURL(require.resolve('@lite/core/internal')).href);
 
 function readNpyF32(file) {
   const b = readFileSync(file);
@@ -46,9 +49,11 @@ const pct = (a, p) => [...a].sort((x, y) => x - y)[Math.min(a.length - 1, Math.f
 async function throughput(cfg, setup, x) {
   let target;
   let close;
+  let stats = () => null;
   if (setup.kind === 'pool') {
-    const pool = await LiteNetworkPool.create(cfg.model, { size: setup.size, cpuInplaceMode: setup.inplace });
+    const pool = await LiteNetworkPool.create(cfg.model, { size: setup.size, cpuInplaceMode: setup.inplace, batching: setup.batching });
     target = pool;
+    stats = () => poolInternals.stats(pool);
     close = () => pool.dispose();
   } else {
     const net = new LiteNetwork();
@@ -61,6 +66,7 @@ async function throughput(cfg, setup, x) {
   const feeds = { [cfg.input]: x };
   for (let i = 0; i < 10; i++) await target.predict(feeds);
   const latencies = [];
+  const before = stats();
   const loop = monitorEventLoopDelay({ resolution: 1 });
   const end = now() + cfg.seconds * 1e9;
   let done = 0;
@@ -79,6 +85,7 @@ async function throughput(cfg, setup, x) {
   );
   const wall = (now() - t0) / 1e9;
   loop.disable();
+  const after = stats();
   await close();
   return {
     name: setup.name,
@@ -89,6 +96,8 @@ async function throughput(cfg, setup, x) {
     latency_p99_ns: pct(latencies, 0.99),
     loop_delay_p99_ns: loop.percentile(99),
     loop_delay_max_ns: loop.max,
+    pool_runs: after && before ? after.runs - before.runs : undefined,
+    pool_batched_requests: after && before ? after.batchedRequests - before.batchedRequests : undefined,
   };
 }
 

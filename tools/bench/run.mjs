@@ -8,6 +8,8 @@
 //   pnpm bench                         (turbo: builds first, then apps/demo's `bench` script)
 //   pnpm --filter @lite/demo bench     (= node apps/demo/bin/lite-demo.js bench)
 //   node tools/bench/run.mjs [--quick] [--iters N] [--max-seconds S] [--threads 1,2] [--out DIR]
+//   node tools/bench/run.mjs --only batching [--quick] [--out DIR]   (that section alone: writes
+//                                      DIR/batching.md and DIR/batching-raw.json, not results.md)
 //
 // Every engine runs in its own process, one after the other (never two at once on the 2 cores),
 // with the same runtime library file (LITE_LIB_PATH is set for Python too), the same default
@@ -18,6 +20,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { reportBatching, runBatching } from './batching_section.mjs';
 import { reportMindSpore, runMindSpore } from './mindspore_section.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -32,8 +35,10 @@ const { values } = parseArgs({
     threads: { type: 'string' },
     rounds: { type: 'string' },
     out: { type: 'string' },
+    only: { type: 'string' },
   },
 });
+if (values.only !== undefined && values.only !== 'batching') throw new Error(`--only takes "batching", got ${JSON.stringify(values.only)}`);
 const quick = Boolean(values.quick);
 const cfgBase = {
   warmup: quick ? 5 : 20,
@@ -128,6 +133,29 @@ for (const m of models) {
   m.raw = path.join(work, `${m.model}.raw`);
   writeFileSync(m.raw, npyPayload(m.npy));
   m.bytes = statSync(m.path).size;
+}
+// ---------------------------------------------------------------------------- dynamic batching
+// tools/bench/batching_section.mjs: the batching pool against the unbatched pool of the same size,
+// on the digit model and fixtures/dynamic_batch.mge (64 one-row requests in flight)
+const batchingModels = [
+  { ...models[1], desc: 'apps/demo/models/mnist.mge: the digit model, 1x1x28x28 f32 per request' },
+  { model: 'dynamic_batch', path: path.join(repo, 'fixtures', 'dynamic_batch.mge'), input: 'data', npy: path.join(repo, 'fixtures', 'dynamic_batch_input_b1.npy'), desc: 'fixtures/dynamic_batch.mge: 2-conv CNN with a dynamic batch, 1x1x28x28 f32 per request' },
+];
+const batchingCtx = () => ({ here, models: batchingModels, seconds: quick ? 1 : 3, rounds: quick ? 1 : 3, lib, demoRoot, log, runJson });
+if (values.only === 'batching') {
+  const b = runBatching(batchingCtx());
+  const md = `${[
+    '# Benchmarks: dynamic batching only',
+    '',
+    `Run ${new Date(started).toISOString()} by \`node tools/bench/run.mjs --only batching${quick ? ' --quick' : ''}\`; Node ${process.version}; ${os.cpus()[0]?.model ?? 'unknown'}, ${os.cpus().length} cores; load average at end ${os.loadavg().map((v) => v.toFixed(2)).join(' / ')}.`,
+    ...reportBatching(b, { median, ms, ratio }),
+    ...(b.errors.length ? ['', '## Errors', ...b.errors.map((e) => `- ${e.split('\n')[0]}`)] : []),
+  ].join('\n')}\n`;
+  mkdirSync(outDir, { recursive: true });
+  writeFileSync(path.join(outDir, 'batching-raw.json'), JSON.stringify(b));
+  writeFileSync(path.join(outDir, 'batching.md'), md);
+  process.stdout.write(md);
+  process.exit(b.errors.length ? 1 : 0);
 }
 // micro benchmarks do not depend on the thread count: run them on the 1-thread case only
 const cases = models.flatMap((m) => threadsList.map((threads) => ({ ...m, threads, micro: threads === threadsList[0] })));
@@ -290,6 +318,11 @@ for (let round = 1; round <= serveRounds; round++) {
   }
 }
 
+if (!nodeFailed) {
+  raw.batching = runBatching(batchingCtx());
+  raw.errors.push(...raw.batching.errors);
+}
+
 raw.loadavg_end = os.loadavg();
 raw.seconds = (Date.now() - started) / 1000;
 
@@ -307,9 +340,14 @@ function pct(a, p) {
   const lo = Math.floor(pos);
   return s[lo] + (s[Math.ceil(pos)] - s[lo]) * (pos - lo);
 }
-const ms = (ns) => (Number.isFinite(ns) ? (ns / 1e6).toFixed(3) : '—');
+// Function declarations (hoisted): `--only batching` reports before the full run's code below.
+function ms(ns) {
+  return Number.isFinite(ns) ? (ns / 1e6).toFixed(3) : '—';
+}
 const us = (ns) => (Number.isFinite(ns) ? (ns / 1e3 >= 100 ? (ns / 1e3).toFixed(0) : (ns / 1e3).toFixed(2)) : '—');
-const ratio = (a, b) => (Number.isFinite(a) && Number.isFinite(b) && b > 0 ? `${(a / b).toFixed(2)}×` : '—');
+function ratio(a, b) {
+  return Number.isFinite(a) && Number.isFinite(b) && b > 0 ? `${(a / b).toFixed(2)}×` : '—';
+}
 
 const lines = [];
 lines.push('# Benchmarks: @lite/core vs the native floor (C) vs Python megenginelite');
@@ -420,6 +458,7 @@ for (const m of models) {
     lines.push(`Goal: ≤ 15 µs over the sync path: forwardAsync ${us(median(o.forward_async) - sync)} µs, predict ${us(median(o.predict) - eq)} µs.`);
   }
 }
+if (raw.batching) lines.push(...reportBatching(raw.batching, { median, ms, ratio }));
 lines.push(...reportMindSpore(raw.mindspore, { median, pct, ms, ratio, find }, { c: raw.c, python: raw.python?.results, node: raw.node?.results }, { ...cfgBase, rounds }));
 if (raw.errors.length) {
   lines.push('');

@@ -12,7 +12,7 @@ export { LiteTensor, registerDataConverter, type BinaryLike, type DataConverter,
 export { LiteConfig, LiteExtraConfig, LiteIO, LiteNetworkIO, LiteOptions, type LiteIOArgs } from './config.js';
 export { LiteNetwork, getModelIoInfo, readModel, type IoCallback, type LiteNetworkCreateOptions, type ModelSource, type PredictOptions, type PredictOutputs } from './network.js';
 export type { Feed, ShapedFeed } from './feeds.js';
-export { LiteNetworkPool, type LiteNetworkPoolOptions, type PoolPredictOptions } from './pool.js';
+export { LiteNetworkPool, type LiteNetworkPoolBatching, type LiteNetworkPoolOptions, type PoolPredictOptions } from './pool.js';
 export { LiteGlobal, getLogLevel, getVersion, setLogHandler, setLogLevel, type LogHandler } from './global.js';
 
 import { getVersion } from './global.js';

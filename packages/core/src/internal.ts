@@ -14,3 +14,4 @@ export {
 } from './crypto-internal.js';
 export { PACKED_MODEL_TAG, PACK_SLOTS, isPackedModel, readPackedModel, type PackedModelParts } from './packed.js';
 export { liveObjects } from './global.js';
+export { poolInternals } from './pool.js';

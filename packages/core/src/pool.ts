@@ -1,10 +1,10 @@
 import { availableParallelism } from 'node:os';
-import type { JobOutcome, NativePool } from '@lite/binding';
+import type { JobOutcome, NativePool, NativePoolStats } from '@lite/binding';
 import { LiteConfig, type LiteNetworkIO } from './config.js';
 import { LiteDeviceType } from './enums.js';
 import { LiteError, fromFailure, invalid, native, show } from './errors.js';
 import type { Feed, PreparedInput } from './feeds.js';
-import type { LiteLayout } from './layout.js';
+import { LiteLayout } from './layout.js';
 import { lib } from './native.js';
 import { LiteNetwork, type ModelSource, type PredictOutputs, networkInternals } from './network.js';
 
@@ -31,6 +31,48 @@ export interface LiteNetworkPoolOptions {
    * instead (e.g. a real sample, for models whose zeros are not representative); `false` skips it.
    */
   warmup?: boolean | Readonly<Record<string, Feed>>;
+  /**
+   * Dynamic batching (default: off). Concurrent requests whose inputs differ only in dim 0 (the
+   * batch) are stacked, up to `maxBatch` rows, and run as one forward; each caller gets exactly
+   * its own rows of every output. See {@link LiteNetworkPoolBatching}.
+   *
+   * @example
+   * const pool = await LiteNetworkPool.create('mnist.mge', { size: 2, batching: { maxBatch: 16, maxDelayMs: 2 } });
+   */
+  batching?: LiteNetworkPoolBatching;
+}
+
+/**
+ * Dynamic batching of a {@link LiteNetworkPool}.
+ *
+ * A free network takes the oldest request and, behind it in the queue, every request that can
+ * join it: the same inputs, each with the same dtype and the same dims except dim 0, rows
+ * (dim 0) summed at most `maxBatch`. Short of `maxBatch` rows, it waits for more (on its own
+ * thread) until `maxDelayMs` after the oldest request arrived. A request that cannot join (other
+ * dims or dtype, more rows than `maxBatch`, inputs that disagree on dim 0) runs alone or with
+ * requests of its own shape, in its turn: the oldest request is always served next.
+ *
+ * Every request keeps the guarantees of {@link LiteNetworkPool.predict}: feeds copied during the
+ * call; an aborted queued request leaves the queue and adds no rows; one aborted inside a running
+ * batch rejects at once and its rows are discarded; `dispose` rejects queued requests and lets
+ * running batches finish. If a batched forward fails, each of its requests is run again alone, so
+ * that each settles exactly as without batching (its own outputs or its own error).
+ *
+ * `create` checks that the model batches: it runs the first network with 1 and 2 rows (zeros)
+ * and rejects with `LITE_UNSUPPORTED`, naming the output, when an output's dim 0 does not follow
+ * the rows. Batching helps small models under many concurrent small requests; it does not help
+ * a model that already keeps the cores busy, and `maxDelayMs` adds latency when traffic is light
+ * (see the serving guide).
+ */
+export interface LiteNetworkPoolBatching {
+  /** Most rows (dim 0, summed over the requests) run in one forward: an integer in [1, 65536]. */
+  maxBatch: number;
+  /**
+   * How long a batch short of `maxBatch` rows may wait for more, in milliseconds from the arrival
+   * of its oldest request: a number in [0, 2^31 - 1] (0 never waits: a free network runs what is
+   * queued).
+   */
+  maxDelayMs: number;
 }
 
 /** Options of {@link LiteNetworkPool.predict}. */
@@ -45,6 +87,63 @@ export interface PoolPredictOptions {
 
 function disposeOutputs(out: PredictOutputs<string>): void {
   for (const t of Object.values(out)) t.dispose();
+}
+
+/** What a pool's native queue handed out (for tests and benchmarks, through `@lite/core/internal`). */
+export const poolInternals = {} as { stats(pool: LiteNetworkPool): NativePoolStats };
+
+// The longest setTimeout delay (about 24.8 days): a finite bound the native side can always add to a time.
+const MAX_DELAY_MS = 2 ** 31 - 1;
+
+function checkBatching(batching: unknown): LiteNetworkPoolBatching | undefined {
+  if (batching === undefined) return undefined;
+  if (batching === null || typeof batching !== 'object') invalid(`LiteNetworkPool.create: batching must be { maxBatch, maxDelayMs }, got ${show(batching)}`);
+  const { maxBatch, maxDelayMs } = batching as Record<string, unknown>;
+  if (typeof maxBatch !== 'number' || !Number.isInteger(maxBatch) || maxBatch < 1 || maxBatch > 65536) {
+    invalid(`LiteNetworkPool.create: batching.maxBatch must be an integer in [1, 65536], got ${show(maxBatch)}`);
+  }
+  if (typeof maxDelayMs !== 'number' || !Number.isFinite(maxDelayMs) || maxDelayMs < 0 || maxDelayMs > MAX_DELAY_MS) {
+    invalid(`LiteNetworkPool.create: batching.maxDelayMs must be a number of ms in [0, ${MAX_DELAY_MS}], got ${show(maxDelayMs)}`);
+  }
+  return { maxBatch, maxDelayMs };
+}
+
+// Batching splits every output along dim 0: run zeros with 1 and with 2 rows (dim 0 of every
+// input) and require each output's dim 0 to be the rows.
+async function checkBatchable(net: LiteNetwork): Promise<void> {
+  const declared = networkInternals.declaredInputs(net);
+  for (const [name, layout] of declared) {
+    if (layout.ndim === 0) throw new LiteError('LITE_UNSUPPORTED', `LiteNetworkPool.create: batching needs a batch dim (dim 0) on every input; input "${name}" declares no shape`);
+  }
+  const outputNames = net.outputNames;
+  for (const rows of [1, 2]) {
+    const feeds: Record<string, Feed> = {};
+    for (const [name, layout] of declared) {
+      const shape = [rows, ...layout.shapes.slice(1)];
+      feeds[name] = { data: new Uint8Array(new LiteLayout(shape, layout.dataType).nbytes), shape };
+    }
+    const inputs = networkInternals.prepareFeeds(net, feeds, 'LiteNetworkPool batching check');
+    let out: PredictOutputs<string>;
+    try {
+      out = await networkInternals.predictPrepared(net, inputs);
+    } catch (e) {
+      const engineMessage = e instanceof LiteError ? (e.engineMessage ?? e.message) : String(e);
+      throw new LiteError('LITE_UNSUPPORTED', `LiteNetworkPool.create: batching needs the model to run with ${rows} rows (dim 0 of every input), and it failed: ${e instanceof Error ? e.message : String(e)}`, { cause: e, engineMessage });
+    }
+    try {
+      for (const o of outputNames) {
+        const shape = out[o]?.layout.shapes ?? [];
+        if (shape[0] !== rows) {
+          throw new LiteError(
+            'LITE_UNSUPPORTED',
+            `LiteNetworkPool.create: batching needs every output's dim 0 to follow the batch, but output "${o}" has shape [${shape.join(', ')}] for ${rows} row${rows > 1 ? 's' : ''} (dim 0 of every input)`,
+          );
+        }
+      }
+    } finally {
+      disposeOutputs(out);
+    }
+  }
 }
 
 function zeros(declared: ReadonlyMap<string, LiteLayout>): Record<string, Feed> {
@@ -75,6 +174,10 @@ export class LiteNetworkPool implements AsyncDisposable {
   #nextId = 0;
   #disposing: Promise<void> | null = null;
 
+  static {
+    poolInternals.stats = (pool) => pool.#native.stats();
+  }
+
   private constructor(networks: readonly LiteNetwork[], pool: NativePool) {
     this.#networks = networks;
     this.#native = pool;
@@ -90,6 +193,7 @@ export class LiteNetworkPool implements AsyncDisposable {
     if (!Number.isInteger(size) || size < 1 || size > 256) invalid(`LiteNetworkPool.create: size must be an integer in [1, 256], got ${show(size)}`);
     const threads = options.threadsNumber ?? 1;
     if (!Number.isInteger(threads) || threads < 1 || threads > 1024) invalid(`LiteNetworkPool.create: threadsNumber must be an integer in [1, 1024], got ${show(threads)}`);
+    const batching = checkBatching(options.batching);
     const warmup = options.warmup ?? true;
     if (typeof warmup !== 'boolean' && (warmup === null || typeof warmup !== 'object')) invalid(`LiteNetworkPool.create: warmup must be a boolean or feeds, got ${show(warmup)}`);
     const config = options.config ?? new LiteConfig();
@@ -112,6 +216,7 @@ export class LiteNetworkPool implements AsyncDisposable {
         const outs = await Promise.all(networks.map((n) => networkInternals.predictPrepared(n, inputs)));
         outs.forEach(disposeOutputs);
       }
+      if (batching) await checkBatchable(first);
     } catch (e) {
       for (const n of networks) {
         try {
@@ -124,7 +229,7 @@ export class LiteNetworkPool implements AsyncDisposable {
     }
     const b = lib();
     const members = networks.map((n) => networkInternals.native(n));
-    return new LiteNetworkPool(networks, native(() => new b.NativePool(members)));
+    return new LiteNetworkPool(networks, native(() => new b.NativePool(members, batching)));
   }
 
   /** Number of networks (requests run at once). */

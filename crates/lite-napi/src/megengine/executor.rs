@@ -24,6 +24,7 @@ use napi::bindgen_prelude::*;
 use napi::JsDeferred;
 use napi_derive::napi;
 use std::collections::VecDeque;
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, TryLockError};
 
 /// Names and declared input layouts of the loaded model (read once per load).
@@ -559,8 +560,10 @@ impl Executor {
     /// The executor thread: takes the next job as soon as the network is free.
     fn run(self: Arc<Self>) {
         loop {
-            let job = {
+            let taken = {
                 let mut s = self.state();
+                // When a pool batch waits for more rows: the latest time to wake and take it.
+                let mut until: Option<std::time::Instant> = None;
                 loop {
                     let free =
                         !s.turn && !s.sync_run && s.async_run.is_none() && s.parked.is_none();
@@ -584,74 +587,204 @@ impl Executor {
                                 continue;
                             }
                             s.working = true;
-                            break j;
+                            break Taken::Job(j);
                         }
-                        // A pool member takes the pool's next request as soon as it is free.
-                        if let Some(j) = s.pool.as_ref().and_then(|p| p.pop()) {
-                            s.working = true;
-                            break j;
+                        // A pool member takes the pool's next request (or batch of requests)
+                        // as soon as it is free; a batch short of rows may wait for more, on
+                        // this thread, until the deadline its first request set.
+                        match s.pool.clone().map(|p| p.take(std::time::Instant::now())) {
+                            Some(Take::Single(j)) => {
+                                s.working = true;
+                                break Taken::Job(j);
+                            }
+                            Some(Take::Batch(parts)) => {
+                                s.working = true;
+                                break Taken::Batch(parts);
+                            }
+                            Some(Take::WaitUntil(at)) => until = Some(at),
+                            Some(Take::Nothing) | None => {}
                         }
                     }
                     if s.closed && s.queue.is_empty() && s.parked.is_none() {
                         return;
                     }
-                    s = self.ctl.wake.wait(s).unwrap_or_else(|p| p.into_inner());
+                    s = match until.take() {
+                        Some(at) => {
+                            let left = at.saturating_duration_since(std::time::Instant::now());
+                            self.ctl
+                                .wake
+                                .wait_timeout(s, left)
+                                .unwrap_or_else(|p| p.into_inner())
+                                .0
+                        }
+                        None => self.ctl.wake.wait(s).unwrap_or_else(|p| p.into_inner()),
+                    };
                 }
             };
-            let finish_turn = job.finish_turn;
-            let outcome = {
-                let guard = self.net.lock().unwrap_or_else(|p| p.into_inner());
-                match guard.as_ref() {
-                    Some(net) => run_work(&self.external, net, job.work, !finish_turn),
-                    None => Err(disposed_failure()),
+            let (settle_all, turn) = match taken {
+                Taken::Job(job) => {
+                    let finish_turn = job.finish_turn;
+                    let outcome = {
+                        let guard = self.net.lock().unwrap_or_else(|p| p.into_inner());
+                        match guard.as_ref() {
+                            Some(net) => run_work(&self.external, net, job.work, !finish_turn),
+                            None => Err(disposed_failure()),
+                        }
+                    };
+                    let outcome = match outcome {
+                        // A finish turn reads the outputs itself (after the callback), so the job copied none.
+                        Ok(o) => JobOutcome {
+                            turn: finish_turn,
+                            ..o
+                        },
+                        Err(f) => JobOutcome::failed(f),
+                    };
+                    let turn = outcome.turn;
+                    (vec![(job.done, outcome)], turn)
                 }
-            };
-            let outcome = match outcome {
-                // A finish turn reads the outputs itself (after the callback), so the job copied none.
-                Ok(o) => JobOutcome {
-                    turn: finish_turn,
-                    ..o
-                },
-                Err(f) => JobOutcome::failed(f),
+                Taken::Batch(parts) => {
+                    let guard = self.net.lock().unwrap_or_else(|p| p.into_inner());
+                    let settled = match guard.as_ref() {
+                        Some(net) => run_batch(&self.external, net, parts),
+                        None => parts
+                            .into_iter()
+                            .map(|p| (p.done, JobOutcome::failed(disposed_failure())))
+                            .collect(),
+                    };
+                    (settled, false)
+                }
             };
             {
                 let mut s = self.state();
                 s.working = false;
-                s.turn = outcome.turn;
+                s.turn = turn;
             }
             // Wakes a shutdown waiting for the job to end (and nothing else that cares).
             self.notify();
             // After dispose(): the last job drops the network (before its promise settles).
             self.release_if_idle();
-            // The promise settles on the JS thread, which then reports any new native memory.
-            let exec = self.clone();
-            job.done.resolve(Box::new(move |env| {
-                exec.external.report(&env);
-                for t in outcome.outputs.iter().flatten() {
-                    t.report(&env);
-                }
-                Ok(outcome)
-            }));
+            // Each promise settles on the JS thread, which then reports any new native memory.
+            for (done, outcome) in settle_all {
+                let exec = self.clone();
+                done.resolve(Box::new(move |env| {
+                    exec.external.report(&env);
+                    for t in outcome.outputs.iter().flatten() {
+                        t.report(&env);
+                    }
+                    Ok(outcome)
+                }));
+            }
         }
     }
 }
 
+/// What a member took: a job of its own or the pool's, or a batch of the pool's requests.
+enum Taken {
+    Job(Job),
+    Batch(Vec<Part>),
+}
+
+/// Dynamic batching of a pool (`batching: { maxBatch, maxDelayMs }`).
+#[derive(Clone, Copy, Debug)]
+pub struct Batching {
+    /// Most rows (dim 0 of the inputs, summed over requests) one forward runs.
+    pub max_batch: usize,
+    /// How long a batch short of rows may wait for more, from its first request's arrival.
+    pub max_delay: std::time::Duration,
+}
+
+/// A predict waiting in a pool's queue.
+struct Queued {
+    id: u32,
+    feeds: Vec<Feed>,
+    /// Its rows (the common dim 0 of its inputs) when it can join a batch at all.
+    rows: Option<usize>,
+    arrived: std::time::Instant,
+    done: Deferred,
+}
+
+impl Queued {
+    fn into_job(self) -> Job {
+        Job {
+            work: Work::Predict(self.feeds),
+            start_turn: false,
+            finish_turn: false,
+            done: self.done,
+        }
+    }
+}
+
+/// One request of a batch: its feeds (kept whole, so the request can run alone if the batch
+/// fails), its rows and its promise.
+struct Part {
+    feeds: Vec<Feed>,
+    rows: usize,
+    done: Deferred,
+}
+
+/// What a free member gets from [`PoolQueue::take`].
+enum Take {
+    Single(Job),
+    Batch(Vec<Part>),
+    /// The head's batch is short of rows: look again at this time (or on a new request).
+    WaitUntil(std::time::Instant),
+    Nothing,
+}
+
+/// The common dim 0 of a request's inputs: the rows it adds to a batch (`None` when its inputs
+/// disagree on dim 0, have rank 0, or it has no rows).
+fn batch_rows(feeds: &[Feed]) -> Option<usize> {
+    let rows = *feeds.first()?.layout.shapes.first()?;
+    let same = feeds.iter().all(|f| f.layout.shapes.first() == Some(&rows));
+    (same && rows > 0).then_some(rows)
+}
+
+/// Whether two requests can share a forward: the same inputs, each with the same dtype and the
+/// same dims except dim 0.
+fn joins(a: &[Feed], b: &[Feed]) -> bool {
+    a.len() == b.len()
+        && a.iter().zip(b).all(|(x, y)| {
+            x.name == y.name
+                && x.layout.data_type == y.layout.data_type
+                && x.layout.shapes.get(1..) == y.layout.shapes.get(1..)
+        })
+}
+
+/// Counters of a pool's work (read by tests and benchmarks).
+#[derive(Default)]
+struct Counters {
+    /// Forwards started from the queue (a batch counts once).
+    runs: std::sync::atomic::AtomicU64,
+    /// Forwards that ran more than one request.
+    batches: std::sync::atomic::AtomicU64,
+    /// Requests that ran inside such a forward.
+    batched_requests: std::sync::atomic::AtomicU64,
+}
+
 /// The queue of a `LiteNetworkPool`: requests wait here, and whichever member network is free
-/// takes the next one on its own thread, without a round trip through JS.
+/// takes the next one on its own thread, without a round trip through JS. With batching, the
+/// member takes the head request and, behind it, the queued requests that can join it.
 pub struct PoolQueue {
-    jobs: Mutex<VecDeque<(u32, Job)>>,
+    jobs: Mutex<VecDeque<Queued>>,
     members: Vec<Arc<Executor>>,
+    batching: Option<Batching>,
+    counters: Counters,
 }
 
 impl PoolQueue {
     /// Attaches idle networks to a new queue (each then serves it when its own queue is empty).
-    pub fn attach(members: Vec<Arc<Executor>>) -> Result<Arc<PoolQueue>> {
+    pub fn attach(
+        members: Vec<Arc<Executor>>,
+        batching: Option<Batching>,
+    ) -> Result<Arc<PoolQueue>> {
         if members.iter().any(|m| m.busy()) {
             return Err(busy_error());
         }
         let queue = Arc::new(PoolQueue {
             jobs: Mutex::new(VecDeque::new()),
             members,
+            batching,
+            counters: Counters::default(),
         });
         for m in &queue.members {
             m.state().pool = Some(queue.clone());
@@ -660,26 +793,89 @@ impl PoolQueue {
         Ok(queue)
     }
 
-    fn jobs(&self) -> MutexGuard<'_, VecDeque<(u32, Job)>> {
+    fn jobs(&self) -> MutexGuard<'_, VecDeque<Queued>> {
         self.jobs.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    fn pop(&self) -> Option<Job> {
-        self.jobs().pop_front().map(|(_, j)| j)
+    /// The work for a free member (called under that member's state lock). Without batching,
+    /// the head request. With it, the head request and the queued requests behind it that can
+    /// join it, in queue order, up to `max_batch` rows; a request that cannot join stays queued
+    /// and becomes a head in turn, so none is starved. Short of `max_batch` rows, the batch
+    /// waits (queued, so an abort still removes a request) until `max_delay` after the head
+    /// arrived.
+    fn take(&self, now: std::time::Instant) -> Take {
+        let mut jobs = self.jobs();
+        let Some(head) = jobs.front() else {
+            return Take::Nothing;
+        };
+        let (batching, rows) = match (self.batching, head.rows) {
+            (Some(b), Some(r)) if r < b.max_batch => (b, r),
+            _ => return self.single(jobs.pop_front()),
+        };
+        let mut picked = vec![0usize];
+        let mut total = rows;
+        for (i, q) in jobs.iter().enumerate().skip(1) {
+            if total >= batching.max_batch {
+                break;
+            }
+            match q.rows {
+                Some(r) if total + r <= batching.max_batch && joins(&head.feeds, &q.feeds) => {
+                    picked.push(i);
+                    total += r;
+                }
+                _ => {}
+            }
+        }
+        if total < batching.max_batch {
+            let deadline = head.arrived.checked_add(batching.max_delay).unwrap_or(now);
+            if now < deadline {
+                return Take::WaitUntil(deadline);
+            }
+        }
+        if picked.len() == 1 {
+            return self.single(jobs.pop_front());
+        }
+        let mut parts = Vec::with_capacity(picked.len());
+        for &i in picked.iter().rev() {
+            if let Some(q) = jobs.remove(i) {
+                parts.push(Part {
+                    rows: q.rows.unwrap_or(0),
+                    feeds: q.feeds,
+                    done: q.done,
+                });
+            }
+        }
+        drop(jobs);
+        parts.reverse();
+        self.counters.runs.fetch_add(1, Ordering::Relaxed);
+        self.counters.batches.fetch_add(1, Ordering::Relaxed);
+        self.counters
+            .batched_requests
+            .fetch_add(parts.len() as u64, Ordering::Relaxed);
+        Take::Batch(parts)
+    }
+
+    fn single(&self, q: Option<Queued>) -> Take {
+        match q {
+            Some(q) => {
+                self.counters.runs.fetch_add(1, Ordering::Relaxed);
+                Take::Single(q.into_job())
+            }
+            None => Take::Nothing,
+        }
     }
 
     /// Queues a predict; `id` names it for [`PoolQueue::cancel`].
     pub fn submit<'env>(&self, env: &'env Env, id: u32, feeds: Vec<Feed>) -> Result<Object<'env>> {
         let (done, promise) = deferred(env)?;
-        self.jobs().push_back((
+        let rows = batch_rows(&feeds);
+        self.jobs().push_back(Queued {
             id,
-            Job {
-                work: Work::Predict(feeds),
-                start_turn: false,
-                finish_turn: false,
-                done,
-            },
-        ));
+            feeds,
+            rows,
+            arrived: std::time::Instant::now(),
+            done,
+        });
         // A member checks the queue under its own state lock: taking that lock here before
         // waking it means it either saw the request or is already waiting for this wake-up.
         for m in &self.members {
@@ -693,12 +889,12 @@ impl PoolQueue {
     pub fn cancel(&self, id: u32, failure: NativeFailure) -> bool {
         let job = {
             let mut jobs = self.jobs();
-            let at = jobs.iter().position(|(i, _)| *i == id);
+            let at = jobs.iter().position(|q| q.id == id);
             at.and_then(|i| jobs.remove(i))
         };
         match job {
-            Some((_, j)) => {
-                settle(j.done, JobOutcome::failed(failure));
+            Some(q) => {
+                settle(q.done, JobOutcome::failed(failure));
                 true
             }
             None => false,
@@ -717,14 +913,25 @@ impl PoolQueue {
         self.jobs().len().saturating_sub(free)
     }
 
+    /// Forwards run from the queue, of which batches, and the requests those batches ran.
+    pub fn counters(&self) -> (u64, u64, u64) {
+        (
+            self.counters.runs.load(Ordering::Relaxed),
+            self.counters.batches.load(Ordering::Relaxed),
+            self.counters.batched_requests.load(Ordering::Relaxed),
+        )
+    }
+
     /// Detaches the networks and fails every request still queued with `failure`.
     pub fn close(&self, failure: NativeFailure) {
         for m in &self.members {
             m.state().pool = None;
+            // A member waiting for a batch's deadline stops waiting.
+            m.notify();
         }
-        let jobs: Vec<(u32, Job)> = self.jobs().drain(..).collect();
-        for (_, j) in jobs {
-            settle(j.done, JobOutcome::failed(failure.clone()));
+        let jobs: Vec<Queued> = self.jobs().drain(..).collect();
+        for q in jobs {
+            settle(q.done, JobOutcome::failed(failure.clone()));
         }
     }
 }
@@ -821,11 +1028,7 @@ fn run_work(
                 .collect();
             let ran = external.measured_run(|| predict(net, feeds));
             // A shape given with a feed holds for this call only, whether or not it ran.
-            for (name, layout) in restore {
-                if let Ok(mut t) = net.get_io_tensor(&name, megengine::TensorPhase::Input) {
-                    let _ = t.set_layout(&layout);
-                }
-            }
+            restore_layouts(net, restore);
             ran?;
             Ok(JobOutcome {
                 outputs: if copy_out {
@@ -870,6 +1073,137 @@ fn predict(net: &Network, feeds: Vec<Feed>) -> megengine::Result<()> {
     }
     net.forward()?;
     net.wait()
+}
+
+/// Runs a batch as one forward and gives each request exactly its rows of every output. If the
+/// batched forward fails, each request runs alone, so that each settles as it would have without
+/// batching (its own outputs, or its own error).
+fn run_batch(external: &External, net: &Network, parts: Vec<Part>) -> Vec<(Deferred, JobOutcome)> {
+    match forward_batch(external, net, &parts) {
+        Ok(outputs) if outputs.len() == parts.len() => parts
+            .into_iter()
+            .zip(outputs)
+            .map(|(p, out)| {
+                (
+                    p.done,
+                    JobOutcome {
+                        outputs: Some(out),
+                        ..JobOutcome::ok()
+                    },
+                )
+            })
+            .collect(),
+        _ => parts
+            .into_iter()
+            .map(|p| {
+                let outcome = run_work(external, net, Work::Predict(p.feeds), true)
+                    .unwrap_or_else(JobOutcome::failed);
+                (p.done, outcome)
+            })
+            .collect(),
+    }
+}
+
+/// Stacks the requests' rows into the network's inputs (dim 0 = the rows summed), forwards once,
+/// and splits every output along dim 0 by each request's rows.
+fn forward_batch(
+    external: &External,
+    net: &Network,
+    parts: &[Part],
+) -> megengine::Result<Vec<Vec<NativeTensor>>> {
+    let head = parts
+        .first()
+        .ok_or_else(|| LiteError::invalid("an empty batch"))?;
+    let total: usize = parts.iter().map(|p| p.rows).sum();
+    let mut stacked = Vec::with_capacity(head.feeds.len());
+    for (k, f) in head.feeds.iter().enumerate() {
+        let mut shapes = f.layout.shapes.clone();
+        if let Some(d0) = shapes.first_mut() {
+            *d0 = total;
+        }
+        let layout = megengine::Layout::new(shapes, f.layout.data_type)?;
+        let mut bytes = Vec::with_capacity(layout.nbytes());
+        for p in parts {
+            let pf = p
+                .feeds
+                .get(k)
+                .ok_or_else(|| LiteError::invalid("batched requests differ in inputs"))?;
+            bytes.extend_from_slice(&pf.bytes);
+        }
+        if bytes.len() != layout.nbytes() {
+            return Err(LiteError::invalid(format!(
+                "batched input {:?} has {} bytes, its layout needs {}",
+                f.name,
+                bytes.len(),
+                layout.nbytes()
+            )));
+        }
+        // A feed without `restore` has the declared layout.
+        let declared = f.restore.clone().unwrap_or_else(|| f.layout.clone());
+        let restore = (declared != layout).then_some(declared);
+        stacked.push(Feed {
+            name: f.name.clone(),
+            layout,
+            bytes,
+            restore,
+        });
+    }
+    let restore: Vec<(String, megengine::Layout)> = stacked
+        .iter()
+        .filter_map(|f| f.restore.clone().map(|l| (f.name.clone(), l)))
+        .collect();
+    let ran = external
+        .measured_run(|| predict(net, stacked))
+        .and_then(|()| split_outputs(net, parts, total));
+    restore_layouts(net, restore);
+    ran
+}
+
+/// Every output, split along dim 0 into each request's rows (host copies, in output order).
+fn split_outputs(
+    net: &Network,
+    parts: &[Part],
+    total: usize,
+) -> megengine::Result<Vec<Vec<NativeTensor>>> {
+    let mut per: Vec<Vec<NativeTensor>> = parts.iter().map(|_| Vec::new()).collect();
+    for name in net.output_names()? {
+        let t = net.get_io_tensor(&name, megengine::TensorPhase::Output)?;
+        let layout = t.layout()?;
+        if layout.shapes.first() != Some(&total) {
+            return Err(LiteError::invalid(format!(
+                "output {name:?} has shape {:?}, which does not follow a batch of {total} rows",
+                layout.shapes
+            )));
+        }
+        let bytes = t.to_host_bytes()?;
+        let row = bytes.len() / total;
+        let mut at = 0usize;
+        for (p, out) in parts.iter().zip(per.iter_mut()) {
+            let mut shapes = layout.shapes.clone();
+            if let Some(d0) = shapes.first_mut() {
+                *d0 = p.rows;
+            }
+            let l = megengine::Layout::new(shapes, layout.data_type)?;
+            let end = at + row * p.rows;
+            let slice = bytes
+                .get(at..end)
+                .ok_or_else(|| LiteError::invalid(format!("output {name:?} is short")))?;
+            out.push(NativeTensor::wrap(megengine::Tensor::from_host_bytes(
+                &l, slice,
+            )?));
+            at = end;
+        }
+    }
+    Ok(per)
+}
+
+/// Puts back the declared layouts of inputs that a call's feeds reshaped.
+fn restore_layouts(net: &Network, restore: Vec<(String, megengine::Layout)>) {
+    for (name, layout) in restore {
+        if let Ok(mut t) = net.get_io_tensor(&name, megengine::TensorPhase::Input) {
+            let _ = t.set_layout(&layout);
+        }
+    }
 }
 
 /// Something that owns engine threads and stops them when its JS environment goes away.
