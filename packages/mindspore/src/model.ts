@@ -57,12 +57,15 @@ export function signalOf(options: unknown, what: string): AbortSignal | undefine
   return signal;
 }
 
-/** Internal: `run`, or `signal.reason` as soon as the signal aborts. */
-export function withSignal<T>(run: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+/** Internal: `run`, or `signal.reason` as soon as the signal aborts (then `aborted` runs). */
+export function withSignal<T>(run: Promise<T>, signal: AbortSignal | undefined, aborted?: () => void): Promise<T> {
   if (!signal) return run;
   if (signal.aborted) return Promise.reject(signal.reason);
   return new Promise<T>((resolve, reject) => {
-    const onAbort = (): void => reject(signal.reason);
+    const onAbort = (): void => {
+      reject(signal.reason);
+      aborted?.();
+    };
     signal.addEventListener('abort', onAbort, { once: true });
     run.then(
       (v) => {
@@ -105,7 +108,7 @@ export function feedTensors(inputs: unknown, declared: readonly MsTensorData[], 
 /**
  * Internal: an async predict of a model or a runner: the feeds checked and handed to `submit`
  * (the binding copies them during the call), the outputs as given (a list, or by name), the
- * signal honoured.
+ * signal honoured (`aborted` runs when it aborts: a runner takes the request out of its queue).
  */
 export function submitPredict<Out extends string>(
   inputs: unknown,
@@ -113,6 +116,7 @@ export function submitPredict<Out extends string>(
   what: string,
   signal: AbortSignal | undefined,
   submit: (shapes: number[][], data: Uint8Array[]) => Promise<MsOutcome>,
+  aborted?: () => void,
 ): Promise<Tensor[] | ModelOutputs<Out>> {
   const { list, named } = feedTensors(inputs, declared, what);
   const feed = feedOf(list, [...declared], false);
@@ -120,7 +124,7 @@ export function submitPredict<Out extends string>(
     const out = toTensors(o.outputs ?? []);
     return named ? byOutputName<Out>(out) : out;
   });
-  return withSignal(run, signal);
+  return withSignal(run, signal, aborted);
 }
 
 /** Internal: outputs by name. */
