@@ -309,7 +309,9 @@ mod tests {
             },
             data: Some(vec![10, 20, 30, 40]),
         };
-        let per = split(vec![out.clone()], &[1, 3]).unwrap();
+        let Ok(per) = split(vec![out.clone()], &[1, 3]) else {
+            panic!("split failed");
+        };
         assert_eq!(per[0][0].data, Some(vec![10]));
         assert_eq!(per[0][0].info.shape, vec![1, 1]);
         assert_eq!(per[1][0].data, Some(vec![20, 30, 40]));
