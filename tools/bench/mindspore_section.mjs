@@ -10,6 +10,8 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
 
 function npyPayload(file) {
   const b = readFileSync(file);
@@ -182,4 +184,116 @@ export function reportMindSpore(raw, h, mge, cfg) {
     }
   }
   return lines;
+}
+
+// ---------------------------------------------------------------------------- dynamic batching
+// A ModelParallelRunner with and without `batching` (same workersNum, same model), `inflight`
+// batch-1 requests kept in flight by a closed loop (tools/bench/bench_mindspore_batching.mjs), the
+// two taking turns in rounds (samples pooled). The model must have a dynamic batch dim: LeNet
+// (fixtures/mindspore/lenet.mindir); the demo's mnist.mindir is exported with a fixed batch of 1.
+const BATCHING = { workers: 2, threads: 1, inflight: 64, batching: { maxBatch: 64, maxDelayMs: 1 } };
+
+/**
+ * Measures batching. `ctx`: { repo, here, seconds, rounds, warmup, log, runJson }. Returns the raw
+ * record ({ config, setups: [{ name, batching, completed, elapsed_ns, latencies_ns, counts }], errors }).
+ */
+export function runMindSporeBatching(ctx) {
+  const { repo, here, seconds, rounds, warmup, log, runJson } = ctx;
+  const fx = path.join(repo, 'fixtures', 'mindspore');
+  const base = { model: path.join(fx, 'lenet.mindir'), npy: path.join(fx, 'lenet_input_b1.npy'), threads: BATCHING.threads, workers: BATCHING.workers, inflight: BATCHING.inflight, seconds, warmup };
+  const raw = { config: { ...base, rounds }, setups: [], errors: [] };
+  const setups = [
+    { name: `ModelParallelRunner, workersNum ${BATCHING.workers}, no batching`, batching: null },
+    { name: `ModelParallelRunner, workersNum ${BATCHING.workers}, batching { maxBatch: ${BATCHING.batching.maxBatch}, maxDelayMs: ${BATCHING.batching.maxDelayMs} }`, batching: BATCHING.batching },
+  ];
+  for (let round = 1; round <= rounds; round++) {
+    for (const s of setups) {
+      log(`MindSpore batching round ${round}/${rounds}: ${s.name}`);
+      try {
+        const r = runJson(process.execPath, [path.join(here, 'bench_mindspore_batching.mjs'), JSON.stringify({ ...base, batching: s.batching })], { GLOG_v: '3' });
+        const have = raw.setups.find((x) => x.name === s.name);
+        if (!have) raw.setups.push({ name: s.name, batching: s.batching, ...r });
+        else {
+          have.completed += r.completed;
+          have.elapsed_ns += r.elapsed_ns;
+          have.latencies_ns = [...have.latencies_ns, ...r.latencies_ns];
+          if (have.counts && r.counts) have.counts = { runs: have.counts.runs + r.counts.runs, requests: have.counts.requests + r.counts.requests };
+        }
+      } catch (e) {
+        raw.errors.push(`@lite/mindspore batching (${s.name}): ${e.message.split('\n')[0]}`);
+      }
+    }
+  }
+  return raw;
+}
+
+function quantile(list, q) {
+  if (!list?.length) return Number.NaN;
+  const s = [...list].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor(q * s.length))];
+}
+
+/** The batching subsection's markdown lines, with its goal line. */
+export function reportMindSporeBatching(raw) {
+  const lines = [];
+  const c = raw.config;
+  lines.push('');
+  lines.push(`## MindSpore Lite: dynamic batching (ModelParallelRunner, ${c.inflight} requests in flight)`);
+  lines.push('');
+  lines.push(`- LeNet (\`fixtures/mindspore/lenet.mindir\`, dynamic batch), batch-1 requests; Context cpu.threadNum ${c.threads}, parallel.workersNum ${c.workers}; ${c.inflight} callers each \`await runner.predict([x])\` + \`getData()\` in a loop for ${c.seconds} s per round, ${c.rounds} round(s) taking turns (after ${c.warmup} warm-up requests per caller).`);
+  lines.push('- The digit model of the goal (`apps/demo/models/mnist.mindir`) is exported with a fixed batch of 1, so a batching runner refuses it; LeNet is the same size class.');
+  lines.push('');
+  lines.push('| setup | requests/s | p50 (ms) | p99 (ms) | requests per engine call | throughput × unbatched |');
+  lines.push('| --- | ---: | ---: | ---: | ---: | ---: |');
+  const rows = raw.setups.map((s) => ({
+    ...s,
+    rps: s.completed / (s.elapsed_ns / 1e9),
+    p50: quantile(s.latencies_ns, 0.5) / 1e6,
+    p99: quantile(s.latencies_ns, 0.99) / 1e6,
+  }));
+  const plain = rows.find((r) => !r.batching);
+  const batched = rows.find((r) => r.batching);
+  for (const r of rows) {
+    const per = r.counts && r.counts.runs > 0 ? (r.counts.requests / r.counts.runs).toFixed(1) : '1 (each alone)';
+    const x = plain ? `${(r.rps / plain.rps).toFixed(2)}×` : '—';
+    lines.push(`| ${r.name} | ${r.rps.toFixed(0)} | ${r.p50.toFixed(3)} | ${r.p99.toFixed(3)} | ${per} | ${x} |`);
+  }
+  lines.push('');
+  if (plain && batched) {
+    const speedup = batched.rps / plain.rps;
+    const met = speedup >= 3 && batched.p99 <= plain.p99;
+    lines.push(`Goal (${c.inflight} in flight): batching ≥ 3× the unbatched throughput at a p99 no worse — ${met ? 'met' : 'missed'} (${speedup.toFixed(2)}×; p99 ${batched.p99.toFixed(3)} ms vs ${plain.p99.toFixed(3)} ms).`);
+  } else {
+    lines.push('Goal (batching ≥ 3× at a p99 no worse): not measured (see errors).');
+  }
+  return lines;
+}
+
+// Alone: node tools/bench/mindspore_section.mjs --batching [--seconds S] [--rounds R]
+// (prints the batching subsection; `pnpm bench` runs it inside the full suite).
+if (process.argv[1] && import.meta.url === pathToFileURL(path.resolve(process.argv[1])).href) {
+  const { values } = parseArgs({ options: { batching: { type: 'boolean' }, seconds: { type: 'string' }, rounds: { type: 'string' } } });
+  if (!values.batching) {
+    process.stderr.write('usage: node tools/bench/mindspore_section.mjs --batching [--seconds S] [--rounds R]\n');
+    process.exit(2);
+  }
+  const here = path.dirname(fileURLToPath(import.meta.url));
+  const runJson = (cmd, args, env = {}) => {
+    const r = spawnSync(cmd, args, { encoding: 'utf8', env: { ...process.env, ...env }, maxBuffer: 256 << 20 });
+    if (r.status !== 0) throw new Error(`${path.basename(cmd)} failed (exit ${r.status}): ${r.stderr.slice(-2000)}`);
+    const line = r.stdout.trim().split('\n').filter((l) => l.startsWith('{')).pop();
+    if (!line) throw new Error(`${path.basename(cmd)} printed no JSON`);
+    return JSON.parse(line);
+  };
+  const raw = runMindSporeBatching({
+    repo: path.resolve(here, '..', '..'),
+    here,
+    seconds: Number(values.seconds ?? 3),
+    rounds: Number(values.rounds ?? 2),
+    warmup: 20,
+    log: (m) => process.stderr.write(`[bench] ${m}\n`),
+    runJson,
+  });
+  process.stdout.write(`${reportMindSporeBatching(raw).join('\n')}\n`);
+  for (const e of raw.errors) process.stdout.write(`- error: ${e}\n`);
 }
