@@ -10,8 +10,8 @@
 //! - nothing here holds a JS handle; the process `'exit'` event and a worker's teardown join
 //!   the lanes and free the engine object (see [`AtExit`]);
 //! - with [`Batching`] set, a lane that takes a request with [`Rows`] also takes the queued
-//!   requests that can be stacked with it (and waits for more, at most until the first one's
-//!   arrival plus the delay), then runs them as one call ([`LaneJob::run_stacked`]). The queue's
+//!   requests that can be stacked with it (and, while nothing else is queued, waits for more, at
+//!   most until the first one's arrival plus the delay), then runs them as one call ([`LaneJob::run_stacked`]). The queue's
 //!   front request is always taken first, so a request that cannot join runs alone and never
 //!   starves.
 
@@ -348,8 +348,9 @@ fn serve(ctl: &Ctl) {
 }
 
 /// The queued requests that join `first` (batching on and `first` has rows): taken in queue
-/// order while their rows fit; then, while rows are missing, waits for more until `first`'s
-/// arrival plus the delay. Returns whether `first` runs stacked (with the others, maybe none).
+/// order while their rows fit; then, while rows are missing and nothing else is queued, waits for
+/// more until `first`'s arrival plus the delay. Returns whether `first` runs stacked (with the
+/// others, maybe none).
 fn collect<'a>(
     ctl: &'a Ctl,
     mut s: MutexGuard<'a, State>,
@@ -377,7 +378,10 @@ fn collect<'a>(
             }
         }
         let now = Instant::now();
-        if total >= batching.max_batch || s.closed || s.aborted || now >= deadline {
+        // What is still queued cannot join: run now and leave it to the next free lane rather
+        // than hold it back for the delay.
+        let blocked = !s.queue.is_empty();
+        if total >= batching.max_batch || blocked || s.closed || s.aborted || now >= deadline {
             break;
         }
         s.collecting += 1;
