@@ -3,7 +3,8 @@
 //
 //   node bench_mindspore_batching.mjs CONFIG_JSON
 //
-// CONFIG_JSON: { model, npy, threads, workers, inflight, seconds, warmup, batching|null }.
+// CONFIG_JSON: { model, npy | images, threads, workers, inflight, seconds, warmup, batching|null }
+// (`images`: a file of 28x28 uint8 digits, the first one /255 as a 1x1x28x28 input).
 // A ModelParallelRunner (context cpu.threadNum = threads, parallel.workersNum = workers; batching
 // as given) built from `model`; the batch-1 input of `npy` made once as a Tensor (the runner copies
 // it at each call). `inflight` callers each loop `await runner.predict([x])` (+ `getData()` of
@@ -39,7 +40,9 @@ const ctx = new Context();
 ctx.cpu.threadNum = cfg.threads;
 ctx.parallel.workersNum = cfg.workers;
 const runner = await ModelParallelRunner.create(cfg.model, cfg.batching ? { context: ctx, batching: cfg.batching } : { context: ctx });
-const { data, shape } = readNpyF32(cfg.npy);
+const { data, shape } = cfg.images
+  ? { data: Float32Array.from(readFileSync(cfg.images).subarray(0, 784), (v) => v / 255), shape: [1, 1, 28, 28] }
+  : readNpyF32(cfg.npy);
 const x = new Tensor(data, { shape });
 const once = async () => {
   const out = await runner.predict([x]);
