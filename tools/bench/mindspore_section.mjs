@@ -192,7 +192,11 @@ export function reportMindSpore(raw, h, mge, cfg) {
 // two taking turns in rounds (samples pooled), on the models with a dynamic batch dim: the demo's
 // digit network exported with a batch of -1 (apps/demo/models/mnist_dynamic.mindir, made by
 // tools/models/export_mnist_mindspore.py --dynamic-batch; the goal's model) and LeNet.
-const BATCHING = { workers: 2, threads: 1, inflight: 64, batching: { maxBatch: 64, maxDelayMs: 1 } };
+// The goal's setting is maxBatch 16 (a quarter of the requests in flight): while one batch runs, the
+// JS thread settles the previous one and submits the next, so the two overlap. maxBatch 64 (shown
+// too) swallows every request in flight into one call and the engine and JS then take turns.
+const BATCHING = { workers: 2, threads: 1, inflight: 64, goal: { maxBatch: 16, maxDelayMs: 1 }, wide: { maxBatch: 64, maxDelayMs: 1 } };
+const showBatching = (b) => `batching { maxBatch: ${b.maxBatch}, maxDelayMs: ${b.maxDelayMs} }`;
 
 /**
  * Measures batching. `ctx`: { repo, here, demoRoot?, seconds, rounds, warmup, log, runJson }. Returns
@@ -211,7 +215,8 @@ export function runMindSporeBatching(ctx) {
   const raw = { config: { ...base, rounds, models: models.map((m) => ({ model: m.model, desc: m.desc })) }, setups: [], errors: [] };
   const setups = models.flatMap((m) => [
     { model: m.model, input: m.input, name: `${m.model}: no batching`, batching: null },
-    { model: m.model, input: m.input, name: `${m.model}: batching { maxBatch: ${BATCHING.batching.maxBatch}, maxDelayMs: ${BATCHING.batching.maxDelayMs} }`, batching: BATCHING.batching },
+    { model: m.model, input: m.input, name: `${m.model}: ${showBatching(BATCHING.goal)}`, batching: BATCHING.goal, goal: true },
+    { model: m.model, input: m.input, name: `${m.model}: ${showBatching(BATCHING.wide)}`, batching: BATCHING.wide },
   ]);
   for (let round = 1; round <= rounds; round++) {
     for (const s of setups) {
@@ -219,7 +224,7 @@ export function runMindSporeBatching(ctx) {
       try {
         const r = runJson(process.execPath, [path.join(here, 'bench_mindspore_batching.mjs'), JSON.stringify({ ...base, ...s.input, batching: s.batching })], { GLOG_v: '3' });
         const have = raw.setups.find((x) => x.name === s.name);
-        if (!have) raw.setups.push({ name: s.name, model: s.model, batching: s.batching, ...r });
+        if (!have) raw.setups.push({ name: s.name, model: s.model, batching: s.batching, goal: Boolean(s.goal), ...r });
         else {
           have.completed += r.completed;
           have.elapsed_ns += r.elapsed_ns;
@@ -274,13 +279,13 @@ export function reportMindSporeBatching(raw) {
   lines.push('');
   const goals = (c.models ?? []).map((m) => {
     const plain = plainOf(m.model);
-    const batched = rows.find((r) => r.model === m.model && r.batching);
+    const batched = rows.find((r) => r.model === m.model && r.goal);
     if (!plain || !batched) return `${m.model} not measured (see errors)`;
     const speedup = batched.rps / plain.rps;
     const met = speedup >= 3 && batched.p99 <= plain.p99;
     return `${m.model} ${met ? 'met' : 'missed'} (${speedup.toFixed(2)}×; p99 ${batched.p99.toFixed(3)} ms vs ${plain.p99.toFixed(3)} ms)`;
   });
-  lines.push(`Goal (${c.inflight} in flight): batching ≥ 3× the unbatched throughput at a p99 no worse — ${goals.join('; ')}.`);
+  lines.push(`Goal (${c.inflight} in flight, ${showBatching(BATCHING.goal)} vs no batching): ≥ 3× the unbatched throughput at a p99 no worse — ${goals.join('; ')}.`);
   return lines;
 }
 
