@@ -1,11 +1,15 @@
 // Dynamic batching of a ModelParallelRunner: concurrent requests stacked along dim 0 and run as
 // one engine call. Each caller gets exactly its own rows; abort, dispose and bad feeds keep
 // predict's guarantees.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Context, LiteError, Model, ModelParallelRunner, ModelType, Tensor } from '../src/index.js';
 import { expectReference, lenet, path, runFor, runInputs } from './helpers.js';
 
 const LENET = path(lenet.file);
+const DEMO_MODELS = join(fileURLToPath(new URL('.', import.meta.url)), '..', '..', '..', 'apps', 'demo', 'models');
 const open: { dispose(): void }[] = [];
 
 afterEach(() => {
@@ -253,5 +257,25 @@ describe('ModelParallelRunner batching', () => {
     runner.buildFromFile(LENET, context(1), { batching: { maxBatch: 8, maxDelayMs: 1 } });
     const x = images(1, 5);
     expectSame(await runner.predict(input(x, 1)), plainModel().predict(input(x, 1)));
+  });
+
+  it("the demo's digit network: the batch-dynamic export batches bit-exactly, the fixed-batch one is refused", async () => {
+    const digits = readFileSync(join(DEMO_MODELS, 'heldout_images.u8'));
+    const sample = (i: number, rows: number): Float32Array => Float32Array.from(digits.subarray(i * 784, (i + rows) * 784), (v) => v / 255);
+    const runner = await ModelParallelRunner.create(join(DEMO_MODELS, 'mnist_dynamic.mindir'), { context: context(2), batching: { maxBatch: 16, maxDelayMs: 2 } });
+    open.push(runner);
+    const model = new Model();
+    const c = new Context();
+    c.cpu.threadNum = 1;
+    model.buildFromFile(join(DEMO_MODELS, 'mnist_dynamic.mindir'), ModelType.MINDIR, c);
+    open.push(model);
+    const requests = Array.from({ length: 40 }, (_, i) => ({ rows: 1 + (i % 3), x: sample(i * 3, 1 + (i % 3)) }));
+    const got = await Promise.all(requests.map((q) => runner.predict(input(q.x, q.rows))));
+    requests.forEach((q, i) => expectSame(got[i] ?? [], model.predict(input(q.x, q.rows))));
+    expect(runner.batchStats?.requests).toBe(40);
+    expect(runner.batchStats?.runs).toBeLessThan(40);
+    const e = await rejectionOf(ModelParallelRunner.create(join(DEMO_MODELS, 'mnist.mindir'), { batching: { maxBatch: 16, maxDelayMs: 1 } }));
+    expect((e as LiteError).code).toBe('LITE_UNSUPPORTED');
+    expect((e as LiteError).message).toMatch(/: input data is \[1, 1, 28, 28\]$/);
   });
 });
