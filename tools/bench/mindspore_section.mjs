@@ -10,6 +10,8 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
 
 function npyPayload(file) {
   const b = readFileSync(file);
@@ -182,4 +184,136 @@ export function reportMindSpore(raw, h, mge, cfg) {
     }
   }
   return lines;
+}
+
+// ---------------------------------------------------------------------------- dynamic batching
+// A ModelParallelRunner with and without `batching` (same workersNum, same model), `inflight`
+// batch-1 requests kept in flight by a closed loop (tools/bench/bench_mindspore_batching.mjs), the
+// two taking turns in rounds (samples pooled), on the models with a dynamic batch dim: the demo's
+// digit network exported with a batch of -1 (apps/demo/models/mnist_dynamic.mindir, made by
+// tools/models/export_mnist_mindspore.py --dynamic-batch; the goal's model) and LeNet.
+// The goal's setting is maxBatch 16 (a quarter of the requests in flight): while one batch runs, the
+// JS thread settles the previous one and submits the next, so the two overlap. maxBatch 64 (shown
+// too) swallows every request in flight into one call and the engine and JS then take turns.
+const BATCHING = { workers: 2, threads: 1, inflight: 64, goal: { maxBatch: 16, maxDelayMs: 1 }, wide: { maxBatch: 64, maxDelayMs: 1 } };
+const showBatching = (b) => `batching { maxBatch: ${b.maxBatch}, maxDelayMs: ${b.maxDelayMs} }`;
+
+/**
+ * Measures batching. `ctx`: { repo, here, demoRoot?, seconds, rounds, warmup, log, runJson }. Returns
+ * the raw record ({ config, setups: [{ name, model, batching, completed, elapsed_ns, p50_ns, p99_ns,
+ * counts }], errors }).
+ */
+export function runMindSporeBatching(ctx) {
+  const { repo, here, seconds, rounds, warmup, log, runJson } = ctx;
+  const demoRoot = ctx.demoRoot ?? path.join(repo, 'apps', 'demo');
+  const fx = path.join(repo, 'fixtures', 'mindspore');
+  const models = [
+    { model: 'mnist', desc: '`apps/demo/models/mnist_dynamic.mindir` (the demo\'s digit network, batch -1)', input: { model: path.join(demoRoot, 'models', 'mnist_dynamic.mindir'), images: path.join(demoRoot, 'models', 'heldout_images.u8') } },
+    { model: 'lenet', desc: '`fixtures/mindspore/lenet.mindir` (LeNet-5, batch -1)', input: { model: path.join(fx, 'lenet.mindir'), npy: path.join(fx, 'lenet_input_b1.npy') } },
+  ];
+  const base = { threads: BATCHING.threads, workers: BATCHING.workers, inflight: BATCHING.inflight, seconds, warmup };
+  const raw = { config: { ...base, rounds, models: models.map((m) => ({ model: m.model, desc: m.desc })) }, setups: [], errors: [] };
+  const setups = models.flatMap((m) => [
+    { model: m.model, input: m.input, name: `${m.model}: no batching`, batching: null },
+    { model: m.model, input: m.input, name: `${m.model}: ${showBatching(BATCHING.goal)}`, batching: BATCHING.goal, goal: true },
+    { model: m.model, input: m.input, name: `${m.model}: ${showBatching(BATCHING.wide)}`, batching: BATCHING.wide },
+  ]);
+  for (let round = 1; round <= rounds; round++) {
+    for (const s of setups) {
+      log(`MindSpore batching round ${round}/${rounds}: ${s.name}`);
+      try {
+        const r = runJson(process.execPath, [path.join(here, 'bench_mindspore_batching.mjs'), JSON.stringify({ ...base, ...s.input, batching: s.batching })], { GLOG_v: '3' });
+        const have = raw.setups.find((x) => x.name === s.name);
+        if (!have) raw.setups.push({ name: s.name, model: s.model, batching: s.batching, goal: Boolean(s.goal), ...r });
+        else {
+          have.completed += r.completed;
+          have.elapsed_ns += r.elapsed_ns;
+          have.latencies_ns = [...have.latencies_ns, ...r.latencies_ns];
+          if (have.counts && r.counts) have.counts = { runs: have.counts.runs + r.counts.runs, requests: have.counts.requests + r.counts.requests };
+        }
+      } catch (e) {
+        raw.errors.push(`@lite/mindspore batching (${s.name}): ${e.message.split('\n')[0]}`);
+      }
+    }
+  }
+  // the pooled latencies as quantiles (the raw record stays small)
+  for (const s of raw.setups) {
+    s.p50_ns = quantile(s.latencies_ns, 0.5);
+    s.p99_ns = quantile(s.latencies_ns, 0.99);
+    delete s.latencies_ns;
+  }
+  return raw;
+}
+
+function quantile(list, q) {
+  if (!list?.length) return Number.NaN;
+  const s = [...list].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor(q * s.length))];
+}
+
+/** The batching subsection's markdown lines, with its goal line. */
+export function reportMindSporeBatching(raw) {
+  const lines = [];
+  const c = raw.config;
+  lines.push('');
+  lines.push(`## MindSpore Lite: dynamic batching (ModelParallelRunner, ${c.inflight} requests in flight)`);
+  lines.push('');
+  lines.push(`- Batch-1 requests; Context cpu.threadNum ${c.threads}, parallel.workersNum ${c.workers} for both runners; ${c.inflight} callers each \`await runner.predict([x])\` + \`getData()\` in a loop for ${c.seconds} s per round, ${c.rounds} round(s) taking turns (after ${c.warmup} warm-up requests per caller).`);
+  for (const m of c.models ?? []) lines.push(`- ${m.model}: ${m.desc}`);
+  lines.push('');
+  lines.push('| model: runner | requests/s | p50 (ms) | p99 (ms) | requests per engine call | throughput × unbatched |');
+  lines.push('| --- | ---: | ---: | ---: | ---: | ---: |');
+  const rows = raw.setups.map((s) => ({
+    ...s,
+    rps: s.completed / (s.elapsed_ns / 1e9),
+    p50: s.p50_ns / 1e6,
+    p99: s.p99_ns / 1e6,
+  }));
+  const plainOf = (m) => rows.find((r) => r.model === m && !r.batching);
+  for (const r of rows) {
+    const plain = plainOf(r.model);
+    const per = r.counts && r.counts.runs > 0 ? (r.counts.requests / r.counts.runs).toFixed(1) : '1 (each alone)';
+    const x = plain ? `${(r.rps / plain.rps).toFixed(2)}×` : '—';
+    lines.push(`| ${r.name} | ${r.rps.toFixed(0)} | ${r.p50.toFixed(3)} | ${r.p99.toFixed(3)} | ${per} | ${x} |`);
+  }
+  lines.push('');
+  const goals = (c.models ?? []).map((m) => {
+    const plain = plainOf(m.model);
+    const batched = rows.find((r) => r.model === m.model && r.goal);
+    if (!plain || !batched) return `${m.model} not measured (see errors)`;
+    const speedup = batched.rps / plain.rps;
+    const met = speedup >= 3 && batched.p99 <= plain.p99;
+    return `${m.model} ${met ? 'met' : 'missed'} (${speedup.toFixed(2)}×; p99 ${batched.p99.toFixed(3)} ms vs ${plain.p99.toFixed(3)} ms)`;
+  });
+  lines.push(`Goal (${c.inflight} in flight, ${showBatching(BATCHING.goal)} vs no batching): ≥ 3× the unbatched throughput at a p99 no worse — ${goals.join('; ')}.`);
+  return lines;
+}
+
+// Alone: node tools/bench/mindspore_section.mjs --batching [--seconds S] [--rounds R]
+// (prints the batching subsection; `pnpm bench` runs it inside the full suite).
+if (process.argv[1] && import.meta.url === pathToFileURL(path.resolve(process.argv[1])).href) {
+  const { values } = parseArgs({ options: { batching: { type: 'boolean' }, seconds: { type: 'string' }, rounds: { type: 'string' } } });
+  if (!values.batching) {
+    process.stderr.write('usage: node tools/bench/mindspore_section.mjs --batching [--seconds S] [--rounds R]\n');
+    process.exit(2);
+  }
+  const here = path.dirname(fileURLToPath(import.meta.url));
+  const runJson = (cmd, args, env = {}) => {
+    const r = spawnSync(cmd, args, { encoding: 'utf8', env: { ...process.env, ...env }, maxBuffer: 256 << 20 });
+    if (r.status !== 0) throw new Error(`${path.basename(cmd)} failed (exit ${r.status}): ${r.stderr.slice(-2000)}`);
+    const line = r.stdout.trim().split('\n').filter((l) => l.startsWith('{')).pop();
+    if (!line) throw new Error(`${path.basename(cmd)} printed no JSON`);
+    return JSON.parse(line);
+  };
+  const raw = runMindSporeBatching({
+    repo: path.resolve(here, '..', '..'),
+    here,
+    seconds: Number(values.seconds ?? 3),
+    rounds: Number(values.rounds ?? 2),
+    warmup: 20,
+    log: (m) => process.stderr.write(`[bench] ${m}\n`),
+    runJson,
+  });
+  process.stdout.write(`${reportMindSporeBatching(raw).join('\n')}\n`);
+  for (const e of raw.errors) process.stdout.write(`- error: ${e}\n`);
 }

@@ -21,7 +21,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { reportBatching, runBatching } from './batching_section.mjs';
-import { reportMindSpore, runMindSpore } from './mindspore_section.mjs';
+import { reportMindSpore, reportMindSporeBatching, runMindSpore, runMindSporeBatching } from './mindspore_section.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repo = path.resolve(here, '..', '..');
@@ -262,6 +262,9 @@ for (let round = 1; round <= rounds; round++) {
 // @lite/mindspore; same budget and rounds as above
 raw.mindspore = runMindSpore({ repo, here, cacheDir, workDir: work, demoRoot, mnistNpy: models[1].npy, perRound, rounds, threadsList, log, runJson });
 raw.errors.push(...raw.mindspore.errors);
+// dynamic batching of a ModelParallelRunner (64 requests in flight), with and without batching
+raw.mindspore_batching = runMindSporeBatching({ repo, here, demoRoot, seconds: quick ? 1 : 3, rounds: quick ? 1 : 2, warmup: quick ? 5 : 20, log, runJson });
+raw.errors.push(...raw.mindspore_batching.errors);
 
 // ---------------------------------------------------------------------------- serving
 // Throughput with 8 requests in flight: the C floor (pthreads, one network each) and @lite/core
@@ -460,6 +463,7 @@ for (const m of models) {
 }
 if (raw.batching) lines.push(...reportBatching(raw.batching, { median, ms, ratio }));
 lines.push(...reportMindSpore(raw.mindspore, { median, pct, ms, ratio, find }, { c: raw.c, python: raw.python?.results, node: raw.node?.results }, { ...cfgBase, rounds }));
+lines.push(...reportMindSporeBatching(raw.mindspore_batching));
 if (raw.errors.length) {
   lines.push('');
   lines.push('## Errors');

@@ -8,6 +8,7 @@ involved, so the script runs twice, in two venvs:
 
     PY37="$(tools/models/setup-python-mindspore.sh | tail -n1)"
     "$PY37" tools/models/export_mnist_mindspore.py        # writes apps/demo/models/mnist.mindir
+    "$PY37" tools/models/export_mnist_mindspore.py --dynamic-batch   # mnist_dynamic.mindir (batch -1)
 
   1. (Python 3.10, megengine 1.13; venv of tools/models/setup-python.sh, started by step 2)
      `--dump OUT.npz`: loads mnist.mge with megengine's graph loader (megengine.utils.network),
@@ -81,7 +82,7 @@ def dump(mge_path, out_npz, images_path):
 
 
 # ----------------------------------------------------------------------------- step 2 (py3.7)
-def to_onnx(ops, consts):
+def to_onnx(ops, consts, batch=1):
     from onnx import TensorProto, helper, numpy_helper
 
     nodes, inits, used = [], [], set()
@@ -140,8 +141,8 @@ def to_onnx(ops, consts):
 
     graph = helper.make_graph(
         nodes, "mnist",
-        [helper.make_tensor_value_info("data", TensorProto.FLOAT, [1, 1, 28, 28])],
-        [helper.make_tensor_value_info("prob", TensorProto.FLOAT, [1, 10])], inits)
+        [helper.make_tensor_value_info("data", TensorProto.FLOAT, [batch, 1, 28, 28])],
+        [helper.make_tensor_value_info("prob", TensorProto.FLOAT, [batch, 10])], inits)
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 11)], producer_name="lite-node")
     import onnx
     onnx.checker.check_model(model)
@@ -167,6 +168,9 @@ def mindspore_probs(model_file, images):
     model = mslite.Model()
     model.build_from_file(model_file, mslite.ModelType.MINDIR, ctx)
     inputs = model.get_inputs()
+    if inputs and inputs[0].shape and inputs[0].shape[0] == -1:
+        model.resize(inputs, [[1, 1, 28, 28]])  # a dynamic batch: run one sample at a time
+        inputs = model.get_inputs()
     if [t.name for t in inputs] != ["data"]:
         raise SystemExit("converted model inputs are %r, expected ['data']" % [t.name for t in inputs])
     probs = np.empty((len(images), 10), dtype=np.float32)
@@ -188,7 +192,12 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--models", default=MODELS, help="folder with mnist.mge and the held-out split (also the output)")
     ap.add_argument("--dump", metavar="OUT.npz", help="step 1 only (Python 3.10 + megengine)")
+    ap.add_argument("--dynamic-batch", action="store_true",
+                    help="export with a dynamic batch dim (input N x 1 x 28 x 28) as mnist_dynamic.mindir "
+                         "(+ mnist_dynamic_mindspore.json), for batching runners")
     args = ap.parse_args()
+    name = "mnist_dynamic" if args.dynamic_batch else "mnist"
+    batch = "N" if args.dynamic_batch else 1
     mge_path = os.path.join(args.models, "mnist.mge")
     images_path = os.path.join(args.models, "heldout_images.u8")
     if args.dump:
@@ -208,8 +217,8 @@ def main():
             consts = {k[len("const:"):]: z[k] for k in z.files if k.startswith("const:")}
             mge_probs = z["megenginelite_probs"]
 
-    model = to_onnx(ops, consts)
-    mindir = convert(model, args.models, "mnist")
+    model = to_onnx(ops, consts, batch)
+    mindir = convert(model, args.models, name)
     images = np.fromfile(images_path, dtype=np.uint8).reshape(-1, 28, 28)
     labels = np.fromfile(os.path.join(args.models, "heldout_labels.u8"), dtype=np.uint8)
     ms_probs = mindspore_probs(mindir, images)
@@ -221,20 +230,20 @@ def main():
         "generator": "tools/models/export_mnist_mindspore.py",
         "from": "mnist.mge (sha256 %s): the same trained weights, read from the dumped graph" % sha256(mge_path),
         "path": "MegEngine graph -> ONNX opset 11 (onnx %s) -> MindIR by mindspore_lite.Converter 2.0.0 (optimize none)" % onnx.__version__,
-        "model": {"file": "mnist.mindir",
-                  "input": {"name": "data", "shape": [1, 1, 28, 28], "dtype": "float32"},
-                  "output": {"name": "prob", "shape": [1, 10], "dtype": "float32"}},
+        "model": {"file": name + ".mindir",
+                  "input": {"name": "data", "shape": [-1 if args.dynamic_batch else 1, 1, 28, 28], "dtype": "float32"},
+                  "output": {"name": "prob", "shape": [-1 if args.dynamic_batch else 1, 10], "dtype": "float32"}},
         "heldout": int(len(labels)),
         "accuracy_mindspore_lite": acc,
         "accuracy_megenginelite": mge_acc,
         "agreement": {"same_argmax": same_argmax, "samples": int(len(labels)), "max_abs_diff_prob": max_diff},
         "reference": "mindspore_lite Python 2.0.0 (cpu, 1 thread) vs megenginelite 1.13 (cpu, default config), batch 1",
-        "files": {"mnist.mindir": {"sha256": sha256(mindir), "bytes": os.path.getsize(mindir)}},
+        "files": {name + ".mindir": {"sha256": sha256(mindir), "bytes": os.path.getsize(mindir)}},
     }
-    with open(os.path.join(args.models, "mnist_mindspore.json"), "w") as f:
+    with open(os.path.join(args.models, name + "_mindspore.json"), "w") as f:
         json.dump(meta, f, indent=2)
         f.write("\n")
-    print("mnist.mindir: %d bytes; held-out accuracy %.4f (megenginelite %.4f); same argmax %d/%d; max abs diff %.3g"
+    print(name + ".mindir: %d bytes; held-out accuracy %.4f (megenginelite %.4f); same argmax %d/%d; max abs diff %.3g"
           % (os.path.getsize(mindir), acc, mge_acc, same_argmax, len(labels), max_diff))
     if same_argmax != len(labels) or max_diff > MAX_ABS_DIFF:
         raise SystemExit("the engines disagree beyond the tolerance %g" % MAX_ABS_DIFF)

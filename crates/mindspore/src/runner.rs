@@ -80,8 +80,9 @@ impl Runner {
         &self.outputs
     }
 
-    /// Runs one request (thread-safe): the inputs are copied into fresh tensors.
-    pub fn predict(&self, inputs: &[Input<'_>]) -> Result<Vec<TensorData>> {
+    /// Checks a request before it runs: one input per model input, each fitting the model's
+    /// declared shape (fixed dims kept) and carrying exactly the bytes its shape needs.
+    pub fn check_inputs(&self, inputs: &[Input<'_>]) -> Result<()> {
         if inputs.len() != self.inputs.len() {
             return Err(LiteError::invalid(format!(
                 "predict needs {} input(s), got {}",
@@ -89,11 +90,19 @@ impl Runner {
                 inputs.len()
             )));
         }
-        let (mut data, mut sizes, mut dims, mut offsets) =
-            (Vec::new(), Vec::new(), Vec::new(), vec![0usize]);
         for (info, input) in self.inputs.iter().zip(inputs) {
             check_fits(info, input.shape)?;
             checked_bytes(info, input)?;
+        }
+        Ok(())
+    }
+
+    /// Runs one request (thread-safe): the inputs are copied into fresh tensors.
+    pub fn predict(&self, inputs: &[Input<'_>]) -> Result<Vec<TensorData>> {
+        self.check_inputs(inputs)?;
+        let (mut data, mut sizes, mut dims, mut offsets) =
+            (Vec::new(), Vec::new(), Vec::new(), vec![0usize]);
+        for input in inputs {
             data.push(input.data.as_ptr().cast::<c_void>());
             sizes.push(input.data.len());
             dims.extend_from_slice(input.shape);

@@ -15,9 +15,10 @@ export function signalOption(options: unknown, what: string): AbortSignal | unde
 /**
  * `run`, or `signal.reason` as soon as the signal aborts (at once when it already has). The
  * native call is not cancelled: a result that arrives after the abort is handed to `drop` (to
- * free it), and a late failure is ignored.
+ * free it), and a late failure is ignored. `aborted` runs right after the abort rejected the
+ * promise (e.g. to take a request that has not started out of a native queue).
  */
-export function abortable<T>(run: Promise<T>, signal: AbortSignal | undefined, drop?: (late: T) => void): Promise<T> {
+export function abortable<T>(run: Promise<T>, signal: AbortSignal | undefined, drop?: (late: T) => void, aborted?: () => void): Promise<T> {
   if (!signal) return run;
   return new Promise<T>((resolve, reject) => {
     let done = false;
@@ -25,6 +26,7 @@ export function abortable<T>(run: Promise<T>, signal: AbortSignal | undefined, d
       if (done) return;
       done = true;
       reject(signal.reason);
+      aborted?.();
     };
     if (signal.aborted) onAbort();
     else signal.addEventListener('abort', onAbort, { once: true });

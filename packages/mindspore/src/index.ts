@@ -11,7 +11,7 @@ export { dtypeName, type TensorData } from './dtype.js';
 export { DataType, FmkType, Format, ModelType } from './enums.js';
 export { LiteError, type LiteErrorCode } from './errors.js';
 export { Model, type ModelCreateOptions, type ModelFeed, type ModelOutputs, type PredictAsyncOptions } from './model.js';
-export { ModelParallelRunner } from './runner.js';
+export { ModelParallelRunner, type BatchingOptions, type BatchStats, type RunnerBuildOptions, type RunnerCreateOptions } from './runner.js';
 export { Tensor, type NdArrayLike, type TensorOptions } from './tensor.js';
 export { validateModel, type ValidateModelOptions, type ValidateModelResult } from './validate.js';
 

@@ -82,7 +82,7 @@ export function feedTensors(inputs: unknown, declared: readonly MsTensorData[], 
 /**
  * Internal: an async predict of a model or a runner: the feeds checked and handed to `submit`
  * (the binding copies them during the call), the outputs as given (a list, or by name), the
- * signal honoured.
+ * signal honoured (`aborted` runs when it aborts: a runner takes the request out of its queue).
  */
 export function submitPredict<Out extends string>(
   inputs: unknown,
@@ -90,6 +90,7 @@ export function submitPredict<Out extends string>(
   what: string,
   signal: AbortSignal | undefined,
   submit: (shapes: number[][], data: Uint8Array[]) => Promise<MsOutcome>,
+  aborted?: () => void,
 ): Promise<Tensor[] | ModelOutputs<Out>> {
   const { list, named } = feedTensors(inputs, declared, what);
   const feed = feedOf(list, [...declared], false);
@@ -97,7 +98,7 @@ export function submitPredict<Out extends string>(
     const out = toTensors(o.outputs ?? []);
     return named ? byOutputName<Out>(out) : out;
   });
-  return abortable(run, signal);
+  return abortable(run, signal, undefined, aborted);
 }
 
 /** Internal: outputs by name. */

@@ -8,10 +8,16 @@
 //!   (never waiting for JS) and the lane takes the next job at once;
 //! - requests waiting for a lane wait here, not on libuv threads;
 //! - nothing here holds a JS handle; the process `'exit'` event and a worker's teardown join
-//!   the lanes and free the engine object (see [`AtExit`]).
+//!   the lanes and free the engine object (see [`AtExit`]);
+//! - with [`Batching`] set, a lane that takes a request with [`Rows`] also takes the queued
+//!   requests that can be stacked with it (and, while nothing else is queued, waits for more, at
+//!   most until the first one's arrival plus the delay), then runs them as one call ([`LaneJob::run_stacked`]). The queue's
+//!   front request is always taken first, so a request that cannot join runs alone and never
+//!   starves.
 
 use crate::error::NativeFailure;
 use crate::megengine::executor::Shutdown;
+use crate::mindspore::batch::Rows;
 use std::collections::VecDeque;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
@@ -26,6 +32,45 @@ pub trait LaneJob: Send {
     fn settle(self: Box<Self>);
     /// Settles the job's promise with `failure` without running it.
     fn cancel(self: Box<Self>, failure: NativeFailure);
+    /// The rows of a request that may be stacked with others (`None`: it always runs alone).
+    fn rows(&self) -> Option<&Rows> {
+        None
+    }
+    /// The caller's ticket, for [`Lanes::withdraw`].
+    fn ticket(&self) -> Option<u32> {
+        None
+    }
+    /// Runs this job and `others` (whose [`LaneJob::rows`] join this job's) as one call; each
+    /// job keeps its own result. Only called with [`LaneJob::rows`] set on every job.
+    fn run_stacked(&mut self, others: &mut [Box<dyn LaneJob>]) {
+        debug_assert!(others.is_empty());
+        self.run();
+    }
+    /// Keeps the result of a stacked run for [`LaneJob::settle`].
+    fn put_result(
+        &mut self,
+        result: std::result::Result<Vec<mindspore::TensorData>, NativeFailure>,
+    ) {
+        let _ = result;
+    }
+}
+
+/// Dynamic batching settings of a queue.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Batching {
+    /// Most rows (sum of dim 0) one stacked run takes.
+    pub max_batch: usize,
+    /// Longest a request waits, from its arrival, for others to join it.
+    pub max_delay: Duration,
+}
+
+/// What a batching queue has run so far.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct BatchCounts {
+    /// Engine calls made for requests with rows.
+    pub runs: u64,
+    /// Requests those calls served.
+    pub requests: u64,
 }
 
 #[derive(Default)]
@@ -41,6 +86,11 @@ struct State {
     closed: bool,
     /// The environment is going away: queued jobs are dropped, not run.
     aborted: bool,
+    /// Set once the model is known to be batchable.
+    batching: Option<Batching>,
+    /// Lanes collecting a batch (they wait for more requests to join).
+    collecting: usize,
+    counts: BatchCounts,
 }
 
 #[derive(Default)]
@@ -93,6 +143,38 @@ impl Lanes {
         self.ctl.state().closed
     }
 
+    /// Turns dynamic batching on for the requests submitted from now on.
+    pub fn set_batching(&self, batching: Batching) {
+        self.ctl.state().batching = Some(batching);
+    }
+
+    /// The batching settings, when on.
+    pub fn batching(&self) -> Option<Batching> {
+        self.ctl.state().batching
+    }
+
+    /// Engine calls and requests served so far (requests with rows only).
+    pub fn counts(&self) -> BatchCounts {
+        self.ctl.state().counts
+    }
+
+    /// Takes the queued job holding `ticket` out of the queue and cancels it with `failure`.
+    /// Returns whether it was still queued (a running job finishes).
+    pub fn withdraw(&self, ticket: u32, failure: impl FnOnce() -> NativeFailure) -> bool {
+        let job = {
+            let mut s = self.ctl.state();
+            let at = s.queue.iter().position(|j| j.ticket() == Some(ticket));
+            at.and_then(|i| s.queue.remove(i))
+        };
+        match job {
+            Some(j) => {
+                j.cancel(failure());
+                true
+            }
+            None => false,
+        }
+    }
+
     /// Queues a job. A closed queue cancels it with `closed_failure`; a lane that cannot be
     /// started cancels it with that reason.
     pub fn submit(
@@ -111,8 +193,14 @@ impl Lanes {
         if start {
             s.threads += 1;
         }
+        // A lane collecting a batch must see the new request; notify_one might wake another.
+        let everyone = s.collecting > 0;
         drop(s);
-        self.ctl.wake.notify_one();
+        if everyone {
+            self.ctl.wake.notify_all();
+        } else {
+            self.ctl.wake.notify_one();
+        }
         if start {
             if let Err(e) = self.start_thread() {
                 let jobs: Vec<_> = {
@@ -221,10 +309,12 @@ impl Shutdown for Lanes {
 /// A lane thread: runs jobs until the lanes close and the queue is empty.
 fn serve(ctl: &Ctl) {
     loop {
-        let job = {
+        let (mut job, mut others, stacked) = {
             let mut s = ctl.state();
-            loop {
-                if !s.aborted {
+            let first = loop {
+                // While another lane collects a batch, a request with rows is left for it.
+                let leave = s.collecting > 0 && s.queue.front().is_some_and(|j| j.rows().is_some());
+                if !s.aborted && !leave {
                     if let Some(j) = s.queue.pop_front() {
                         s.running += 1;
                         break j;
@@ -237,15 +327,78 @@ fn serve(ctl: &Ctl) {
                 s.idle += 1;
                 s = ctl.wake.wait(s).unwrap_or_else(|p| p.into_inner());
                 s.idle -= 1;
-            }
+            };
+            let (s, others, stacked) = collect(ctl, s, &*first);
+            drop(s);
+            (first, others, stacked)
         };
-        let mut job = job;
-        job.run();
+        if stacked {
+            job.run_stacked(&mut others);
+        } else {
+            job.run();
+        }
         ctl.state().running -= 1;
         // Wakes a shutdown waiting for running jobs (lanes waiting for work ignore it).
         ctl.wake.notify_all();
         job.settle();
+        for o in others {
+            o.settle();
+        }
     }
+}
+
+/// The queued requests that join `first` (batching on and `first` has rows): taken in queue
+/// order while their rows fit; then, while rows are missing and nothing else is queued, waits for
+/// more until `first`'s arrival plus the delay. Returns whether `first` runs stacked (with the
+/// others, maybe none).
+fn collect<'a>(
+    ctl: &'a Ctl,
+    mut s: MutexGuard<'a, State>,
+    first: &dyn LaneJob,
+) -> (MutexGuard<'a, State>, Vec<Box<dyn LaneJob>>, bool) {
+    let mut others: Vec<Box<dyn LaneJob>> = Vec::new();
+    let (Some(batching), Some(rows)) = (s.batching, first.rows()) else {
+        return (s, others, false);
+    };
+    let mut total = rows.count();
+    let deadline = rows.arrived() + batching.max_delay;
+    loop {
+        let mut i = 0;
+        while total < batching.max_batch && i < s.queue.len() {
+            let fits = s.queue[i]
+                .rows()
+                .filter(|r| r.joins(rows) && total + r.count() <= batching.max_batch)
+                .map(Rows::count);
+            match fits.and_then(|n| s.queue.remove(i).map(|j| (n, j))) {
+                Some((n, j)) => {
+                    total += n;
+                    others.push(j);
+                }
+                None => i += 1,
+            }
+        }
+        let now = Instant::now();
+        // What is still queued cannot join: run now and leave it to the next free lane rather
+        // than hold it back for the delay.
+        let blocked = !s.queue.is_empty();
+        if total >= batching.max_batch || blocked || s.closed || s.aborted || now >= deadline {
+            break;
+        }
+        s.collecting += 1;
+        s = ctl
+            .wake
+            .wait_timeout(s, deadline - now)
+            .unwrap_or_else(|p| p.into_inner())
+            .0;
+        s.collecting -= 1;
+    }
+    s.counts.runs += 1;
+    s.counts.requests += 1 + others.len() as u64;
+    if !s.queue.is_empty() {
+        // Requests left for this lane while it collected may go to an idle lane now.
+        ctl.wake.notify_all();
+    }
+    (s, others, true)
 }
 
 /// What a MindSpore object does when its JS environment goes away (the process `'exit'` event,

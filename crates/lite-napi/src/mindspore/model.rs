@@ -4,13 +4,15 @@
 
 use crate::error::{disposed, IntoJs, NativeFailure, Result};
 use crate::external::External;
-use crate::mindspore::lanes::{AtExit, LaneJob, Lanes};
+use crate::mindspore::batch::{self, Rows};
+use crate::mindspore::lanes::{AtExit, BatchCounts, Batching, LaneJob, Lanes};
 use mindspore::{BuildOptions, ConfigEntry, Input, Model, ModelType, Runner, TensorData};
 use napi::bindgen_prelude::*;
 use napi::{CleanupEnvHook, JsDeferred};
 use napi_derive::napi;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, TryLockError, Weak};
+use std::time::Duration;
 
 /// Loads the MindSpore Lite runtime (`MINDSPORE_LITE_LIB_DIR` wins; else `dir`, the runtime
 /// package's folder; else the per-user cache). Never writes the environment.
@@ -70,6 +72,52 @@ impl From<MsBuildOptions> for BuildOptions {
                 .map(ConfigEntry::from)
                 .collect(),
             workers_num: o.workers_num,
+        }
+    }
+}
+
+/// Dynamic batching of a runner's requests (`@lite/mindspore` checks the values first).
+#[napi(object)]
+#[derive(Clone, Copy)]
+pub struct MsBatching {
+    /// Most rows (sum of dim 0) one engine call takes.
+    pub max_batch: u32,
+    /// Longest a request waits, from its arrival, for others to join it (milliseconds).
+    pub max_delay_ms: f64,
+}
+
+impl MsBatching {
+    fn to_lanes(self) -> Result<Batching> {
+        let ok = self.max_batch >= 1
+            && self.max_delay_ms.is_finite()
+            && (0.0..=60_000.0).contains(&self.max_delay_ms);
+        if !ok {
+            return Err(crate::error::invalid(format!(
+                "batching: maxBatch must be at least 1 and maxDelayMs in 0..=60000, got {} and {}",
+                self.max_batch, self.max_delay_ms
+            )));
+        }
+        Ok(Batching {
+            max_batch: self.max_batch as usize,
+            max_delay: Duration::from_secs_f64(self.max_delay_ms / 1000.0),
+        })
+    }
+}
+
+/// What a batching runner has run: engine calls and the requests they served.
+#[napi(object, object_from_js = false)]
+pub struct MsBatchCounts {
+    /// Engine calls made for requests.
+    pub runs: f64,
+    /// Requests served by those calls.
+    pub requests: f64,
+}
+
+impl From<BatchCounts> for MsBatchCounts {
+    fn from(c: BatchCounts) -> MsBatchCounts {
+        MsBatchCounts {
+            runs: c.runs as f64,
+            requests: c.requests as f64,
         }
     }
 }
@@ -232,27 +280,37 @@ impl Job {
     }
 
     fn finish(self, result: std::result::Result<Done, NativeFailure>) {
-        let (external, release) = (self.external, self.release);
-        self.done.resolve(Box::new(move |env| {
-            if release {
-                external.release(&env);
-            } else {
-                external.report(&env);
-            }
-            Ok(match result {
-                Ok(done) => MsOutcome {
-                    failure: None,
-                    outputs: done.tensors.map(to_js_tensors),
-                    output_names: done.output_names,
-                },
-                Err(f) => MsOutcome {
-                    failure: Some(f),
-                    outputs: None,
-                    output_names: None,
-                },
-            })
-        }));
+        resolve(self.done, self.external, self.release, result);
     }
+}
+
+/// Settles a job's promise with its result, reporting (or, with `release`, releasing) its
+/// memory account on the JS thread.
+fn resolve(
+    done: Deferred,
+    external: Arc<External>,
+    release: bool,
+    result: std::result::Result<Done, NativeFailure>,
+) {
+    done.resolve(Box::new(move |env| {
+        if release {
+            external.release(&env);
+        } else {
+            external.report(&env);
+        }
+        Ok(match result {
+            Ok(done) => MsOutcome {
+                failure: None,
+                outputs: done.tensors.map(to_js_tensors),
+                output_names: done.output_names,
+            },
+            Err(f) => MsOutcome {
+                failure: Some(f),
+                outputs: None,
+                output_names: None,
+            },
+        })
+    }));
 }
 
 impl LaneJob for Job {
@@ -275,6 +333,81 @@ impl LaneJob for Job {
 
     fn cancel(self: Box<Self>, failure: NativeFailure) {
         self.finish(Err(failure));
+    }
+}
+
+/// One request of a runner: its inputs (copied at the call) as rows that a batching runner may
+/// stack with other requests' rows.
+struct RunnerPredict {
+    runner: Arc<Runner>,
+    rows: Rows,
+    ticket: Option<u32>,
+    result: Option<std::result::Result<Vec<TensorData>, NativeFailure>>,
+    done: Deferred,
+    external: Arc<External>,
+}
+
+impl LaneJob for RunnerPredict {
+    fn run(&mut self) {
+        let r = self.runner.predict(&self.rows.inputs());
+        self.result = Some(r.map_err(NativeFailure::from));
+    }
+
+    fn settle(mut self: Box<Self>) {
+        let result = self.result.take().unwrap_or_else(|| {
+            Err(NativeFailure {
+                code: "LITE_ERROR".into(),
+                message: "the request settled without running (an internal error)".into(),
+                engine_message: None,
+            })
+        });
+        resolve(self.done, self.external, false, result.map(Done::tensors));
+    }
+
+    fn cancel(self: Box<Self>, failure: NativeFailure) {
+        resolve(self.done, self.external, false, Err(failure));
+    }
+
+    fn rows(&self) -> Option<&Rows> {
+        Some(&self.rows).filter(|r| r.stackable())
+    }
+
+    fn ticket(&self) -> Option<u32> {
+        self.ticket
+    }
+
+    fn run_stacked(&mut self, others: &mut [Box<dyn LaneJob>]) {
+        if others.is_empty() {
+            return self.run();
+        }
+        let mut parts = vec![&self.rows];
+        parts.extend(others.iter().filter_map(|o| o.rows()));
+        let counts: Vec<usize> = parts.iter().map(|p| p.count()).collect();
+        let (shapes, data) = batch::stack(&parts);
+        let outcome = self
+            .runner
+            .predict(&paired(&shapes, &data))
+            .map_err(NativeFailure::from)
+            .and_then(|outputs| batch::split(outputs, &counts));
+        match outcome {
+            Ok(per) => {
+                let mut per = per.into_iter();
+                self.result = per.next().map(Ok);
+                for (o, r) in others.iter_mut().zip(per) {
+                    o.put_result(Ok(r));
+                }
+            }
+            Err(f) => {
+                for o in others.iter_mut() {
+                    o.put_result(Err(f.clone()));
+                }
+                self.result = Some(Err(f));
+            }
+        }
+    }
+
+    fn put_result(&mut self, result: std::result::Result<Vec<TensorData>, NativeFailure>) {
+        self.result = Some(result);
     }
 }
 
@@ -713,6 +846,15 @@ fn paired<'a, D: AsRef<[u8]>>(shapes: &'a [Vec<i64>], data: &'a [D]) -> Vec<Inpu
         .collect()
 }
 
+/// Builds a runner; with `batching`, checks that its model can be batched.
+fn build_runner(path: &Path, options: &BuildOptions, batching: bool) -> mindspore::Result<Runner> {
+    let runner = Runner::from_file(path, options)?;
+    if batching {
+        batch::check_batchable(&runner)?;
+    }
+    Ok(runner)
+}
+
 /// The runner behind a `ModelParallelRunner`, once built.
 #[derive(Default)]
 struct RunnerSlot {
@@ -783,17 +925,29 @@ impl MsRunner {
         Ok(())
     }
 
-    /// Builds the runner from a file (blocking).
+    /// Builds the runner from a file (blocking). With `batching`, the model is checked to be
+    /// batchable (probe runs at batch 1 and 2) and the requests are batched.
     #[napi]
-    pub fn build_from_file(&self, env: Env, path: String, options: MsBuildOptions) -> Result<()> {
+    pub fn build_from_file(
+        &self,
+        env: Env,
+        path: String,
+        options: MsBuildOptions,
+        batching: Option<MsBatching>,
+    ) -> Result<()> {
         self.check_buildable()?;
+        let batching = batching.map(MsBatching::to_lanes).transpose()?;
         let r = self.owner.external.measured_load(
             0,
             crate::external::file_size(Path::new(&path)),
-            || Runner::from_file(Path::new(&path), &options.into()),
+            || build_runner(Path::new(&path), &options.into(), batching.is_some()),
         );
         self.owner.external.report(&env);
-        lock_slot(&self.slot).runner = Some(Arc::new(r.js()?));
+        let runner = r.js()?;
+        if let Some(b) = batching {
+            self.owner.lanes.set_batching(b);
+        }
+        lock_slot(&self.slot).runner = Some(Arc::new(runner));
         Ok(())
     }
 
@@ -804,20 +958,26 @@ impl MsRunner {
         env: &'env Env,
         path: String,
         options: MsBuildOptions,
+        batching: Option<MsBatching>,
     ) -> Result<Object<'env>> {
         self.check_buildable()?;
+        let batching = batching.map(MsBatching::to_lanes).transpose()?;
         lock_slot(&self.slot).building = true;
         let options: BuildOptions = options.into();
         let slot = self.slot.clone();
         let external = self.owner.external.clone();
+        let lanes = Arc::downgrade(&self.owner.lanes);
         let work: Work = Box::new(move || {
             let path = PathBuf::from(path);
             let r = external.measured_load(0, crate::external::file_size(&path), || {
-                Runner::from_file(&path, &options)
+                build_runner(&path, &options, batching.is_some())
             });
             let mut s = lock_slot(&slot);
             s.building = false;
             let runner = r.map_err(NativeFailure::from)?;
+            if let (Some(b), Some(lanes)) = (batching, lanes.upgrade()) {
+                lanes.set_batching(b);
+            }
             if !s.disposed {
                 s.runner = Some(Arc::new(runner));
             }
@@ -862,6 +1022,24 @@ impl MsRunner {
         u32::try_from(self.owner.lanes.queued()).unwrap_or(u32::MAX)
     }
 
+    /// With batching on: the engine calls made so far and the requests they served.
+    #[napi(getter)]
+    pub fn batch_counts(&self) -> Option<MsBatchCounts> {
+        self.owner.lanes.batching()?;
+        Some(self.owner.lanes.counts().into())
+    }
+
+    /// Takes a request still waiting in the queue out of it (its promise settles with a
+    /// failure the caller ignores); a running request finishes. Returns whether it was queued.
+    #[napi]
+    pub fn withdraw(&self, ticket: u32) -> bool {
+        self.owner.lanes.withdraw(ticket, || NativeFailure {
+            code: "LITE_ERROR".into(),
+            message: "the request was aborted while it waited".into(),
+            engine_message: None,
+        })
+    }
+
     /// Input descriptions.
     #[napi]
     pub fn inputs(&self) -> Result<Vec<MsTensorData>> {
@@ -888,31 +1066,36 @@ impl MsRunner {
         ))
     }
 
-    /// Queues one request (inputs copied now); requests run concurrently, up to the width.
+    /// Queues one request (inputs checked and copied now); requests run concurrently, up to the
+    /// width, and a batching runner stacks the ones that can join. `ticket` lets
+    /// [`MsRunner::withdraw`] take it out of the queue.
     #[napi(ts_return_type = "Promise<MsOutcome>")]
     pub fn predict_async<'env>(
         &self,
         env: &'env Env,
         shapes: Vec<Vec<i64>>,
         data: Vec<Uint8Array>,
+        ticket: Option<u32>,
     ) -> Result<Object<'env>> {
-        feeds(&shapes, &data)?;
         let runner = self.runner()?;
+        // A bad feed fails its own call, before it could join (and fail) a batch.
+        runner.check_inputs(&feeds(&shapes, &data)?).js()?;
         let owned: Vec<Vec<u8>> = data.iter().map(|d| d.to_vec()).collect();
-        let work: Work = Box::new(move || {
-            let inputs = paired(&shapes, &owned);
-            runner
-                .predict(&inputs)
-                .map(Done::tensors)
-                .map_err(NativeFailure::from)
-        });
-        Job::submit(
-            env,
-            &self.owner.lanes,
-            &self.owner.external,
-            "ModelParallelRunner",
-            work,
-        )
+        let (done, promise) = env
+            .create_deferred::<MsOutcome, Resolver>()
+            .map_err(crate::error::from_napi)?;
+        let job = RunnerPredict {
+            runner,
+            rows: Rows::new(shapes, owned),
+            ticket,
+            result: None,
+            done,
+            external: self.owner.external.clone(),
+        };
+        self.owner
+            .lanes
+            .submit(Box::new(job), || disposed_failure("ModelParallelRunner"));
+        Ok(promise)
     }
 
     /// Disposes the runner: requests still waiting reject with LITE_DISPOSED, running ones
