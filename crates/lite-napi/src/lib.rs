@@ -14,3 +14,4 @@ mod error;
 mod external;
 mod megengine;
 mod mindspore;
+mod settle;

@@ -52,6 +52,8 @@ pub struct Sink {
 #[derive(Default)]
 pub struct EnvState {
     log: Option<Arc<Sink>>,
+    /// The environment's promise settlement channel (see `crate::settle`).
+    pub(crate) settler: Option<Arc<crate::settle::Settler>>,
 }
 
 /// The handlers' weak references, for the engine's callback (which has no environment). No JS
@@ -79,7 +81,7 @@ pub fn set_level(level: i32) -> megengine::Result<()> {
 
 /// The calling environment's state, created on first use (its finalizer runs when the
 /// environment is torn down and drops the handler with it).
-fn env_state(env: &Env) -> napi::Result<&'static mut EnvState> {
+pub(crate) fn env_state(env: &Env) -> napi::Result<&'static mut EnvState> {
     if let Some(state) = env.get_instance_data::<EnvState>()? {
         return Ok(state);
     }

@@ -21,7 +21,6 @@ use crate::external::External;
 use crate::megengine::tensor::NativeTensor;
 use megengine::{LiteError, Network};
 use napi::bindgen_prelude::*;
-use napi::JsDeferred;
 use napi_derive::napi;
 use std::collections::VecDeque;
 use std::sync::atomic::Ordering;
@@ -72,15 +71,13 @@ impl JobOutcome {
     }
 }
 
-type Resolver = Box<dyn FnOnce(Env) -> napi::Result<JobOutcome> + Send>;
-/// A promise settled from any thread (through a threadsafe function that keeps the event loop
-/// alive until it is settled).
-pub(crate) type Deferred = JsDeferred<JobOutcome, Resolver>;
+/// A promise settled from any thread (through the environment's settlement channel, which
+/// keeps the event loop alive while a promise is pending).
+pub(crate) type Deferred = crate::settle::Deferred<JobOutcome>;
 
 /// Creates a deferred and its promise on the JS thread.
 pub(crate) fn deferred(env: &Env) -> Result<(Deferred, Object<'_>)> {
-    env.create_deferred::<JobOutcome, Resolver>()
-        .map_err(crate::error::from_napi)
+    Deferred::new(env).map_err(crate::error::from_napi)
 }
 
 fn settle(d: Deferred, outcome: JobOutcome) {
