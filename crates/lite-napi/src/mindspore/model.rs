@@ -8,7 +8,7 @@ use crate::mindspore::batch::{self, Rows};
 use crate::mindspore::lanes::{AtExit, BatchCounts, Batching, LaneJob, Lanes};
 use mindspore::{BuildOptions, ConfigEntry, Input, Model, ModelType, Runner, TensorData};
 use napi::bindgen_prelude::*;
-use napi::{CleanupEnvHook, JsDeferred};
+use napi::CleanupEnvHook;
 use napi_derive::napi;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, TryLockError, Weak};
@@ -242,8 +242,8 @@ impl Done {
     }
 }
 
-type Resolver = Box<dyn FnOnce(Env) -> napi::Result<MsOutcome> + Send>;
-type Deferred = JsDeferred<MsOutcome, Resolver>;
+/// A promise settled from any thread through the environment's settlement channel.
+type Deferred = crate::settle::Deferred<MsOutcome>;
 type Work = Box<dyn FnOnce() -> std::result::Result<Done, NativeFailure> + Send>;
 
 /// One queued call: its work, its promise, and the memory account to report (or release) when
@@ -265,9 +265,7 @@ impl Job {
         what: &'static str,
         work: Work,
     ) -> Result<Object<'env>> {
-        let (done, promise) = env
-            .create_deferred::<MsOutcome, Resolver>()
-            .map_err(crate::error::from_napi)?;
+        let (done, promise) = Deferred::new(env).map_err(crate::error::from_napi)?;
         let job = Job {
             work: Some(work),
             result: None,
@@ -732,9 +730,7 @@ impl MsModel {
         }
         if self.owner.lanes.busy() {
             let shared = self.shared.clone();
-            let (done, _promise) = env
-                .create_deferred::<MsOutcome, Resolver>()
-                .map_err(crate::error::from_napi)?;
+            let (done, _promise) = Deferred::new(&env).map_err(crate::error::from_napi)?;
             let job = Job {
                 work: Some(Box::new(move || {
                     drop(lock_model(&shared).take());
@@ -1081,9 +1077,7 @@ impl MsRunner {
         // A bad feed fails its own call, before it could join (and fail) a batch.
         runner.check_inputs(&feeds(&shapes, &data)?).js()?;
         let owned: Vec<Vec<u8>> = data.iter().map(|d| d.to_vec()).collect();
-        let (done, promise) = env
-            .create_deferred::<MsOutcome, Resolver>()
-            .map_err(crate::error::from_napi)?;
+        let (done, promise) = Deferred::new(env).map_err(crate::error::from_napi)?;
         let job = RunnerPredict {
             runner,
             rows: Rows::new(shapes, owned),
