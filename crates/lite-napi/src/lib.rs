@@ -15,3 +15,4 @@ mod external;
 mod megengine;
 mod mindspore;
 mod settle;
+mod thread_priority;

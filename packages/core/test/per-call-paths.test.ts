@@ -118,3 +118,23 @@ describe('per-call paths', () => {
     expect(e.message).toBe('getDataByShare needs a contiguous tensor; use toTypedArray() for a copy of a slice');
   });
 });
+
+describe('engine threads yield to the JS thread', () => {
+  it.runIf(process.platform === 'linux')('a network thread runs 5 nice levels below the JS thread (the event loop gets a core as soon as it has work)', async () => {
+    const { readdirSync, readFileSync } = await import('node:fs');
+    const niceOf = (stat: string): number => Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]);
+    const own = niceOf(readFileSync('/proc/thread-self/stat', 'utf8'));
+    const net = new LiteNetwork();
+    net.load(fixture(m.file));
+    net.getIoTensor('data').setDataByCopy(input);
+    await net.forwardAsync(); // the network's thread exists from its first async call
+    const nices = readdirSync('/proc/self/task')
+      .map((tid) => readFileSync(`/proc/self/task/${tid}/stat`, 'utf8'))
+      .filter((stat) => stat.includes('(lite-network)'))
+      .map(niceOf);
+    expect(nices.length).toBeGreaterThanOrEqual(1);
+    for (const n of nices) expect(n).toBe(Math.min(19, own + 5));
+    expect(niceOf(readFileSync('/proc/thread-self/stat', 'utf8'))).toBe(own);
+    net.dispose();
+  });
+});

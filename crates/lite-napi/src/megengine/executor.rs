@@ -367,7 +367,10 @@ impl Executor {
         let me = self.clone();
         match std::thread::Builder::new()
             .name("lite-network".into())
-            .spawn(move || me.run())
+            .spawn(move || {
+                crate::thread_priority::below_js_thread();
+                me.run()
+            })
         {
             Ok(handle) => {
                 *self.thread.lock().unwrap_or_else(|p| p.into_inner()) = Some(handle);
