@@ -159,6 +159,8 @@ export class LiteTensor implements Disposable {
   #native: NativeTensor | null;
   // Caller memory (from setDataByShare) this tensor, or one whose memory it shares, may point into.
   #retained: readonly Retained[] = [];
+  // The last zero-copy view of engine memory made by getDataByShare (see #shareAll).
+  #lastView: { readonly address: number; readonly buffer: ArrayBuffer } | null = null;
   // Keeps the owner of this tensor (e.g. its network) alive as long as the tensor is.
   readonly #owner: object | undefined;
 
@@ -545,12 +547,17 @@ export class LiteTensor implements Disposable {
         }
       }
     }
+    // The last view this tensor made, held strongly: the common case (same memory as last
+    // time) skips the WeakRef lookup. It pins at most one block the tensor no longer uses.
+    const last = this.#lastView;
+    if (last !== null && last.address === address && last.buffer.byteLength >= nbytes) return new Ctor(last.buffer, 0, count);
     let buffer = externalViews.get(address)?.deref();
     if (!buffer || buffer.byteLength < nbytes) {
       buffer = native(() => t.view());
       externalViews.set(address, new WeakRef(buffer));
       externalCleanup.register(buffer, address);
     }
+    this.#lastView = { address, buffer };
     return new Ctor(buffer, 0, count);
   }
 
@@ -580,6 +587,7 @@ export class LiteTensor implements Disposable {
     const t = this.#native;
     this.#native = null;
     this.#retained = [];
+    this.#lastView = null;
     t?.dispose();
   }
 

@@ -370,8 +370,7 @@ impl Executor {
             .spawn(move || {
                 crate::thread_priority::below_js_thread();
                 me.run()
-            })
-        {
+            }) {
             Ok(handle) => {
                 *self.thread.lock().unwrap_or_else(|p| p.into_inner()) = Some(handle);
                 join_at_exit(self.clone());

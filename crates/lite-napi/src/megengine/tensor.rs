@@ -299,7 +299,7 @@ impl NativeTensor {
 
     /// Current layout written into `out` as `[dataType, ndim, dims...]` (one call, no object).
     #[napi]
-    pub fn layout_into(&self, mut out: Float64Array) -> Result<()> {
+    pub fn layout_into(&self, mut out: Float64ArraySlice<'_>) -> Result<()> {
         let layout = self.get()?.layout().js()?;
         // SAFETY: `out` is a live typed array argument of this synchronous call; JS cannot run
         // while we write, and no other Rust reference to its memory exists.
@@ -310,7 +310,7 @@ impl NativeTensor {
     /// contiguous, then writes `[dataType, elementCount, nbytes, address]` into `out`
     /// (allocating the memory; address 0 when the tensor holds no bytes).
     #[napi]
-    pub fn share_info(&self, mut out: Float64Array) -> Result<()> {
+    pub fn share_info(&self, mut out: Float64ArraySlice<'_>) -> Result<()> {
         let t = self.get()?;
         let layout = t.layout().js()?;
         // SAFETY: as in `layout_into`.
