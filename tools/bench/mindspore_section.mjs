@@ -161,7 +161,8 @@ export function reportMindSpore(raw, h, mge, cfg) {
   const goal = (list) => (list.length === 0 ? 'met on every case' : `missed on ${list.join(', ')}`);
   const slow = rows.filter((r) => !(r.ns / r.cm <= 1.05)).map((r) => `${r.model}/${r.threads}t (${ratio(r.ns, r.cm)})`);
   const vsPy = rows.filter((r) => !(r.ns < r.pm)).map((r) => `${r.model}/${r.threads}t (${ratio(r.ns, r.pm)})`);
-  lines.push(`Goals (medians): sync ≤ 1.05× the C floor — ${goal(slow)}; sync faster than Python — ${goal(vsPy)}.`);
+  const slowAsync = rows.filter((r) => !(r.na / r.cm <= 1.15)).map((r) => `${r.model}/${r.threads}t (${ratio(r.na, r.cm)})`);
+  lines.push(`Goals (medians): sync ≤ 1.05× the C floor — ${goal(slow)}; sync faster than Python — ${goal(vsPy)}; async ≤ 1.15× the C floor — ${goal(slowAsync)}.`);
   lines.push('A cost per call that does not grow with the model shows as a similar "sync − C" on every model: it weighs on the');
   lines.push('small models (a run of ~0.05 ms) far more than on the ShuffleNet-size one (~1 ms).');
   lines.push('');
