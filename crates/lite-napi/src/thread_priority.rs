@@ -1,5 +1,5 @@
-//! The priority of the threads that run engine work (a network's executor thread, a MindSpore
-//! model's lanes): a few nice levels below the thread that made them (the JS thread).
+//! The priority of the threads that serve a pool (a `LiteNetworkPool` member's executor
+//! thread): a few nice levels below the thread that made them (the JS thread).
 //!
 //! A busy engine thread per core (a pool of `availableParallelism()` networks) otherwise shares
 //! the cores with the JS thread on equal terms, and the scheduler lets the JS thread wait a

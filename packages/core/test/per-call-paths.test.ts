@@ -119,22 +119,36 @@ describe('per-call paths', () => {
   });
 });
 
-describe('engine threads yield to the JS thread', () => {
-  it.runIf(process.platform === 'linux')('a network thread runs 5 nice levels below the JS thread (the event loop gets a core as soon as it has work)', async () => {
+describe('pool threads yield to the JS thread', () => {
+  it.runIf(process.platform === 'linux')('a pool member runs 5 nice levels below the JS thread; a lone network keeps its priority', async () => {
     const { readdirSync, readFileSync } = await import('node:fs');
     const niceOf = (stat: string): number => Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]);
     const own = niceOf(readFileSync('/proc/thread-self/stat', 'utf8'));
-    const net = new LiteNetwork();
-    net.load(fixture(m.file));
-    net.getIoTensor('data').setDataByCopy(input);
-    await net.forwardAsync(); // the network's thread exists from its first async call
-    const nices = readdirSync('/proc/self/task')
-      .map((tid) => readFileSync(`/proc/self/task/${tid}/stat`, 'utf8'))
-      .filter((stat) => stat.includes('(lite-network)'))
-      .map(niceOf);
-    expect(nices.length).toBeGreaterThanOrEqual(1);
-    for (const n of nices) expect(n).toBe(Math.min(19, own + 5));
+    const networkThreads = (): number[] =>
+      readdirSync('/proc/self/task')
+        .map((tid) => {
+          try {
+            return readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+          } catch {
+            return ''; // the thread ended meanwhile
+          }
+        })
+        .filter((stat) => stat.includes('(lite-network)'))
+        .map(niceOf);
+    const lone = new LiteNetwork();
+    lone.load(fixture(m.file));
+    lone.getIoTensor('data').setDataByCopy(input);
+    await lone.forwardAsync(); // its thread exists from its first async call
+    expect(networkThreads().length).toBeGreaterThanOrEqual(1);
+    expect(networkThreads().every((n) => n === own)).toBe(true);
+    const { LiteNetworkPool } = await import('../src/index.js');
+    const pool = await LiteNetworkPool.create(fixture(m.file), { size: 1 });
+    for (let i = 0; i < 3; i++) for (const t of Object.values(await pool.predict({ data: input }))) t.dispose();
+    const nices = networkThreads();
+    expect(nices.filter((n) => n === Math.min(19, own + 5)).length).toBe(1);
+    expect(nices.filter((n) => n === own).length).toBeGreaterThanOrEqual(1); // the lone network's
     expect(niceOf(readFileSync('/proc/thread-self/stat', 'utf8'))).toBe(own);
-    net.dispose();
+    await pool.dispose();
+    lone.dispose();
   });
 });

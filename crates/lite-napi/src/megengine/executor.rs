@@ -367,10 +367,8 @@ impl Executor {
         let me = self.clone();
         match std::thread::Builder::new()
             .name("lite-network".into())
-            .spawn(move || {
-                crate::thread_priority::below_js_thread();
-                me.run()
-            }) {
+            .spawn(move || me.run())
+        {
             Ok(handle) => {
                 *self.thread.lock().unwrap_or_else(|p| p.into_inner()) = Some(handle);
                 join_at_exit(self.clone());
@@ -558,7 +556,15 @@ impl Executor {
 
     /// The executor thread: takes the next job as soon as the network is free.
     fn run(self: Arc<Self>) {
+        // Pool members (the serving path: one busy thread per core) run below the JS thread,
+        // from their first pool request on; a lone network keeps its priority (measured: its
+        // async calls wait ~10 µs longer when its thread is niced).
+        let mut yielding = false;
         loop {
+            if !yielding && self.state().pool.is_some() {
+                crate::thread_priority::below_js_thread();
+                yielding = true;
+            }
             let taken = {
                 let mut s = self.state();
                 // When a pool batch waits for more rows: the latest time to wake and take it.
