@@ -7,7 +7,7 @@
 //   @lite/runtime-mindspore-linux-arm64-gnu  the mindspore-lite 2.0.0 aarch64 libraries and our C++
 //                                            shims compiled with aarch64-linux-gnu-g++
 //                                            (tools/runtime/fetch-runtime.mjs --platform linux-arm64)
-//   @lite/mindspore, @lite/binding, @lite/core   the platform-independent packages (pnpm pack;
+//   @lite/mindspore, @lite/common, @lite/binding, @lite/core   the platform-independent packages (pnpm pack;
 //                                            needs `pnpm run build` first)
 //
 // Staging is the release's own: tools/release/prepare-platform-package.mjs and
@@ -179,14 +179,14 @@ function buildBinding() {
 
 function pack(nodeFile, out) {
   step(`staging and packing into ${out}`);
-  for (const dir of ['packages/mindspore', 'packages/core']) {
+  for (const dir of ['packages/mindspore', 'packages/common', 'packages/core']) {
     if (!existsSync(join(repo, dir, 'dist', 'index.cjs'))) fail(`${dir}/dist is missing: run pnpm run build first`);
   }
   rmSync(out, { recursive: true, force: true });
   mkdirSync(out, { recursive: true });
   const stage = mkdtempSync(join(tmpdir(), 'lite-arm64-stage-'));
   try {
-    for (const dir of ['packages/mindspore', 'packages/core', 'crates/lite-napi']) {
+    for (const dir of ['packages/mindspore', 'packages/common', 'packages/core', 'crates/lite-napi']) {
       run('pnpm', ['pack', '--pack-destination', out], { cwd: join(repo, dir), stdio: ['ignore', 'ignore', 'inherit'] });
     }
     run(process.execPath, [join(repo, 'tools', 'release', 'prepare-platform-package.mjs'), '--target', TRIPLE,

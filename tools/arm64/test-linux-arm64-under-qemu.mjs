@@ -3,7 +3,7 @@
 //
 //  1. Build and pack them (tools/arm64/build-linux-arm64-packages.mjs: the cross-built .node and
 //     shims, the staged @lite/binding-linux-arm64-gnu and @lite/runtime-mindspore-linux-arm64-gnu,
-//     @lite/mindspore, @lite/binding, @lite/core).
+//     @lite/mindspore, @lite/common, @lite/binding, @lite/core).
 //  2. Install the tarballs with plain npm into a fresh project in a temp dir, as an arm64 machine
 //     would: `npm install --cpu=arm64 --os=linux --libc=glibc --offline`; the platform packages are
 //     the optional dependencies of @lite/binding and @lite/mindspore, pointed at the local tarballs
@@ -95,6 +95,7 @@ writeFileSync(
       dependencies: { '@lite/mindspore': `file:${tgz('lite-mindspore')}`, '@lite/core': `file:${tgz('lite-core')}` },
       overrides: {
         '@lite/binding': `file:${tgz('lite-binding')}`,
+        '@lite/common': `file:${tgz('lite-common')}`,
         '@lite/binding-linux-arm64-gnu': `file:${tgz('lite-binding-linux-arm64-gnu')}`,
         '@lite/runtime-mindspore-linux-arm64-gnu': `file:${tgz('lite-runtime-mindspore-linux-arm64-gnu')}`,
       },
@@ -131,7 +132,7 @@ const install = spawnSync('npm', ['install', '--offline', '--loglevel=error', '-
 });
 if (install.status !== 0) fail(`npm install failed (exit ${install.status})`);
 const installed = readdirSync(join(app, 'node_modules', '@lite')).sort();
-const expected = ['binding', 'binding-linux-arm64-gnu', 'core', 'mindspore', 'runtime-mindspore-linux-arm64-gnu'];
+const expected = ['binding', 'binding-linux-arm64-gnu', 'common', 'core', 'mindspore', 'runtime-mindspore-linux-arm64-gnu'];
 if (installed.join(' ') !== expected.join(' ')) fail(`installed @lite/${installed.join(', @lite/')}; expected @lite/${expected.join(', @lite/')}`);
 const du = (p) => Number(spawnSync('du', ['-sb', p], { encoding: 'utf8' }).stdout.split('\t')[0]);
 let total = 0;
