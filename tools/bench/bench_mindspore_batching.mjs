@@ -15,6 +15,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { readNpyF32 } from './npy.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const demoRoot = process.env.LITE_DEMO_ROOT ?? path.resolve(here, '..', '..', 'apps', 'demo');
@@ -22,18 +23,6 @@ const demoRoot = process.env.LITE_DEMO_ROOT ?? path.resolve(here, '..', '..', 'a
 const require = createRequire(path.join(demoRoot, 'package.json'));
 const { Context, ModelParallelRunner, Tensor } = await import(pathToFileURL(require.resolve('@lite/mindspore')).href);
 
-function readNpyF32(file) {
-  const b = readFileSync(file);
-  const len = b[6] === 1 ? b.readUInt16LE(8) : b.readUInt32LE(8);
-  const start = b[6] === 1 ? 10 : 12;
-  const header = b.toString('latin1', start, start + len);
-  if (!header.includes("'<f4'")) throw new Error(`${file}: expected float32 .npy`);
-  const shape = /'shape': \(([^)]*)\)/.exec(header)?.[1].split(',').filter((s) => s.trim()).map(Number) ?? [];
-  const bytes = b.subarray(start + len);
-  const data = new Float32Array(bytes.length / 4);
-  new Uint8Array(data.buffer).set(bytes);
-  return { data, shape };
-}
 
 const cfg = JSON.parse(process.argv[2]);
 const ctx = new Context();

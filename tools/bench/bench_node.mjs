@@ -7,10 +7,10 @@
 // (a) timed sync forward()+wait(), (b) timed `await forwardAsync()` (forward + wait on the libuv
 // pool), then the per-call micro benchmarks in the same order and batch sizes as the C and
 // Python runners. Prints one JSON object; times in nanoseconds.
-import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { readNpyF32 } from './npy.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const demoRoot = process.env.LITE_DEMO_ROOT ?? path.resolve(here, '..', '..', 'apps', 'demo');
@@ -19,18 +19,6 @@ const require = createRequire(path.join(demoRoot, 'package.json'));
 const core = await import(pathToFileURL(require.resolve('@lite/core')).href);
 const { LiteNetwork, version } = core;
 
-function readNpyF32(file) {
-  const b = readFileSync(file);
-  const major = b[6];
-  const len = major === 1 ? b.readUInt16LE(8) : b.readUInt32LE(8);
-  const start = major === 1 ? 10 : 12;
-  const header = b.toString('latin1', start, start + len);
-  if (!header.includes("'<f4'")) throw new Error(`${file}: expected float32 .npy`);
-  const bytes = b.subarray(start + len);
-  const out = new Float32Array(bytes.length / 4);
-  new Uint8Array(out.buffer).set(bytes);
-  return out;
-}
 
 const now = () => process.hrtime.bigint();
 const batchSize = (nbytes) => (nbytes > 1 << 16 ? 50 : 2000);
@@ -41,7 +29,7 @@ async function runCase(c, cfg) {
   net.load(c.path);
   const inp = net.getIoTensor(c.input);
   const out = net.getIoTensor(c.output);
-  const x = readNpyF32(c.npy);
+  const x = readNpyF32(c.npy).data;
   inp.setDataByCopy(x);
   for (let i = 0; i < cfg.warmup; i++) {
     net.forward();

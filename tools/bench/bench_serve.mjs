@@ -17,11 +17,11 @@
 // Overhead: on one default network, the median of `forward()+wait()` (sync), `await
 // forwardAsync()`, `setDataByCopy + forward + wait + output copy` (sync predict equivalent) and
 // `await predict()`, interleaved in rounds. Prints one JSON object; times in nanoseconds.
-import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { readNpyF32 } from './npy.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const demoRoot = process.env.LITE_DEMO_ROOT ?? path.resolve(here, '..', '..', 'apps', 'demo');
@@ -29,14 +29,6 @@ const require = createRequire(path.join(demoRoot, 'package.json'));
 const { LiteNetwork, LiteNetworkPool } = await import(pathToFileURL(require.resolve('@lite/core')).href);
 const { poolInternals } = await import(pathToFileURL(require.resolve('@lite/core/internal')).href);
 
-function readNpyF32(file) {
-  const b = readFileSync(file);
-  const len = b[6] === 1 ? b.readUInt16LE(8) : b.readUInt32LE(8);
-  const start = (b[6] === 1 ? 10 : 12) + len;
-  const out = new Float32Array((b.length - start) / 4);
-  new Uint8Array(out.buffer).set(b.subarray(start));
-  return out;
-}
 
 const now = () => Number(process.hrtime.bigint());
 const median = (a) => {
@@ -104,7 +96,7 @@ async function throughput(cfg, setup, x) {
 async function overhead(o) {
   const net = new LiteNetwork();
   net.load(o.model);
-  const x = readNpyF32(o.npy);
+  const x = readNpyF32(o.npy).data;
   const inp = net.getIoTensor(o.input);
   const out = net.getIoTensor(o.output);
   const feeds = { [o.input]: x };
@@ -149,7 +141,7 @@ async function overhead(o) {
 }
 
 const cfg = JSON.parse(process.argv[2]);
-const x = readNpyF32(cfg.npy);
+const x = readNpyF32(cfg.npy).data;
 const results = [];
 for (const setup of cfg.setups) results.push(await throughput(cfg, setup, x));
 const over = cfg.overhead ? await overhead(cfg.overhead) : null;

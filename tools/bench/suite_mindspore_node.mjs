@@ -9,10 +9,10 @@
 // output, (b) timed `await predictAsync([x])` + `getData()` (predict on the libuv pool). The output
 // of the first run is checked against the case's reference .npy when one is given. Prints one
 // JSON object; times in nanoseconds.
-import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { readNpyF32 } from './npy.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const demoRoot = process.env.LITE_DEMO_ROOT ?? path.resolve(here, '..', '..', 'apps', 'demo');
@@ -21,18 +21,6 @@ const require = createRequire(path.join(demoRoot, 'package.json'));
 const ms = await import(pathToFileURL(require.resolve('@lite/mindspore')).href);
 const { Context, Model, ModelType, Tensor } = ms;
 
-function readNpyF32(file) {
-  const b = readFileSync(file);
-  const len = b[6] === 1 ? b.readUInt16LE(8) : b.readUInt32LE(8);
-  const start = b[6] === 1 ? 10 : 12;
-  const header = b.toString('latin1', start, start + len);
-  if (!header.includes("'<f4'")) throw new Error(`${file}: expected float32 .npy`);
-  const shape = /'shape': \(([^)]*)\)/.exec(header)?.[1].split(',').filter((s) => s.trim()).map(Number) ?? [];
-  const bytes = b.subarray(start + len);
-  const data = new Float32Array(bytes.length / 4);
-  new Uint8Array(data.buffer).set(bytes);
-  return { data, shape };
-}
 
 const now = () => process.hrtime.bigint();
 
