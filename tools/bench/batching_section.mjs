@@ -8,7 +8,7 @@ import path from 'node:path';
 
 /** The setups compared on every model (the same size, so batching is the only difference). */
 export const BATCHING_SIZE = 2;
-export const BATCHING_OPTIONS = { maxBatch: 32, maxDelayMs: 1 };
+export const BATCHING_OPTIONS = { maxBatch: 16, maxDelayMs: 1 };
 const INFLIGHT = 64;
 
 function setups() {
