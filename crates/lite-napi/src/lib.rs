@@ -12,6 +12,7 @@
 
 mod error;
 mod external;
+mod guarded;
 mod megengine;
 mod mindspore;
 mod settle;

@@ -24,7 +24,7 @@ use napi::bindgen_prelude::*;
 use napi_derive::napi;
 use std::collections::VecDeque;
 use std::sync::atomic::Ordering;
-use std::sync::{Arc, Condvar, Mutex, MutexGuard, TryLockError};
+use std::sync::{Arc, Mutex, MutexGuard, TryLockError};
 
 /// Names and declared input layouts of the loaded model (read once per load).
 #[napi(object)]
@@ -150,17 +150,9 @@ impl State {
 
 /// The executor's state and its wake-up signal, apart from the network so that the engine's
 /// completion callback can reach them without holding the network.
-#[derive(Default)]
-struct Ctl {
-    state: Mutex<State>,
-    wake: Condvar,
-}
+type Ctl = crate::guarded::Ctl<State>;
 
 impl Ctl {
-    fn state(&self) -> MutexGuard<'_, State> {
-        self.state.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
     /// The engine's async completion callback (any thread; never waits for JS).
     fn async_finished(&self) {
         let done = self.state().async_run.take().flatten();
@@ -561,12 +553,12 @@ impl Executor {
         // async calls wait ~10 µs longer when its thread is niced).
         let mut yielding = false;
         loop {
-            if !yielding && self.state().pool.is_some() {
-                crate::thread_priority::below_js_thread();
-                yielding = true;
-            }
             let taken = {
                 let mut s = self.state();
+                if !yielding && s.pool.is_some() {
+                    crate::thread_priority::below_js_thread();
+                    yielding = true;
+                }
                 // When a pool batch waits for more rows: the latest time to wake and take it.
                 let mut until: Option<std::time::Instant> = None;
                 loop {

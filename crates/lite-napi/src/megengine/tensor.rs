@@ -568,7 +568,7 @@ impl NativeTensor {
     #[napi]
     pub fn view<'env>(&self, env: &'env Env) -> Result<ArrayBuffer<'env>> {
         let t = self.get()?;
-        if t.device_type().js()? != DeviceType::Cpu && !t.is_pinned_host().js()? {
+        if !host_readable(t)? {
             return Err(invalid(
                 "getDataByShare needs host memory; use toTypedArray() for device tensors",
             ));

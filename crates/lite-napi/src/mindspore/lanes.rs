@@ -19,7 +19,7 @@ use crate::error::NativeFailure;
 use crate::megengine::executor::Shutdown;
 use crate::mindspore::batch::Rows;
 use std::collections::VecDeque;
-use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 /// One unit of work. `run` executes it on a lane, then `settle` settles its promise once the
@@ -93,17 +93,7 @@ struct State {
     counts: BatchCounts,
 }
 
-#[derive(Default)]
-struct Ctl {
-    state: Mutex<State>,
-    wake: Condvar,
-}
-
-impl Ctl {
-    fn state(&self) -> MutexGuard<'_, State> {
-        self.state.lock().unwrap_or_else(|p| p.into_inner())
-    }
-}
+type Ctl = crate::guarded::Ctl<State>;
 
 /// A queue served by up to `width` threads.
 pub struct Lanes {

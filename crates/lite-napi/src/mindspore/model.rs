@@ -319,18 +319,24 @@ impl LaneJob for Job {
     }
 
     fn settle(mut self: Box<Self>) {
-        let result = self.result.take().unwrap_or_else(|| {
-            Err(NativeFailure {
-                code: "LITE_ERROR".into(),
-                message: "the job settled without running (an internal error)".into(),
-                engine_message: None,
-            })
-        });
+        let result = self
+            .result
+            .take()
+            .unwrap_or_else(|| Err(never_ran("the job")));
         self.finish(result);
     }
 
     fn cancel(self: Box<Self>, failure: NativeFailure) {
         self.finish(Err(failure));
+    }
+}
+
+/// The failure of a lane job settled without having run (an internal error).
+fn never_ran(what: &str) -> NativeFailure {
+    NativeFailure {
+        code: "LITE_ERROR".into(),
+        message: format!("{what} settled without running (an internal error)"),
+        engine_message: None,
     }
 }
 
@@ -352,13 +358,10 @@ impl LaneJob for RunnerPredict {
     }
 
     fn settle(mut self: Box<Self>) {
-        let result = self.result.take().unwrap_or_else(|| {
-            Err(NativeFailure {
-                code: "LITE_ERROR".into(),
-                message: "the request settled without running (an internal error)".into(),
-                engine_message: None,
-            })
-        });
+        let result = self
+            .result
+            .take()
+            .unwrap_or_else(|| Err(never_ran("the request")));
         resolve(self.done, self.external, false, result.map(Done::tensors));
     }
 
