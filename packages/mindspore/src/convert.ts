@@ -1,8 +1,8 @@
 // Internal: engine tensor descriptions <-> Tensor objects, and predict's input checks.
-import type { MsTensorData } from '@lite/binding';
+import type { MsPredicted, MsTensorData } from '@lite/binding';
 import { bytesOf, dtypeName, fromBytes } from './dtype.js';
 import type { DataType, Format } from './enums.js';
-import { invalid, show } from './errors.js';
+import { invalid, LiteError, show } from './errors.js';
 import { isTensor, showNonTensor, type Tensor, tensorData, tensorFromModel } from './tensor.js';
 
 /** Tensors from engine descriptions; `declared` gives the template dims of inputs (-1: free). */
@@ -13,6 +13,32 @@ export function toTensors(list: MsTensorData[], declared?: MsTensorData[]): Tens
     const template = declared?.[i]?.shape ?? t.shape;
     return tensorFromModel(t.name, dtype, t.format as Format, t.shape, template, data);
   });
+}
+
+/** Output descriptions without data (what a model keeps after its build). */
+export function describe(list: readonly MsTensorData[]): MsTensorData[] {
+  return list.map(({ name, dtype, format, shape, dataSize }) => ({ name, dtype, format, shape, dataSize }));
+}
+
+/**
+ * Tensors of a predict's outputs: data and dims from the call, names, dtypes and formats from the
+ * model's output descriptions (the binding does not send them with every call).
+ */
+export function predictedTensors(p: MsPredicted, outputs: readonly MsTensorData[]): Tensor[] {
+  if (p.data.length !== outputs.length) {
+    throw new LiteError('LITE_ERROR', `the engine gave ${p.data.length} output(s), the model declares ${outputs.length}`);
+  }
+  const tensors: Tensor[] = [];
+  let at = 0;
+  for (let i = 0; i < outputs.length; i++) {
+    const o = outputs[i] as MsTensorData;
+    const rank = p.dims[at++] ?? 0;
+    const shape = p.dims.slice(at, at + rank);
+    at += rank;
+    const dtype = o.dtype as DataType;
+    tensors.push(tensorFromModel(o.name, dtype, o.format as Format, shape, shape, fromBytes(dtype, p.data[i] as ArrayBuffer)));
+  }
+  return tensors;
 }
 
 /** A named tensor of a list, or LITE_INVALID_ARGUMENT naming the ones that exist. */

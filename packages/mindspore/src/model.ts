@@ -2,7 +2,7 @@ import { abortable, signalOption } from '@lite/common/internal';
 import type { NamedOutputs } from '@lite/common';
 import type { MsModel, MsOutcome, MsTensorData } from '@lite/binding';
 import { buildOptions, type ConfigDict, type Context } from './context.js';
-import { byName, feedOf, toTensors } from './convert.js';
+import { byName, describe, feedOf, predictedTensors, toTensors } from './convert.js';
 import { checkTensorSize, viewBytes } from './dtype.js';
 import { ModelType } from './enums.js';
 import { invalid, LiteError, native, queued, show } from './errors.js';
@@ -87,6 +87,7 @@ export function feedTensors(inputs: unknown, declared: readonly MsTensorData[], 
 export function submitPredict<Out extends string>(
   inputs: unknown,
   declared: readonly MsTensorData[],
+  outputs: readonly MsTensorData[],
   what: string,
   signal: AbortSignal | undefined,
   submit: (shapes: number[][], data: Uint8Array[]) => Promise<MsOutcome>,
@@ -95,7 +96,8 @@ export function submitPredict<Out extends string>(
   const { list, named } = feedTensors(inputs, declared, what);
   const feed = feedOf(list, [...declared], false);
   const run = queued(() => submit(feed.shapes, feed.data)).then((o) => {
-    const out = toTensors(o.outputs ?? []);
+    if (!o.predicted) throw new LiteError('LITE_ERROR', `${what}: the binding settled without outputs`);
+    const out = predictedTensors(o.predicted, outputs);
     return named ? byOutputName<Out>(out) : out;
   });
   return abortable(run, signal, undefined, aborted);
@@ -127,7 +129,8 @@ export function byOutputName<Out extends string>(outputs: Tensor[]): ModelOutput
 export class Model {
   #native: MsModel | null = null;
   #declared: MsTensorData[] | null = null;
-  #outputNames: string[] | null = null;
+  /** Output descriptions (no data), read at the build: names, dtypes and formats never change. */
+  #outputs: MsTensorData[] | null = null;
   #disposed = false;
 
   #check(): void {
@@ -181,8 +184,8 @@ export class Model {
   /** Beyond Python (onnxruntime-node's name): the output names, in model order. */
   get outputNames(): readonly string[] {
     this.#check();
-    if (!this.#outputNames) invalid('outputNames: the model is not built yet: call buildFromFile or buildFromBuffer first');
-    return [...this.#outputNames];
+    if (!this.#outputs) invalid('outputNames: the model is not built yet: call buildFromFile or buildFromBuffer first');
+    return this.#outputs.map((o) => o.name);
   }
 
   /** Whether a build succeeded. */
@@ -210,7 +213,7 @@ export class Model {
     const { m, sync } = this.#prepare(source, modelType, context, configPath, configDict);
     native(sync);
     this.#declared = native(() => m.declaredInputs());
-    this.#outputNames = native(() => m.outputs()).map((t) => t.name);
+    this.#outputs = describe(native(() => m.outputs()));
   }
 
   #buildAsync(source: { path: unknown } | { bytes: unknown }, modelType: unknown, context: unknown, configPath: unknown, configDict: unknown): Promise<void> {
@@ -219,9 +222,9 @@ export class Model {
       // The build's outcome carries the declared inputs (read on the model's thread).
       // The build's outcome holds the declared inputs and the output names.
       return queued(async).then((o) => {
-        if (this.#disposed || !o.outputs || !o.outputNames) return;
+        if (this.#disposed || !o.outputs || !o.outputInfos) return;
         this.#declared = o.outputs;
-        this.#outputNames = o.outputNames;
+        this.#outputs = o.outputInfos;
       });
     } catch (err) {
       return Promise.reject(err);
@@ -340,7 +343,7 @@ export class Model {
     const m = this.#built();
     const { list, named } = feedTensors(inputs, this.#declared ?? [], 'predict');
     const feed = feedOf(list, this.#declared ?? [], false);
-    const out = toTensors(native(() => m.predict(feed.shapes, feed.data)));
+    const out = predictedTensors(native(() => m.predict(feed.shapes, feed.data)), this.#outputs ?? []);
     return named ? byOutputName<Out>(out) : out;
   }
 
@@ -358,11 +361,12 @@ export class Model {
       if (signal?.aborted) return Promise.reject(signal.reason);
       this.#check();
       const m = this.#native;
-      if (!m || !this.#declared) {
+      const outputs = this.#outputs;
+      if (!m || !this.#declared || !outputs) {
         if (m && native(() => m.isBusy())) throw new LiteError('LITE_BUSY', 'the model is still building: await buildFromFileAsync or buildFromBufferAsync first');
         invalid('the model is not built yet: call buildFromFile or buildFromBuffer first');
       }
-      return submitPredict<Out>(inputs, this.#declared, 'predictAsync', signal, (shapes, data) => m.predictAsync(shapes, data));
+      return submitPredict<Out>(inputs, this.#declared, outputs, 'predictAsync', signal, (shapes, data) => m.predictAsync(shapes, data));
     } catch (err) {
       return Promise.reject(err);
     }

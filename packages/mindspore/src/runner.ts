@@ -1,7 +1,7 @@
 import { availableParallelism } from 'node:os';
-import type { MsBatching, MsRunner } from '@lite/binding';
+import type { MsBatching, MsRunner, MsTensorData } from '@lite/binding';
 import { buildOptions, Context, isContext } from './context.js';
-import { toTensors } from './convert.js';
+import { describe, toTensors } from './convert.js';
 import { invalid, LiteError, native, queued, show } from './errors.js';
 import { lib } from './native.js';
 import { type ModelFeed, type ModelOutputs, type PredictAsyncOptions, signalOf, submitPredict } from './model.js';
@@ -87,6 +87,8 @@ export class ModelParallelRunner {
   #native: MsRunner | null = null;
   #disposed = false;
   #tickets = 0;
+  /** The built runner's input and output descriptions, read by its first predict (they never change). */
+  #io: { r: MsRunner; inputs: MsTensorData[]; outputs: MsTensorData[] } | null = null;
 
   /**
    * Beyond Python: a runner built from `path` (off the JS thread), optionally batching.
@@ -201,11 +203,17 @@ export class ModelParallelRunner {
       const signal = signalOf(options, 'predict');
       if (signal?.aborted) return Promise.reject(signal.reason);
       const r = this.#runner();
-      const declared = native(() => r.inputs());
+      let io = this.#io;
+      if (io?.r !== r) {
+        // Throws LITE_BUSY while an async build runs: nothing is kept until the runner is built.
+        io = { r, inputs: native(() => r.inputs()), outputs: describe(native(() => r.outputs())) };
+        this.#io = io;
+      }
       const ticket = signal ? (this.#tickets = (this.#tickets + 1) % 0x1_0000_0000) : undefined;
       return submitPredict<Out>(
         inputs,
-        declared,
+        io.inputs,
+        io.outputs,
         'predict',
         signal,
         (shapes, data) => r.predictAsync(shapes, data, ticket),
@@ -222,6 +230,7 @@ export class ModelParallelRunner {
     this.#disposed = true;
     const r = this.#native;
     this.#native = null;
+    this.#io = null;
     if (r) native(() => r.dispose());
   }
 

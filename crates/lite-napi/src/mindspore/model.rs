@@ -174,6 +174,44 @@ fn to_js_tensors(list: Vec<TensorData>) -> Vec<MsTensorData> {
         .collect()
 }
 
+/// A predict's outputs as they cross to JS: each output's bytes, and its dims. Names, dtypes and
+/// formats cannot change after a build, so JS takes them from the model's output descriptions
+/// once instead of receiving them with every call (an object per output with six named properties
+/// cost several microseconds per call).
+#[napi(object, object_from_js = false)]
+pub struct MsPredicted {
+    /// One ArrayBuffer per output, in output order (V8-owned copies).
+    #[napi(ts_type = "ArrayBuffer[]")]
+    pub data: Vec<HostBytes>,
+    /// The dims of every output, flat: per output, its rank, then that many dims.
+    pub dims: Vec<i64>,
+}
+
+fn to_predicted(list: Vec<TensorData>) -> MsPredicted {
+    let mut dims = Vec::with_capacity(list.iter().map(|t| t.info.shape.len() + 1).sum());
+    let data = list
+        .into_iter()
+        .map(|t| {
+            dims.push(i64::try_from(t.info.shape.len()).unwrap_or(i64::MAX));
+            dims.extend_from_slice(&t.info.shape);
+            HostBytes(t.data.unwrap_or_default())
+        })
+        .collect();
+    MsPredicted { data, dims }
+}
+
+/// Output descriptions without data (what JS keeps after a build).
+fn to_js_infos(list: Vec<TensorData>) -> Vec<MsTensorData> {
+    to_js_tensors(
+        list.into_iter()
+            .map(|t| TensorData {
+                info: t.info,
+                data: None,
+            })
+            .collect(),
+    )
+}
+
 fn to_model_type(value: u32) -> Result<ModelType> {
     ModelType::from_c(value).js()
 }
@@ -220,24 +258,28 @@ fn built(model: &mut Option<Model>) -> Result<&mut Model> {
 pub struct MsOutcome {
     /// Set when the call failed.
     pub failure: Option<NativeFailure>,
-    /// A predict's outputs (copies); after a build, the declared inputs.
+    /// After a build: the declared inputs.
     pub outputs: Option<Vec<MsTensorData>>,
-    /// After a build: the output names, in model order.
-    pub output_names: Option<Vec<String>>,
+    /// After a build: the output descriptions (no data), in model order.
+    pub output_infos: Option<Vec<MsTensorData>>,
+    /// A predict's outputs (copies).
+    pub predicted: Option<MsPredicted>,
 }
 
 /// What a job produced.
 #[derive(Default)]
 struct Done {
-    tensors: Option<Vec<TensorData>>,
-    output_names: Option<Vec<String>>,
+    /// After a build: the declared inputs and the output descriptions.
+    built: Option<(Vec<TensorData>, Vec<TensorData>)>,
+    /// A predict's outputs.
+    predicted: Option<Vec<TensorData>>,
 }
 
 impl Done {
-    fn tensors(t: Vec<TensorData>) -> Done {
+    fn predicted(t: Vec<TensorData>) -> Done {
         Done {
-            tensors: Some(t),
-            output_names: None,
+            built: None,
+            predicted: Some(t),
         }
     }
 }
@@ -297,15 +339,20 @@ fn resolve(
             external.report(&env);
         }
         Ok(match result {
-            Ok(done) => MsOutcome {
-                failure: None,
-                outputs: done.tensors.map(to_js_tensors),
-                output_names: done.output_names,
-            },
+            Ok(done) => {
+                let (inputs, outputs) = done.built.unzip();
+                MsOutcome {
+                    failure: None,
+                    outputs: inputs.map(to_js_tensors),
+                    output_infos: outputs.map(to_js_infos),
+                    predicted: done.predicted.map(to_predicted),
+                }
+            }
             Err(f) => MsOutcome {
                 failure: Some(f),
                 outputs: None,
-                output_names: None,
+                output_infos: None,
+                predicted: None,
             },
         })
     }));
@@ -362,7 +409,7 @@ impl LaneJob for RunnerPredict {
             .result
             .take()
             .unwrap_or_else(|| Err(never_ran("the request")));
-        resolve(self.done, self.external, false, result.map(Done::tensors));
+        resolve(self.done, self.external, false, result.map(Done::predicted));
     }
 
     fn cancel(self: Box<Self>, failure: NativeFailure) {
@@ -678,12 +725,12 @@ impl MsModel {
         env: Env,
         shapes: Vec<Vec<i64>>,
         data: Vec<Uint8Array>,
-    ) -> Result<Vec<MsTensorData>> {
+    ) -> Result<MsPredicted> {
         let inputs = feeds(&shapes, &data)?;
         let external = &self.owner.external;
         let out = with_model(&self.owner.lanes, &self.shared, |m| {
             let model = built(m)?;
-            Ok(to_js_tensors(
+            Ok(to_predicted(
                 external.measured_run(|| model.predict(&inputs)).js()?,
             ))
         });
@@ -718,7 +765,7 @@ impl MsModel {
             let inputs = paired(&shapes, &owned);
             external
                 .measured_run(|| model.predict(&inputs))
-                .map(Done::tensors)
+                .map(Done::predicted)
                 .map_err(NativeFailure::from)
         });
         Job::submit(env, &self.owner.lanes, &self.owner.external, "Model", work)
@@ -801,21 +848,16 @@ impl MsModel {
             let Some(m) = slot.as_ref() else {
                 return Ok(Done::default());
             };
-            let names = m
-                .outputs(false)
-                .map_err(NativeFailure::from)?
-                .into_iter()
-                .map(|t| t.info.name)
+            let outputs = m.outputs(false).map_err(NativeFailure::from)?;
+            let inputs = m
+                .declared_inputs()
+                .iter()
+                .cloned()
+                .map(|info| TensorData { info, data: None })
                 .collect();
             Ok(Done {
-                tensors: Some(
-                    m.declared_inputs()
-                        .iter()
-                        .cloned()
-                        .map(|info| TensorData { info, data: None })
-                        .collect(),
-                ),
-                output_names: Some(names),
+                built: Some((inputs, outputs)),
+                predicted: None,
             })
         });
         Job::submit(env, &self.owner.lanes, &self.owner.external, "Model", work)
