@@ -724,7 +724,7 @@ impl MsModel {
         &self,
         env: Env,
         shapes: Vec<Vec<i64>>,
-        data: Vec<Uint8Array>,
+        data: Vec<Uint8ArraySlice<'_>>,
     ) -> Result<MsPredicted> {
         let inputs = feeds(&shapes, &data)?;
         let external = &self.owner.external;
@@ -751,7 +751,7 @@ impl MsModel {
         &self,
         env: &'env Env,
         shapes: Vec<Vec<i64>>,
-        data: Vec<Uint8Array>,
+        data: Vec<Uint8ArraySlice<'_>>,
     ) -> Result<Object<'env>> {
         feeds(&shapes, &data)?;
         let owned: Vec<Vec<u8>> = data.iter().map(|d| d.to_vec()).collect();
@@ -864,7 +864,10 @@ impl MsModel {
     }
 }
 
-fn feeds<'a>(shapes: &'a [Vec<i64>], data: &'a [Uint8Array]) -> Result<Vec<Input<'a>>> {
+/// The engine inputs of a call. The bytes are borrowed views of the caller's arrays (no reference
+/// to each array is created and deleted per call): they are used, or copied for a queued job,
+/// before the call returns, and no JS runs meanwhile, so nothing can detach them.
+fn feeds<'a>(shapes: &'a [Vec<i64>], data: &'a [Uint8ArraySlice<'_>]) -> Result<Vec<Input<'a>>> {
     if shapes.len() != data.len() {
         return Err(crate::error::invalid(format!(
             "{} shapes for {} data buffers",
@@ -1115,7 +1118,7 @@ impl MsRunner {
         &self,
         env: &'env Env,
         shapes: Vec<Vec<i64>>,
-        data: Vec<Uint8Array>,
+        data: Vec<Uint8ArraySlice<'_>>,
         ticket: Option<u32>,
     ) -> Result<Object<'env>> {
         let runner = self.runner()?;
