@@ -7,6 +7,23 @@ import { lib } from './native.js';
 import { constants as bufferConstants } from 'node:buffer';
 import { markAsUntransferable } from 'node:worker_threads';
 
+// Dtype masks for the one-call share (bit `1 << dtype`): raw bytes may hold any dtype, a
+// TypedArray the dtypes `arrayFitsDtype` allows (cached per array type).
+const ANY_DTYPE = 0xffff_ffff;
+const heldBy = new Map<LiteDataType, number>();
+function dtypesHeldBy(arrayType: LiteDataType): number {
+  let mask = heldBy.get(arrayType);
+  if (mask === undefined) {
+    mask = 0;
+    for (const d of Object.values(LiteDataType)) {
+      if (typeof d === 'number' && d >= 0 && d < 32 && arrayFitsDtype(arrayType, d)) mask |= 1 << d;
+    }
+    mask >>>= 0;
+    heldBy.set(arrayType, mask);
+  }
+  return mask;
+}
+
 /** Raw memory accepted by `setDataByCopy` / `setDataByShare`. */
 export type { BinaryLike } from '@lite/common';
 import type { BinaryLike } from '@lite/common';
@@ -414,6 +431,7 @@ export class LiteTensor implements Disposable {
   setDataByShare(data: BinaryLike | NdArrayLike, options: SetDataOptions = {}): void {
     checkOptions(options, 'setDataByShare');
     const t = this.native;
+    if (options.layout === undefined && this.#shareAsIs(t, data)) return;
     if (Array.isArray(data)) invalid('setDataByShare needs a TypedArray, Buffer, ArrayBuffer or DataView (a number array cannot be shared)');
     const { bytes, layout, source, current } = this.#prepare(data, options, 'setDataByShare', true);
     const target = layout ?? current;
@@ -426,6 +444,47 @@ export class LiteTensor implements Disposable {
     }
     native(() => t.shareBytes(bytes, layout === undefined ? null : target.toNative()));
     this.#retained = [{ source, byteLength: bytes.byteLength }];
+  }
+
+  /**
+   * The common `setDataByShare` in one native call: a TypedArray or ArrayBuffer whose bytes are
+   * exactly the tensor's under its current layout, of a dtype the array may hold. False (nothing
+   * changed) in every other case: the checking path then decides, and explains a mismatch.
+   */
+  #shareAsIs(t: NativeTensor, data: unknown): boolean {
+    let dtypes: number;
+    let bytes: Uint8Array;
+    // Empty or detached (a detached ArrayBuffer and its TypedArrays read 0 bytes; a view of one
+    // cannot be made): the checking path explains. DataViews always take that path.
+    if (data instanceof ArrayBuffer) {
+      if (data.byteLength === 0) return false;
+      dtypes = ANY_DTYPE;
+      bytes = new Uint8Array(data);
+    } else if (ArrayBuffer.isView(data) && !(data instanceof DataView)) {
+      if (data.byteLength === 0) return false;
+      if (data instanceof Uint8Array) {
+        // Raw bytes: any dtype, when aligned for every element size.
+        if (data.byteOffset % 8 !== 0) return false;
+        dtypes = ANY_DTYPE;
+      } else {
+        const arrayType = dataTypeOfArray(data);
+        if (arrayType === undefined) return false;
+        dtypes = dtypesHeldBy(arrayType);
+      }
+      bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+    } else {
+      return false;
+    }
+    const buffer = bufferOf(data);
+    if ((buffer as { resizable?: boolean }).resizable === true) return false;
+    if (!native(() => t.shareIfFits(bytes, dtypes))) return false;
+    // Pinned as in the checking path (no JS ran since the engine took the memory).
+    if (buffer instanceof ArrayBuffer && !pinned.has(buffer)) {
+      markAsUntransferable(buffer);
+      pinned.add(buffer);
+    }
+    this.#retained = [{ source: data, byteLength: bytes.byteLength }];
+    return true;
   }
 
   #prepare(

@@ -151,4 +151,36 @@ describe('pool threads yield to the JS thread', () => {
     await pool.dispose();
     lone.dispose();
   });
+
+  it('setDataByShare in one native call shares every array kind the checking path accepts, and falls back to it otherwise', () => {
+    // Shared: later writes to the caller's memory show in the tensor (the same memory).
+    const shared: [string, string, (t: LiteTensor) => ArrayBufferView | ArrayBuffer, (mem: ArrayBufferView | ArrayBuffer) => void][] = [
+      ['Float32Array on float32', 'float32', () => Float32Array.of(1, 2, 3, 4), (a) => ((a as Float32Array)[0] = 9)],
+      ['ArrayBuffer on int32', 'int32', () => Int32Array.of(1, 2, 3, 4).buffer, (a) => (new Int32Array(a as ArrayBuffer)[0] = 9)],
+      ['Uint16Array on float16 (raw halves)', 'float16', () => Uint16Array.of(0x3c00, 0x4000, 0x4200, 0x4400), (a) => ((a as Uint16Array)[0] = 0x4880)],
+      ['Buffer at an 8-aligned offset on float32', 'float32', () => Buffer.from(new Uint8Array(new Float32Array([0, 0, 1, 2, 3, 4]).buffer)).subarray(8), (a) => new DataView((a as Buffer).buffer, (a as Buffer).byteOffset).setFloat32(0, 9, true)],
+      ['Uint8Array at a 4-aligned offset on float32 (checking path)', 'float32', () => new Uint8Array(new Float32Array([0, 1, 2, 3, 4]).buffer, 4, 16), (a) => new DataView((a as Uint8Array).buffer, (a as Uint8Array).byteOffset).setFloat32(0, 9, true)],
+    ];
+    for (const [what, dtype, make, write] of shared) {
+      const t = new LiteTensor(new LiteLayout([4], dtype as 'float32'));
+      const mem = make(t);
+      t.setDataByShare(mem as Float32Array);
+      const before = Array.from(t.toTypedArray() as ArrayLike<number>);
+      write(mem as ArrayBufferView);
+      const after = Array.from(t.toTypedArray() as ArrayLike<number>);
+      expect(after, what).not.toEqual(before);
+      expect(after.slice(1), what).toEqual(before.slice(1));
+    }
+    // Refused (dtype or size mismatch): the tensor keeps its memory and contents.
+    const t = new LiteTensor(new LiteLayout([4], 'float32'));
+    const own = Float32Array.of(5, 6, 7, 8);
+    t.setDataByShare(own);
+    expectCode(() => t.setDataByShare(Int32Array.of(1, 2, 3, 4)), 'LITE_INVALID_ARGUMENT');
+    expectCode(() => t.setDataByShare(new Uint8Array(new ArrayBuffer(20), 3, 16)), 'LITE_INVALID_ARGUMENT');
+    own[3] = 80;
+    expect(Array.from(t.toTypedArray() as Float32Array)).toEqual([5, 6, 7, 80]);
+    // A Float32Array of another length relayouts the tensor (the checking path's rule).
+    t.setDataByShare(Float32Array.of(1, 2));
+    expect(t.layout.shapes).toEqual([2]);
+  });
 });

@@ -533,6 +533,22 @@ impl NativeTensor {
         self.reporting(&env, |t| t.reset_with(JsMemory::new(data), Some(&l)).js())
     }
 
+    /// `shareBytes` in the common case, in one call: shares `data` under the tensor's current
+    /// layout when that layout has dims, its dtype is one of `dtypes` (bit `1 << dtype`, the
+    /// dtypes the caller's array may hold) and `data` has exactly its bytes. Returns false and
+    /// changes nothing otherwise (the caller then takes the checking path, which explains the
+    /// mismatch).
+    #[napi]
+    pub fn share_if_fits(&mut self, env: Env, data: Uint8Array, dtypes: u32) -> Result<bool> {
+        let l = self.get()?.layout().js()?;
+        let bit = 1u32.checked_shl(l.data_type.as_c() as u32).unwrap_or(0);
+        if l.ndim() == 0 || dtypes & bit == 0 || data.len() != l.nbytes() {
+            return Ok(false);
+        }
+        self.reporting(&env, |t| t.reset_with(JsMemory::new(data), Some(&l)).js())?;
+        Ok(true)
+    }
+
     /// Copies host bytes in (exactly `nbytes`).
     #[napi]
     pub fn write_bytes(&mut self, data: &[u8]) -> Result<()> {
