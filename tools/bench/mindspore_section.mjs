@@ -165,6 +165,15 @@ export function reportMindSpore(raw, h, mge, cfg) {
   lines.push(`Goals (medians): sync ≤ 1.05× the C floor — ${goal(slow)}; sync faster than Python — ${goal(vsPy)}; async ≤ 1.15× the C floor — ${goal(slowAsync)}.`);
   lines.push('A cost per call that does not grow with the model shows as a similar "sync − C" on every model: it weighs on the');
   lines.push('small models (a run of ~0.05 ms) far more than on the ShuffleNet-size one (~1 ms).');
+  if (h.handoff) {
+    // The async path hands each predict to the model's thread and back: two thread wake-ups.
+    const floor = median(h.handoff.handed_ns) - median(h.handoff.inline_ns);
+    const extra = rows.map((r) => `${r.model}/${r.threads}t ${((r.na - r.ns) / 1e3).toFixed(0)} µs`).join(', ');
+    lines.push(
+      `Async over sync per run: ${extra}; the C hand-off floor of the async-path section (two thread wake-ups, no engine) is ` +
+        `${(floor / 1e3).toFixed(1)} µs, so async ≤ 1.15× the C floor cannot hold for a model whose run is under ~${Math.ceil(floor / 0.15 / 1e3)} µs on this machine.`,
+    );
+  }
   lines.push('');
   lines.push('### The two engines on the demo\'s digit model (informative, not a goal)');
   lines.push('');

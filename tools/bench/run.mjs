@@ -78,6 +78,17 @@ function buildC() {
   return { exe, cc: `${cc} (${version})` };
 }
 
+/** The hand-off floor of the async-path section (tools/bench/handoff_floor.c): a C worker
+ * thread woken by a condition variable, reporting back through an eventfd an epoll loop waits on. */
+function handoffFloor(workUs, runs) {
+  const cc = process.env.CC ?? 'cc';
+  const exe = path.join(cacheDir, 'handoff_floor');
+  const args = ['-O2', '-std=c11', '-Wall', '-Werror', '-pthread', '-o', exe, path.join(here, 'handoff_floor.c')];
+  const r = spawnSync(cc, args, { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`building the hand-off floor failed (${cc} ${args.join(' ')}):\n${r.stderr}`);
+  return runJson(exe, [String(workUs), String(runs)]);
+}
+
 function pythonPath() {
   if (process.env.LITE_BENCH_PYTHON) return process.env.LITE_BENCH_PYTHON;
   const r = spawnSync('bash', [path.join(repo, 'tools', 'models', 'setup-python.sh')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
@@ -312,7 +323,16 @@ for (let round = 1; round <= serveRounds; round++) {
       const cfg = { model: shuffle.path, input: shuffle.input, npy: shuffle.npy, seconds: serveSeconds, inflight: 8, setups: nodeSetups, overhead: last ? { model: models[1].path, input: models[1].input, output: models[1].output, npy: models[1].npy, iters: quick ? 100 : 600 } : null };
       const r = runJson(process.execPath, [path.join(here, 'bench_serve.mjs'), JSON.stringify(cfg)], { LITE_LIB_PATH: lib, LITE_DEMO_ROOT: demoRoot });
       for (const x of r.results) addUp(raw.serve.node, x);
-      if (r.overhead) raw.serve.overhead = r.overhead;
+      if (r.overhead) {
+        raw.serve.overhead = r.overhead;
+        // Right after, with the same work as the sync forward it wraps (rounded to whole µs).
+        try {
+          const work = Math.max(1, Math.round(median(r.overhead.sync) / 1000));
+          raw.serve.handoff = handoffFloor(work, quick ? 300 : 3000);
+        } catch (e) {
+          raw.errors.push(`hand-off floor: ${e.message}`);
+        }
+      }
     } catch (e) {
       nodeFailed = true;
       raw.errors.push(`@lite/core serving: ${e.message}`);
@@ -477,10 +497,21 @@ for (const m of models) {
     lines.push(`| await predict() | ${us(median(o.predict))} | ${us(pct(o.predict, 0.1))} | ${us(median(o.predict) - eq)} |`);
     lines.push('');
     lines.push(`Goal: ≤ 15 µs over the sync path: forwardAsync ${us(median(o.forward_async) - sync)} µs, predict ${us(median(o.predict) - eq)} µs.`);
+    const h = raw.serve.handoff;
+    if (h) {
+      const floor = median(h.handed_ns) - median(h.inline_ns);
+      lines.push('');
+      lines.push(
+        `The same hand-off in C (\`tools/bench/handoff_floor.c\`, run right after: ${h.work_us} µs of work handed to a worker thread through a ` +
+          `condition variable, its end reported through an eventfd that an epoll loop waits on, as libuv's does; medians of ${h.inline_ns.length}): ` +
+          `${us(median(h.inline_ns))} µs inline, ${us(median(h.handed_ns))} µs handed off, so ${us(floor)} µs is what two thread wake-ups cost on this machine, ` +
+          `before any engine or JS work. forwardAsync over it: ${us(median(o.forward_async) - sync - floor)} µs; predict: ${us(median(o.predict) - eq - floor)} µs.`,
+      );
+    }
   }
 }
 if (raw.batching) lines.push(...reportBatching(raw.batching, { median, ms, ratio }));
-lines.push(...reportMindSpore(raw.mindspore, { median, pct, ms, ratio, find }, { c: raw.c, python: raw.python?.results, node: raw.node?.results }, { ...cfgBase, rounds }));
+lines.push(...reportMindSpore(raw.mindspore, { median, pct, ms, ratio, find, handoff: raw.serve?.handoff }, { c: raw.c, python: raw.python?.results, node: raw.node?.results }, { ...cfgBase, rounds }));
 lines.push(...reportMindSporeBatching(raw.mindspore_batching));
 if (raw.errors.length) {
   lines.push('');
