@@ -25,7 +25,18 @@ function setups() {
  */
 export function runBatching(ctx) {
   const { here, models, seconds, rounds, lib, demoRoot, log, runJson } = ctx;
-  const raw = { inflight: INFLIGHT, size: BATCHING_SIZE, batching: BATCHING_OPTIONS, seconds, rounds, models: models.map((m) => ({ model: m.model, desc: m.desc })), results: [], errors: [] };
+  const raw = { inflight: INFLIGHT, size: BATCHING_SIZE, batching: BATCHING_OPTIONS, seconds, rounds, models: models.map((m) => ({ model: m.model, desc: m.desc })), results: [], ceilings: [], errors: [] };
+  // What the engine itself gains from a full batch (no pool, queue or JS): the bound of the goal.
+  for (const m of models) {
+    log(`batching: ${m.model}, the engine's batch ${BATCHING_OPTIONS.maxBatch} vs batch 1`);
+    try {
+      const cfg = { model: m.path, input: m.input, maxBatch: BATCHING_OPTIONS.maxBatch, iters: 300 };
+      raw.ceilings.push({ model: m.model, ...runJson(process.execPath, [path.join(here, 'batch_ceiling.mjs'), JSON.stringify(cfg)], { LITE_LIB_PATH: lib, LITE_DEMO_ROOT: demoRoot }) });
+    } catch (e) {
+      raw.errors.push(`batching ceiling (${m.model}): ${e.message}`);
+      log(`batching ceiling run failed: ${e.message}`);
+    }
+  }
   for (let round = 1; round <= rounds; round++) {
     for (const m of models) {
       // One process per setup and round: the pools never share a process or run at once.
@@ -91,5 +102,18 @@ export function reportBatching(raw, h) {
   for (const m of raw.models) lines.push(`- ${m.desc}`);
   lines.push('');
   lines.push(`Goal: throughput ≥ 3× the unbatched pool at a p99 no worse: ${goals.join('; ')}.`);
+  const ceilings = (raw.ceilings ?? []).map((c) => {
+    const one = median(c.batch1_ns);
+    const full = median(c.full_ns);
+    return `${c.model} ${(one / 1000).toFixed(0)} µs per row at batch 1, ${(full / c.max_batch / 1000).toFixed(0)} µs per row at batch ${c.max_batch}: ${ratio(one * c.max_batch, full)}`;
+  });
+  if (ceilings.length) {
+    lines.push('');
+    lines.push(
+      `The engine's own ceiling (\`tools/bench/batch_ceiling.mjs\`: one inplace network, forward + wait at batch 1 and at batch ${raw.batching.maxBatch}, ` +
+        `medians of 300; no pool, queue or JS): ${ceilings.join('; ')}. This is what the kernels themselves gain from a full batch; ` +
+        'beyond it, a batched pool gains only the per-forward costs it shares out (hand-offs, settlement), so a ratio far above this one cannot be reached by the pool.',
+    );
+  }
   return lines;
 }
