@@ -110,7 +110,7 @@ export function reportBatching(raw, h) {
   if (ceilings.length) {
     lines.push('');
     lines.push(
-      `The engine's own ceiling (\`tools/bench/batch_ceiling.mjs\`: one inplace network, forward + wait at batch 1 and at batch ${raw.batching.maxBatch}, ` +
+      `The engine's own ceiling (\`tools/bench/batch_ceiling.mjs\`: two inplace networks at batch 1 and at batch ${raw.batching.maxBatch}, forward + wait taking turns in blocks of 20 runs, ` +
         `medians of 300; no pool, queue or JS): ${ceilings.join('; ')}. This is what the kernels themselves gain from a full batch; ` +
         'beyond it, a batched pool gains only the per-forward costs it shares out (hand-offs, settlement), so a ratio far above this one cannot be reached by the pool.',
     );
