@@ -109,8 +109,11 @@ impl NetShared {
     /// only, over that model's memory: reusing the engine network makes a reload read the
     /// first model again whatever it is given (a different model silently runs the old one)
     /// and grows memory by about 1.5 model sizes per reload (measured on ShuffleNet).
-    fn renew_for_load(&self, config: &Config, io: &NetworkIo) -> Result<()> {
-        if !self.loaded.swap(true, Ordering::AcqRel) {
+    ///
+    /// `always`: a first load gets a fresh engine network too (one made with another
+    /// configuration than the one the current engine network was made with).
+    fn renew_for_load(&self, config: &Config, io: &NetworkIo, always: bool) -> Result<()> {
+        if !self.loaded.swap(true, Ordering::AcqRel) && !always {
             return Ok(());
         }
         let api = api()?;
@@ -434,7 +437,7 @@ impl Network {
         }
         let _g = self.shared.gate.run()?;
         let _old_deps = self.shared.start_new_generation();
-        self.shared.renew_for_load(&self.config, &self.io)?;
+        self.shared.renew_for_load(&self.config, &self.io, false)?;
         let api = api()?;
         // SAFETY: live handle; `c` is a valid C string alive during the call.
         let rc = unsafe { (api.LITE_load_model_from_path)(self.raw(), c.as_ptr()) };
@@ -451,10 +454,34 @@ impl Network {
     /// Load a model from bytes the network takes over (no copy). A reload runs on a fresh
     /// engine network (see `renew_for_load`).
     pub fn load_from_owned(&self, model: Box<[u8]>) -> Result<()> {
+        self.load_owned(model, false)
+    }
+
+    /// Load a model that is already decrypted, from bytes the network takes over: this load
+    /// ignores the configured `bare_model_cryption_name` (the engine network that loads it is
+    /// made without it), so the engine sees a plain model. The configuration is unchanged for
+    /// later loads.
+    pub fn load_from_owned_decrypted(&self, model: Box<[u8]>) -> Result<()> {
+        self.load_owned(model, true)
+    }
+
+    fn load_owned(&self, model: Box<[u8]>, decrypted: bool) -> Result<()> {
         if model.is_empty() {
             return Err(LiteError::invalid("model data is empty"));
         }
-        if self.config.bare_model_cryption_name.is_empty() {
+        let plain;
+        let (config, always) = if decrypted && !self.config.bare_model_cryption_name.is_empty() {
+            plain = Config {
+                bare_model_cryption_name: String::new(),
+                ..self.config.clone()
+            };
+            // The current engine network was made with the decryption name: never load
+            // through it.
+            (&plain, true)
+        } else {
+            (&self.config, false)
+        };
+        if config.bare_model_cryption_name.is_empty() {
             check_structure(&model)?;
         }
         let model: Arc<[u8]> = model.into();
@@ -462,7 +489,7 @@ impl Network {
         let len = model.len();
         let _g = self.shared.gate.run()?;
         let _old_deps = self.shared.start_new_generation();
-        self.shared.renew_for_load(&self.config, &self.io)?;
+        self.shared.renew_for_load(config, &self.io, always)?;
         *self.shared.model.lock().unwrap_or_else(|p| p.into_inner()) = Some(model.clone());
         let api = api()?;
         // SAFETY: live handle; `ptr` addresses `len` bytes of an Arc'd slice held by
@@ -697,7 +724,7 @@ impl Network {
         let _g2 = src.shared.gate.try_op()?;
         let _old_deps = reloads.then(|| self.shared.start_new_generation());
         if reloads {
-            self.shared.renew_for_load(&self.config, &self.io)?;
+            self.shared.renew_for_load(&self.config, &self.io, false)?;
         }
         let api = api()?;
         // SAFETY: two distinct live handles.

@@ -246,6 +246,57 @@ fn closure_decryption_is_called() {
 }
 
 #[test]
+fn decrypted_load_ignores_the_decryption_name_for_that_load_only() {
+    require_runtime();
+    let plain = std::fs::read(fixture("mlp.mge")).expect("model");
+    let key = vec![0x21_u8, 0x42];
+    let enc: Vec<u8> = plain
+        .iter()
+        .enumerate()
+        .map(|(i, b)| b ^ key[i % key.len()])
+        .collect();
+    let calls = Arc::new(AtomicUsize::new(0));
+    let c = calls.clone();
+    register_decryption_and_key(
+        "xor_decrypted_test",
+        Arc::new(move |data: &[u8], key: &[u8]| {
+            c.fetch_add(1, Ordering::SeqCst);
+            data.iter()
+                .enumerate()
+                .map(|(i, b)| b ^ key[i % key.len()])
+                .collect()
+        }),
+        &key,
+    )
+    .expect("register");
+    let cfg = Config {
+        bare_model_cryption_name: "xor_decrypted_test".into(),
+        ..Config::default()
+    };
+    let net = Network::new(&cfg, &NetworkIo::default()).expect("network");
+    // A setting made before the first load applies to the engine network made for it.
+    net.set_threads_number(2).expect("threads");
+    // First load: already decrypted, so the decryptor is not called.
+    net.load_from_owned_decrypted(plain.clone().into_boxed_slice())
+        .expect("load decrypted");
+    assert_eq!(calls.load(Ordering::SeqCst), 0);
+    assert_eq!(net.threads_number().expect("threads"), 2);
+    set_input(&net, "data", "mlp_input.npy");
+    net.forward().expect("forward");
+    net.wait().expect("wait");
+    assert!(max_abs_diff(&output(&net, "logits"), &expected("mlp_lite_output.npy")) <= 1e-6);
+    // The configured name still applies to the next (ordinary) load.
+    net.load_from_mem(&enc).expect("load encrypted");
+    assert!(calls.load(Ordering::SeqCst) >= 1);
+    set_input(&net, "data", "mlp_input.npy");
+    net.forward().expect("forward");
+    net.wait().expect("wait");
+    assert!(max_abs_diff(&output(&net, "logits"), &expected("mlp_lite_output.npy")) <= 1e-6);
+    // Plain bytes through an ordinary load would be "decrypted" (XORed) and fail.
+    assert!(net.load_from_mem(&plain).is_err());
+}
+
+#[test]
 fn share_weights_and_settings() {
     require_runtime();
     let a = Network::with_defaults().expect("a");

@@ -12,6 +12,6 @@ export {
   maxDecryptionMethods,
   type DecryptionFunction,
 } from './crypto-internal.js';
-export { PACKED_MODEL_TAG, PACK_SLOTS, isPackedModel, readPackedModel, type PackedModelParts } from './packed.js';
+export { PACKED_MODEL_TAG, PACK_SLOTS, isPackedModel, readPackedModel, writePackedModel, type PackedModelParts } from './packed.js';
 export { liveObjects } from './global.js';
 export { poolInternals } from './pool.js';

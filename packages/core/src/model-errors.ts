@@ -2,6 +2,7 @@
 // engine's load errors are sorted into LITE_INVALID_MODEL / LITE_DECRYPTION_FAILED with a short
 // message naming the model (the engine's text stays on `engineMessage`).
 import { accessSync, closeSync, constants, openSync, readSync, statSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import type { LiteConfig } from './config.js';
 import { LiteError, clip, engineSummary, show } from './errors.js';
 
@@ -45,6 +46,19 @@ export function checkModelFile(path: string, what = 'model file'): void {
     throw new LiteError('LITE_FILE_NOT_FOUND', clip(`${what} ${name} cannot be read (${errnoOf(e)}); check its permissions`), { cause: e });
   }
   if (size === 0) throw new LiteError('LITE_INVALID_MODEL', clip(`${what} ${name} is empty (0 bytes); re-export or re-download the model`));
+}
+
+/**
+ * Reads a model file asynchronously (one {@link checkModelFile} accepted); a file that went
+ * away or became unreadable since is `LITE_FILE_NOT_FOUND`, as {@link checkModelFile} says.
+ */
+export async function readModelFile(path: string, what = 'model file'): Promise<Uint8Array> {
+  try {
+    return await readFile(path);
+  } catch (e) {
+    checkModelFile(path, what);
+    throw new LiteError('LITE_FILE_NOT_FOUND', clip(`${what} ${describeModel(path)} cannot be read (${errnoOf(e)}); check the path and its permissions`), { cause: e });
+  }
 }
 
 // What the 1.13 engine says when the bytes are not a loadable model: its format check, the

@@ -2,14 +2,15 @@ import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
 import { abortable, signalOption as checkSignal } from '@lite/common/internal';
 import type { JobOutcome, NativeFeed, NativeModelInfo, NativeNetwork, NativeTensor } from '@lite/binding';
 import { LiteConfig, type LiteExtraConfig, LiteIO, LiteNetworkIO } from './config.js';
+import { type JsDecryption, jsDecryption } from './crypto-internal.js';
 import { LiteAlgoSelectStrategy, LiteDeviceType, LiteTensorPhase } from './enums.js';
 import { LiteError, fromFailure, invalid, isEnumValue, native, show } from './errors.js';
 import { type Feed, type PreparedInput, prepareFeeds } from './feeds.js';
 import { LiteLayout } from './layout.js';
-import { checkModelFile, loading, loadingAsync } from './model-errors.js';
+import { checkModelFile, loading, loadingAsync, readModelFile } from './model-errors.js';
 import { type ProbeSet, needsProbe, probe, probeSync, unsupportedError } from './cpu-probe.js';
 import { lib } from './native.js';
-import { PACKED_MODEL_TAG, isPackedModel, readPackedModel } from './packed.js';
+import { PACKED_MODEL_TAG, type PackedModelParts, isPackedModel, readPackedModel } from './packed.js';
 import { LiteTensor, checkNotDetached } from './tensor.js';
 
 /** A model to load: a file path, or the model's bytes. */
@@ -71,46 +72,52 @@ function modelBytes(model: Uint8Array | ArrayBuffer): Uint8Array {
   return bytes;
 }
 
-function checkModel(model: unknown): asserts model is ModelSource {
+/** A model checked before the engine sees it: a packed model's parts (views into its bytes), or undefined for a bare model. */
+interface CheckedModel {
+  packed: PackedModelParts | undefined;
+}
+
+function checkModel(model: unknown): CheckedModel {
   if (typeof model === 'string') {
     if (model.length === 0 || model.includes('\0')) invalid('model path must be a non-empty string without NUL');
     checkModelFile(model);
-    checkPackedFile(model);
-    return;
+    return { packed: checkPackedFile(model) };
   }
   if (model instanceof Uint8Array || model instanceof ArrayBuffer) {
     const bytes = modelBytes(model);
-    if (isPackedModel(bytes)) readPackedModel(bytes);
-    return;
+    return { packed: isPackedModel(bytes) ? readPackedModel(bytes) : undefined };
   }
-  invalid(`load expects a file path, a Uint8Array or an ArrayBuffer, got ${show(model)}`);
+  return invalid(`load expects a file path, a Uint8Array or an ArrayBuffer, got ${show(model)}`);
 }
 
 // A packed model's flatbuffer is followed by the runtime without bounds checks (a truncated file
-// crashes the process), so check its structure first. Unreadable files are left to the engine,
-// which reports them.
-function checkPackedFile(path: string): void {
+// crashes the process), so check its structure first; its parts are returned. Unreadable files
+// are left to the engine, which reports them.
+function checkPackedFile(path: string): PackedModelParts | undefined {
   let head: Uint8Array;
   try {
     const fd = openSync(path, 'r');
     try {
       head = new Uint8Array(PACKED_MODEL_TAG.length);
-      if (readSync(fd, head, 0, head.length, 0) < head.length) return;
+      if (readSync(fd, head, 0, head.length, 0) < head.length) return undefined;
     } finally {
       closeSync(fd);
     }
   } catch {
-    return;
+    return undefined;
   }
-  if (!isPackedModel(head)) return;
+  if (!isPackedModel(head)) return undefined;
   let whole: Uint8Array;
   try {
     whole = readFileSync(path);
   } catch {
-    return;
+    return undefined;
   }
-  readPackedModel(whole);
+  return readPackedModel(whole);
 }
+
+/** A job submission, made when the model it loads is ready. */
+type Submit = () => Promise<JobOutcome>;
 
 function pathArg(value: unknown, what: string): string {
   if (typeof value !== 'string' || value.length === 0 || value.includes('\0')) invalid(`${what} must be a non-empty string without NUL, got ${show(value)}`);
@@ -134,6 +141,16 @@ export class LiteNetwork implements Disposable {
   #loaded = false;
   /** loadAsync() calls not settled yet (calls that need the model then throw LITE_BUSY). */
   #loading = 0;
+  /**
+   * Settles when the last loadAsync() that had to read or decrypt its model on the JS thread has
+   * queued its load (or failed); null when none is still preparing. Later loads queue after it,
+   * synchronous calls throw LITE_BUSY meanwhile, and a dispose() waits for it.
+   */
+  #preparing: Promise<void> | null = null;
+  /** The native network of a dispose() made while a loadAsync() was preparing. */
+  #disposeAfterPrepare: NativeNetwork | null = null;
+  /** The decryption name the engine network was configured with (the config may change later). */
+  #cryptName: string;
   // Input/output names and the model's declared input layouts, read once per load.
   #inputNames: string[] = [];
   #outputNames: string[] = [];
@@ -171,6 +188,7 @@ export class LiteNetwork implements Disposable {
     }
     const cfg = this.#config.toNative();
     const nio = this.#io.toNative();
+    this.#cryptName = cfg.bareModelCryptionName;
     this.#native = native(() => new b.NativeNetwork(cfg, nio));
   }
 
@@ -208,7 +226,7 @@ export class LiteNetwork implements Disposable {
   /** @internal the native network for a synchronous call: throws `LITE_BUSY` while the executor holds it. */
   get native(): NativeNetwork {
     const n = this.#live();
-    if (n.isBusy()) throw busyError();
+    if (n.isBusy() || this.#preparing !== null) throw busyError();
     return n;
   }
 
@@ -242,8 +260,11 @@ export class LiteNetwork implements Disposable {
    * them), so call {@link getIoTensor} again.
    */
   load(model: ModelSource): void {
-    checkModel(model);
+    const { packed } = checkModel(model);
     const n = this.native;
+    // The engine calls this thread's JS decryptors itself, here on the JS thread; another
+    // thread's are refused.
+    jsDecryption(packed, this.#cryptName);
     const set = this.#checkOptions();
     if (needsProbe(set)) {
       const v = probeSync(set);
@@ -262,19 +283,30 @@ export class LiteNetwork implements Disposable {
     this.#afterLoad(native(() => n.modelInfo()));
   }
 
-  /** Loads a model off the JS thread (on the network's own thread, after the calls queued before it). */
+  /**
+   * Loads a model off the JS thread (on the network's own thread, after the calls queued before
+   * it).
+   *
+   * A model that the engine would decrypt with a JavaScript decryptor (`@lite/crypto`'s
+   * `registerDecryptionAndKey`: named by `bareModelCryptionName` for a bare model, or by a packed
+   * model's header) is decrypted first, here on the JS thread: a model file is read
+   * asynchronously, the decryptor runs once per part with the stored bytes and its key, as the
+   * engine would call it, and the network's thread then loads the decrypted model as a plain one.
+   * The network's thread never waits for the JS thread. The built-in decryptors run in the
+   * engine, on the network's thread.
+   */
   async loadAsync(model: ModelSource): Promise<void> {
-    checkModel(model);
+    const { packed } = checkModel(model);
     const n = this.#live();
     const set = this.#checkOptions();
     if (needsProbe(set)) {
       const v = await probe(set);
       if (!v.ok) throw unsupportedError(set, v);
     }
-    const bytes = typeof model === 'string' ? undefined : modelBytes(model);
+    const decryption = jsDecryption(packed, this.#cryptName);
     this.#loading++;
     try {
-      const o = await loadingAsync(model, this.#config, () => settled(bytes === undefined ? n.loadPathAsync(model as string) : n.loadBytesAsync(bytes)));
+      const o = await loadingAsync(model, this.#config, () => settled(this.#queueLoad(n, model, decryption)));
       this.#afterLoad(o.info as NativeModelInfo);
     } catch (e) {
       this.#ioTensors.clear();
@@ -283,6 +315,63 @@ export class LiteNetwork implements Disposable {
     } finally {
       this.#loading--;
     }
+  }
+
+  // Queues the load of `model` on `n` and returns the job's promise. What the job needs from the
+  // caller's memory is taken now (decrypted, or copied when the job cannot be queued at once).
+  // Loads are queued in call order: while an earlier loadAsync() still reads its file, later ones
+  // queue after it.
+  #queueLoad(n: NativeNetwork, model: ModelSource, decryption: JsDecryption | undefined): Promise<JobOutcome> {
+    const waiting = this.#preparing !== null;
+    let ready: Submit | Promise<Submit>;
+    if (typeof model !== 'string') {
+      const bytes = modelBytes(model);
+      if (decryption !== undefined) {
+        const plain = decryption.apply(bytes);
+        ready = () => n.loadDecryptedAsync(plain);
+      } else if (waiting) {
+        const copy = bytes.slice();
+        ready = () => n.loadBytesAsync(copy);
+      } else {
+        ready = () => n.loadBytesAsync(bytes);
+      }
+    } else if (decryption === undefined) {
+      ready = () => n.loadPathAsync(model);
+    } else if (!decryption.needsBytes) {
+      // A packed file: checkModel read its parts.
+      const plain = decryption.apply(new Uint8Array(0));
+      ready = () => n.loadDecryptedAsync(plain);
+    } else {
+      ready = readModelFile(model).then((stored) => {
+        const plain = decryption.apply(stored);
+        return () => n.loadDecryptedAsync(plain);
+      });
+    }
+    if (typeof ready === 'function' && !waiting) return native(ready);
+    const before = this.#preparing;
+    const queued = (async (): Promise<{ job: Promise<JobOutcome> }> => {
+      const submit = await ready;
+      if (before !== null) await before;
+      return { job: native(submit) };
+    })();
+    const prepared = queued.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.#preparing = prepared;
+    void prepared.then(() => {
+      if (this.#preparing !== prepared) return;
+      this.#preparing = null;
+      const d = this.#disposeAfterPrepare;
+      this.#disposeAfterPrepare = null;
+      // Its load is queued now: the network is released once that has run.
+      try {
+        d?.dispose();
+      } catch {
+        // released by its finalizer
+      }
+    });
+    return queued.then((q) => q.job);
   }
 
   /**
@@ -814,7 +903,10 @@ export class LiteNetwork implements Disposable {
   dispose(): void {
     if (!this.#native) return;
     const n = this.#native;
-    native(() => n.dispose());
+    // A loadAsync() still reading or decrypting its model is a call already made: its load is
+    // queued first, then the network is released.
+    if (this.#preparing !== null) this.#disposeAfterPrepare = n;
+    else native(() => n.dispose());
     this.#native = null;
     this.#ioTensors.clear();
   }
@@ -839,10 +931,12 @@ function callbackFailed(err: unknown): LiteError {
 
 /** IO info of a model before loading it: its inputs/outputs with names and layouts. */
 export function getModelIoInfo(model: ModelSource, config?: LiteConfig): LiteNetworkIO {
-  checkModel(model);
+  const { packed } = checkModel(model);
   const b = lib();
   const chosen = config ?? new LiteConfig();
   const cfg = chosen.toNative();
+  // As for load(): this thread's JS decryptors are called by the engine here; another thread's are refused.
+  jsDecryption(packed, cfg.bareModelCryptionName);
   const src = typeof model === 'string' ? model : modelBytes(model);
   return LiteNetworkIO.fromNative(loading(model, chosen, () => native(() => b.getModelIoInfo(src, cfg))));
 }

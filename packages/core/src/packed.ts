@@ -210,3 +210,161 @@ export function readPackedModel(bytes: Uint8Array): PackedModelParts {
   result.model = model;
   return result;
 }
+
+/** A flatbuffer written front to back: every offset points forward, patched once its target is placed. */
+class FbWriter {
+  #buf = new Uint8Array(1024);
+  #len = 0;
+  readonly #patches: { at: number; target: () => number }[] = [];
+
+  get length(): number {
+    return this.#len;
+  }
+
+  #room(n: number): void {
+    if (this.#len + n <= this.#buf.length) return;
+    let size = this.#buf.length * 2;
+    while (size < this.#len + n) size *= 2;
+    const next = new Uint8Array(size);
+    next.set(this.#buf.subarray(0, this.#len));
+    this.#buf = next;
+  }
+
+  /** Zero bytes up to a multiple of `align`, counted from `base` bytes before the buffer. */
+  pad(align: number, base = 0): void {
+    while ((base + this.#len) % align !== 0) this.u8(0);
+  }
+
+  u8(v: number): void {
+    this.#room(1);
+    this.#buf[this.#len++] = v;
+  }
+
+  u16(v: number): void {
+    this.u8(v & 0xff);
+    this.u8((v >>> 8) & 0xff);
+  }
+
+  u32(v: number): void {
+    this.#room(4);
+    new DataView(this.#buf.buffer).setUint32(this.#len, v, true);
+    this.#len += 4;
+  }
+
+  bytes(b: Uint8Array): void {
+    this.#room(b.length);
+    this.#buf.set(b, this.#len);
+    this.#len += b.length;
+  }
+
+  /** A u32 offset field here, pointing at what `target()` returns once everything is placed. */
+  offset(target: () => number): void {
+    this.#patches.push({ at: this.#len, target });
+    this.u32(0);
+  }
+
+  /**
+   * A table: its vtable, then the table itself (soffset, the offset fields in slot order, then
+   * the bools). `fields[slot]` is a target for an offset field, a boolean, or undefined (absent).
+   * Returns the table's position.
+   */
+  table(fields: readonly ((() => number) | boolean | undefined)[]): number {
+    const offsets = fields.filter((f) => typeof f === 'function').length;
+    const bools = fields.filter((f) => typeof f === 'boolean').length;
+    this.pad(4);
+    const vtable = this.#len;
+    this.u16(4 + 2 * fields.length);
+    this.u16(4 + 4 * offsets + bools);
+    let offsetAt = 4;
+    let boolAt = 4 + 4 * offsets;
+    for (const f of fields) {
+      if (typeof f === 'function') {
+        this.u16(offsetAt);
+        offsetAt += 4;
+      } else if (typeof f === 'boolean') {
+        this.u16(boolAt);
+        boolAt += 1;
+      } else this.u16(0);
+    }
+    this.pad(4);
+    const table = this.#len;
+    this.u32(table - vtable);
+    for (const f of fields) if (typeof f === 'function') this.offset(f);
+    for (const f of fields) if (typeof f === 'boolean') this.u8(f ? 1 : 0);
+    return table;
+  }
+
+  /** A byte vector (a string gets its NUL terminator); its data starts at a multiple of `align` from `base`. Returns its position. */
+  vector(data: Uint8Array, terminated = false, align = 4, base = 0): number {
+    this.pad(4);
+    while ((base + this.#len + 4) % align !== 0) this.u32(0);
+    const at = this.#len;
+    this.u32(data.length);
+    this.bytes(data);
+    if (terminated) this.u8(0);
+    return at;
+  }
+
+  finish(): Uint8Array {
+    const view = new DataView(this.#buf.buffer);
+    for (const p of this.#patches) view.setUint32(p.at, p.target() - p.at, true);
+    return this.#buf.slice(0, this.#len);
+  }
+}
+
+const encoder = new TextEncoder();
+
+/**
+ * Writes a packed model from its parts (the inverse of {@link readPackedModel}: reading the
+ * result gives the same parts). Used to hand the runtime a packed model whose parts were
+ * decrypted on the JS thread, under the method name `"NONE"`.
+ */
+export function writePackedModel(parts: PackedModelParts): Uint8Array {
+  const w = new FbWriter();
+  const at: Record<string, number> = {};
+  const ref = (key: string) => (): number => {
+    const pos = at[key];
+    if (pos === undefined) throw new LiteError('LITE_ERROR', `writePackedModel: ${key} was not written`);
+    return pos;
+  };
+  const hasInfo = parts.info !== undefined || parts.algoPolicy !== undefined || parts.binaryCache !== undefined;
+  w.offset(ref('pack'));
+  at.pack = w.table([ref('models')]);
+  w.pad(4);
+  at.models = w.length;
+  w.u32(1);
+  w.offset(ref('model'));
+  at.model = w.table([ref('header'), hasInfo ? ref('info') : undefined, ref('data')]);
+  at.header = w.table([
+    ref('name'),
+    ref('infoCryption'),
+    ref('infoParser'),
+    ref('modelCryption'),
+    parts.infoCacheParser !== undefined ? ref('infoCacheParser') : undefined,
+    parts.isFastRunCache,
+  ]);
+  at.name = w.vector(encoder.encode(parts.name), true);
+  at.infoCryption = w.vector(encoder.encode(parts.infoCryption), true);
+  at.infoParser = w.vector(encoder.encode(parts.infoParser), true);
+  at.modelCryption = w.vector(encoder.encode(parts.modelCryption), true);
+  if (parts.infoCacheParser !== undefined) at.infoCacheParser = w.vector(encoder.encode(parts.infoCacheParser), true);
+  if (hasInfo) {
+    at.info = w.table([
+      parts.info !== undefined ? ref('infoData') : undefined,
+      parts.algoPolicy !== undefined ? ref('algoPolicy') : undefined,
+      parts.binaryCache !== undefined ? ref('binaryCache') : undefined,
+    ]);
+    if (parts.info !== undefined) at.infoData = w.vector(parts.info);
+    if (parts.algoPolicy !== undefined) at.algoPolicy = w.vector(parts.algoPolicy);
+    if (parts.binaryCache !== undefined) at.binaryCache = w.vector(parts.binaryCache);
+  }
+  at.data = w.table([ref('modelData')]);
+  // The model's bytes start 16-byte aligned in the file (after the tag), as the engine's
+  // loader reads them in place.
+  at.modelData = w.vector(parts.model, false, 16, PACKED_MODEL_TAG.length);
+  const fb = w.finish();
+  const out = new Uint8Array(PACKED_MODEL_TAG.length + fb.length);
+  out.set(encoder.encode(PACKED_MODEL_TAG), 0);
+  out.set(fb, PACKED_MODEL_TAG.length);
+  return out;
+}

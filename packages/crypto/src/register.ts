@@ -46,8 +46,10 @@ function keyBytes(key: unknown, what: string): Uint8Array {
  * Registers `fn` as the decryption method `name`, with `key` (megenginelite's
  * `register_decryption_and_key`). Models loaded with `LiteConfig.bareModelCryptionName = name`
  * (or packed with `name` as their model/info cryption) are passed through `fn` once per load,
- * on the JS thread — for `loadAsync` too: the pool thread that loads the model waits while the
- * JS thread runs `fn`, so `fn` must be synchronous and must not wait for that load.
+ * on the JS thread that registered it; `fn` must be synchronous. `load` lets the engine call
+ * `fn`; `loadAsync` calls it (with the same arguments) before it queues the load, and the
+ * network's thread then loads the decrypted model, so no engine thread ever waits for `fn`.
+ * Loading such a model on another thread (a worker) throws `LITE_UNSUPPORTED`.
  *
  * If `fn` throws or returns anything but a non-empty `Uint8Array`, the load fails with a
  * `LiteError` (`LITE_DECRYPTION_FAILED`) whose message starts with `model decryption failed:` and gives the

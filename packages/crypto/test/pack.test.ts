@@ -1,3 +1,4 @@
+import { readPackedModel, writePackedModel, type PackedModelParts } from '@lite/core/internal';
 import { ByteBuffer } from 'flatbuffers';
 import { describe, expect, it } from 'vitest';
 
@@ -61,6 +62,48 @@ function readWithLibrary(file: Uint8Array) {
     data: bytes(d, 0),
   };
 }
+
+describe("@lite/core's writePackedModel (the packed model loadAsync hands the engine after a JS decryptor ran)", () => {
+  const enc = new TextEncoder();
+  const full: PackedModelParts = {
+    name: 'shufflenet',
+    modelCryption: 'NONE',
+    infoCryption: 'RC4_default',
+    infoParser: 'LITE_default',
+    model,
+    info: enc.encode(JSON.stringify(info)),
+    infoCacheParser: 'LITE_parse_cache',
+    isFastRunCache: true,
+    algoPolicy: Uint8Array.from([1, 2, 3, 4, 5]),
+    binaryCache: Uint8Array.from([9, 8, 7]),
+  };
+  const plain = (p: PackedModelParts): Record<string, unknown> =>
+    Object.fromEntries(Object.entries(p).map(([k, v]) => [k, v instanceof Uint8Array ? [...v] : v]));
+
+  it('reading what it writes gives the same parts (every optional field, then none of them)', () => {
+    expect(plain(readPackedModel(writePackedModel(full)))).toEqual(plain(full));
+    const bare: PackedModelParts = { name: 'NONE', modelCryption: 'my_js', infoCryption: 'NONE', infoParser: 'LITE_default', model };
+    expect(plain(readPackedModel(writePackedModel(bare)))).toEqual(plain(bare));
+    const { infoCacheParser: _c, isFastRunCache: _f, algoPolicy: _a, binaryCache: _b, ...noCache } = full;
+    expect(plain(readPackedModel(writePackedModel(noCache)))).toEqual(plain(noCache));
+  });
+
+  it('the flatbuffers library reads it per pack_model.fbs, and it rewrites packModel output faithfully', () => {
+    const lib = readWithLibrary(writePackedModel(full));
+    expect(lib.nModels).toBe(1);
+    expect([lib.name, lib.infoDecryption, lib.infoParse, lib.modelDecryption]).toEqual(['shufflenet', 'RC4_default', 'LITE_default', 'NONE']);
+    expect(JSON.parse(text(lib.info ?? undefined))).toEqual(info);
+    expect(Buffer.from(lib.data!).equals(Buffer.from(model))).toBe(true);
+    const packed = packModel({ model, info, infoCryption: 'RC4_default' });
+    expect(plain(unpackModel(writePackedModel(unpackModel(packed))))).toEqual(plain(unpackModel(packed)));
+  });
+
+  it('stores the model bytes 16-byte aligned in the file', () => {
+    const file = writePackedModel(full);
+    const lib = readWithLibrary(file);
+    expect((lib.data!.byteOffset - file.byteOffset) % 16).toBe(0);
+  });
+});
 
 describe('packModel / unpackModel', () => {
   it('writes the tag and a flatbuffer the flatbuffers library reads per pack_model.fbs', () => {

@@ -3,11 +3,13 @@
 // (manifest lite_npy) with tolerance 0: decryption must hand the runtime the exact model, and
 // the same runtime with the same options is deterministic on CPU.
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
 
-import { LiteError, LiteNetwork } from '@lite/core';
+import { LiteConfig, LiteError, LiteNetwork, LiteNetworkPool } from '@lite/core';
 import { describe, expect, it } from 'vitest';
 
 import {
@@ -22,7 +24,7 @@ import {
   updateDecryptionKey,
   type LiteModelInfo,
 } from '../src/index.js';
-import { AES_FIXTURE, AES_REFERENCE, INPUT, PLAIN_MODEL, REFERENCE, config, infer, loadAndRun, maxAbsDiff } from './runtime-helpers.js';
+import { AES_FIXTURE, AES_REFERENCE, FIXTURES, INPUT, PLAIN_MODEL, REFERENCE, config, infer, loadAndRun, maxAbsDiff } from './runtime-helpers.js';
 
 const AES_RIGHT = Uint8Array.from({ length: 32 }, (_, i) => i);
 const AES_WRONG = new Array<number>(32).fill(0);
@@ -76,7 +78,7 @@ describe('registerDecryptionAndKey: the documented XOR example', () => {
     expect(seenKeys.at(-1)).toEqual([15]);
   });
 
-  it('loadAsync (pool thread → JS thread) gives the reference output, once per load', async () => {
+  it('loadAsync (decrypted on the JS thread, loaded on the network’s) gives the reference output, once per load', async () => {
     calls = 0;
     const out = await loadAndRun(PLAIN_MODEL, config('just_for_test'), 'async');
     expect(maxAbsDiff(out, REFERENCE)).toBe(0);
@@ -182,6 +184,232 @@ describe('decryptors that misbehave make the load fail cleanly', () => {
     registerDecryptionAndKey('bad_garbage', (i) => i.map((b) => b ^ 0x5a), [1]);
     const e = expectLiteError(() => new LiteNetwork(config('bad_garbage')).load(PLAIN_MODEL), 'LITE_DECRYPTION_FAILED', /could not be decrypted with "bad_garbage"/);
     expect(e.engineMessage).toMatch(/invalid model format/);
+  });
+});
+
+describe('loadAsync with a JS decryptor: the decryptor runs on the JS thread before the load is queued', () => {
+  // A real XOR cipher (not the identity), so that a model loaded without its decryptor fails.
+  const KEY = [0x3c, 0xa5, 0x19];
+  const xor = (input: Uint8Array, key: Uint8Array): Uint8Array => input.map((b, i) => b ^ key[i % key.length]!);
+  const ENCRYPTED = xor(PLAIN_MODEL, Uint8Array.from(KEY));
+  const MLP = new Uint8Array(readFileSync(`${FIXTURES}mlp.mge`));
+  let calls = 0;
+  const seen: { input: Uint8Array; key: Uint8Array }[] = [];
+  registerDecryptionAndKey(
+    'nowait_xor',
+    (input, key) => {
+      calls++;
+      seen.push({ input: new Uint8Array(input), key: new Uint8Array(key) });
+      return xor(input, key);
+    },
+    KEY,
+  );
+  let failing = false;
+  registerDecryptionAndKey(
+    'nowait_flaky',
+    (input, key) => {
+      if (failing) throw new Error('the license server is down');
+      return xor(input, key);
+    },
+    KEY,
+  );
+
+  const dir = mkdtempSync(join(tmpdir(), 'lite-js-decrypt-'));
+  const ENCRYPTED_FILE = join(dir, 'shufflenet.xor.mge');
+  writeFileSync(ENCRYPTED_FILE, ENCRYPTED);
+
+  const sameBytes = (a: Uint8Array, b: Uint8Array): boolean => Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(b);
+
+  /** Whether the network is free (nothing queued or running on it): a synchronous call is then allowed. */
+  function idle(net: LiteNetwork): boolean {
+    try {
+      void net.threadsNumber;
+      return true;
+    } catch (e) {
+      if (e instanceof LiteError && e.code === 'LITE_BUSY') return false;
+      throw e;
+    }
+  }
+
+  it('the network’s thread never waits for the JS thread: with the JS thread blocked after loadAsync, both loads finish', async () => {
+    // Before, each network's thread called the decryptor through the JS thread from inside the
+    // engine's load (holding the engine's decryption lock) and waited there until this thread was
+    // free: blocked here, neither load could ever finish.
+    const nets = [new LiteNetwork(config('nowait_xor')), new LiteNetwork(config('nowait_xor'))];
+    try {
+      calls = 0;
+      const loads = nets.map((n) => n.loadAsync(ENCRYPTED));
+      const until = Date.now() + 20_000;
+      while (!nets.every(idle) && Date.now() < until) {
+        // busy: no timer, promise or call from another thread runs on this thread meanwhile
+      }
+      const finishedWhileBlocked = nets.every(idle);
+      const callsWhileBlocked = calls;
+      await Promise.all(loads);
+      expect(finishedWhileBlocked).toBe(true);
+      expect(callsWhileBlocked).toBe(2); // inside the loadAsync calls
+      for (const n of nets) expect(maxAbsDiff(await infer(n), REFERENCE)).toBe(0);
+    } finally {
+      for (const n of nets) n.dispose();
+    }
+  }, 60_000);
+
+  it('the decryptor gets the same arguments as from the engine (load), once per load, and the outputs are the same', async () => {
+    for (const model of [ENCRYPTED, ENCRYPTED_FILE]) {
+      calls = 0;
+      seen.length = 0;
+      const sync = await loadAndRun(model, config('nowait_xor'));
+      const async = await loadAndRun(model, config('nowait_xor'), 'async');
+      expect(calls).toBe(2);
+      expect(sameBytes(seen[1]!.input, seen[0]!.input)).toBe(true);
+      expect(sameBytes(seen[1]!.input, ENCRYPTED)).toBe(true);
+      expect([...seen[1]!.key]).toEqual([...seen[0]!.key]);
+      expect([...seen[1]!.key]).toEqual(KEY);
+      expect(maxAbsDiff(async, sync)).toBe(0);
+      expect(maxAbsDiff(async, REFERENCE)).toBe(0);
+    }
+    // A key changed with updateDecryptionKey reaches the decryptor before an async load too.
+    updateDecryptionKey('nowait_xor', [7, 7]);
+    try {
+      seen.length = 0;
+      await expectLiteRejection(new LiteNetwork(config('nowait_xor')).loadAsync(ENCRYPTED), 'LITE_DECRYPTION_FAILED', /could not be decrypted with "nowait_xor"/);
+      expect([...seen[0]!.key]).toEqual([7, 7]);
+      expect(maxAbsDiff(await loadAndRun(xor(PLAIN_MODEL, Uint8Array.from([7, 7])), config('nowait_xor'), 'async'), REFERENCE)).toBe(0);
+    } finally {
+      updateDecryptionKey('nowait_xor', KEY);
+    }
+  });
+
+  it('a decryptor that throws: loadAsync rejects with LITE_DECRYPTION_FAILED as load does; the same network loads afterwards', async () => {
+    for (const model of [ENCRYPTED, ENCRYPTED_FILE]) {
+      const net = new LiteNetwork(config('nowait_flaky'));
+      try {
+        failing = true;
+        const syncError = expectLiteError(() => net.load(model), 'LITE_DECRYPTION_FAILED', /^model decryption failed: the decryption function registered as "nowait_flaky" threw: the license server is down/);
+        const asyncError = await expectLiteRejection(net.loadAsync(model), 'LITE_DECRYPTION_FAILED');
+        expect(asyncError.message).toBe(syncError.message);
+        expect(asyncError.message).not.toContain(KEY.join(','));
+        expect(() => net.getAllInputName()).toThrow(expect.objectContaining({ code: 'LITE_INVALID_ARGUMENT' }));
+        failing = false;
+        await net.loadAsync(model);
+        expect(maxAbsDiff(await infer(net), REFERENCE)).toBe(0);
+      } finally {
+        failing = false;
+        net.dispose();
+      }
+    }
+  });
+
+  it('dispose() during loadAsync (bytes, and a file still being read): the load settles, then the network is released', async () => {
+    for (const model of [ENCRYPTED, ENCRYPTED_FILE]) {
+      const net = new LiteNetwork(config('nowait_xor'));
+      const load = net.loadAsync(model);
+      net.dispose();
+      await load; // a call made before dispose() finishes, as documented for every async call
+      expect(() => net.getAllInputName()).toThrow(expect.objectContaining({ code: 'LITE_DISPOSED' }));
+      await expectLiteRejection(net.loadAsync(model), 'LITE_DISPOSED');
+    }
+  });
+
+  it('loads run in call order while a file is read and decrypted, and the network is busy meanwhile', async () => {
+    const net = new LiteNetwork(config('nowait_xor'));
+    try {
+      calls = 0;
+      const first = net.loadAsync(ENCRYPTED_FILE); // read asynchronously, then decrypted
+      expect(() => net.load(ENCRYPTED)).toThrow(expect.objectContaining({ code: 'LITE_BUSY' }));
+      const second = net.loadAsync(xor(MLP, Uint8Array.from(KEY))); // decrypted at once, queued after the first
+      await Promise.all([first, second]);
+      expect(calls).toBe(2);
+      expect(net.outputNames).toEqual(['logits']); // the last load wins, as its call came last
+    } finally {
+      net.dispose();
+    }
+  });
+
+  it('LiteNetwork.create and LiteNetworkPool.create load through it too', async () => {
+    calls = 0;
+    const net = await LiteNetwork.create(ENCRYPTED_FILE, { config: config('nowait_xor') });
+    try {
+      expect(maxAbsDiff(await infer(net), REFERENCE)).toBe(0);
+    } finally {
+      net.dispose();
+    }
+    const pool = await LiteNetworkPool.create(ENCRYPTED, { size: 2, config: config('nowait_xor') });
+    try {
+      const outs = await Promise.all([0, 1, 2].map(() => pool.predict<'prob'>({ data: INPUT })));
+      for (const o of outs) expect(maxAbsDiff(o.prob.toTypedArray() as Float32Array, REFERENCE)).toBe(0);
+    } finally {
+      await pool.dispose();
+    }
+    expect(calls).toBe(2); // once per load: the pool's other network shares the weights
+  });
+
+  it('a packed model with JS-encrypted info and model: loadAsync decrypts both parts as the engine would, sync and async agree', async () => {
+    const info: LiteModelInfo = {
+      name: 'shufflenet',
+      valid: true,
+      version: '1.13.0',
+      device: { type: 'CPU', number_threads: 2 },
+      IO: { inputs: [{ name: 'data', is_host: true, dtype: 'float32', shape: { dim0: 1, dim1: 3, dim2: 224, dim3: 224 } }], outputs: [{ name: 'prob', is_host: true }] },
+    };
+    const infoBytes = new TextEncoder().encode(JSON.stringify(info));
+    const both = packModel({
+      model: ENCRYPTED,
+      info: xor(infoBytes, Uint8Array.from(KEY)),
+      name: 'shufflenet',
+      modelCryption: { method: 'nowait_xor', preEncrypted: true },
+      infoCryption: { method: 'nowait_xor', preEncrypted: true },
+    });
+    const jsInfoAesModel = packModel({
+      model: PLAIN_MODEL,
+      info: xor(infoBytes, Uint8Array.from(KEY)),
+      name: 'shufflenet',
+      modelCryption: { method: 'AES_default', key: AES_RIGHT },
+      infoCryption: { method: 'nowait_xor', preEncrypted: true },
+    });
+    const file = join(dir, 'both.lite');
+    writeFileSync(file, both);
+    updateDecryptionKey('AES_default', AES_RIGHT);
+    for (const packed of [both, file, jsInfoAesModel]) {
+      for (const mode of ['sync', 'async'] as const) {
+        calls = 0;
+        seen.length = 0;
+        const net = new LiteNetwork(new LiteConfig());
+        try {
+          if (mode === 'sync') net.load(packed);
+          else await net.loadAsync(packed);
+          expect(net.threadsNumber).toBe(2); // the decrypted info applied
+          expect(maxAbsDiff(await infer(net), REFERENCE)).toBe(0);
+        } finally {
+          net.dispose();
+        }
+        // The engine's order: the info first, then the model.
+        expect(seen.map((c) => c.input.length)).toEqual(packed === jsInfoAesModel ? [infoBytes.length] : [infoBytes.length, ENCRYPTED.length]);
+      }
+    }
+  });
+
+  it('a JS decryptor of another thread (a worker) is refused with LITE_UNSUPPORTED, never waited for', async () => {
+    const crypto = fileURLToPath(new URL('../dist/index.cjs', import.meta.url));
+    const worker = new Worker(
+      `const { registerDecryptionAndKey } = require(${JSON.stringify(crypto)});
+       registerDecryptionAndKey('worker_xor', (input) => input.slice(), [1]);`,
+      { eval: true },
+    );
+    await new Promise((resolve, reject) => {
+      worker.once('exit', resolve);
+      worker.once('error', reject);
+    });
+    const re = /"worker_xor" is a JavaScript function registered on another thread/;
+    expectLiteError(() => new LiteNetwork(config('worker_xor')).load(PLAIN_MODEL), 'LITE_UNSUPPORTED', re);
+    await expectLiteRejection(new LiteNetwork(config('worker_xor')).loadAsync(PLAIN_MODEL), 'LITE_UNSUPPORTED', re);
+    const packed = packModel({ model: PLAIN_MODEL, modelCryption: { method: 'worker_xor', preEncrypted: true } });
+    await expectLiteRejection(new LiteNetwork().loadAsync(packed), 'LITE_UNSUPPORTED', re);
+    expectLiteError(() => registerDecryptionAndKey('worker_xor', (i) => i, [1]), 'LITE_INVALID_ARGUMENT', /already registered/);
+  });
+
+  it('cleans up', () => {
+    rmSync(dir, { recursive: true, force: true });
   });
 });
 

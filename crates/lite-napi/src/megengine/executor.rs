@@ -98,6 +98,9 @@ pub struct Feed {
 pub enum Work {
     LoadPath(std::path::PathBuf),
     LoadBytes(Vec<u8>),
+    /// A model the JS thread already decrypted: loaded as a plain one (the configured
+    /// decryption name does not apply to it).
+    LoadDecrypted(Vec<u8>),
     Forward,
     Predict(Vec<Feed>),
 }
@@ -514,9 +517,9 @@ impl Executor {
     /// finishes the job it is in, runs nothing more, and is joined here, so no engine call
     /// is left running while the process unloads the engine.
     ///
-    /// The wait is bounded: a job can be blocked on the JS thread that is shutting down (a JS
-    /// decryptor called during `loadAsync` runs on the JS thread), and then the thread is left
-    /// behind after [`SHUTDOWN_WAIT`] rather than hanging the exit.
+    /// The wait is bounded: no job waits for JS (a JS decryptor runs on the JS thread before its
+    /// load is queued), but an engine call that does not return in [`SHUTDOWN_WAIT`] leaves the
+    /// thread behind rather than hanging the exit.
     pub fn shutdown(&self) {
         let handle = self.thread.lock().unwrap_or_else(|p| p.into_inner()).take();
         let finished = {
@@ -1014,6 +1017,18 @@ fn run_work(
                 ..JobOutcome::ok()
             })
         }
+        Work::LoadDecrypted(b) => {
+            let kept = b.len();
+            decrypting(|| {
+                external.measured_load(kept, kept, || {
+                    net.load_from_owned_decrypted(b.into_boxed_slice())
+                })
+            })?;
+            Ok(JobOutcome {
+                info: Some(model_info(net)?),
+                ..JobOutcome::ok()
+            })
+        }
         Work::Forward => {
             external.measured_run(|| net.forward().and_then(|()| net.wait()))?;
             Ok(JobOutcome::ok())
@@ -1039,8 +1054,10 @@ fn run_work(
     }
 }
 
-/// Runs a load on this (the network's) thread; when it fails after a JS decryptor gave no data,
-/// the failure is `LITE_DECRYPTION_FAILED` with the decryptor's reason, and the engine's text.
+/// Runs a load on this (the network's) thread. JS decryptors are run by the JS thread before
+/// such a load is queued, and the engine's own call of one here gives no data at once (see
+/// `crypto.rs`); if that happened and the load failed, the failure is `LITE_DECRYPTION_FAILED`
+/// with the decryptor's reason, and the engine's text.
 fn decrypting(
     load: impl FnOnce() -> megengine::Result<()>,
 ) -> std::result::Result<(), NativeFailure> {

@@ -389,6 +389,15 @@ impl NativeNetwork {
             .submit(env, Work::LoadBytes(model.to_vec()), false, false)
     }
 
+    /// Loads a model that the JS thread already decrypted (with a JS decryptor) on the
+    /// network's thread, as a plain model: the configured decryption name does not apply to
+    /// this load (the bytes are copied first).
+    #[napi(ts_return_type = "Promise<JobOutcome>")]
+    pub fn load_decrypted_async<'env>(&self, env: &'env Env, model: &[u8]) -> Result<Object<'env>> {
+        self.exec
+            .submit(env, Work::LoadDecrypted(model.to_vec()), false, false)
+    }
+
     /// Starts inference in sync mode (the engine may run it on its own thread until `wait`).
     #[napi]
     pub fn forward(&self, env: Env) -> Result<()> {
