@@ -1,8 +1,7 @@
 // Load failures a user can act on: the model path is checked before the engine sees it, and the
 // engine's load errors are sorted into LITE_INVALID_MODEL / LITE_DECRYPTION_FAILED with a short
 // message naming the model (the engine's text stays on `engineMessage`).
-import { accessSync, closeSync, constants, openSync, readSync, statSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { accessSync, closeSync, constants, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import type { LiteConfig } from './config.js';
 import { LiteError, clip, engineSummary, show } from './errors.js';
 
@@ -49,12 +48,13 @@ export function checkModelFile(path: string, what = 'model file'): void {
 }
 
 /**
- * Reads a model file asynchronously (one {@link checkModelFile} accepted); a file that went
- * away or became unreadable since is `LITE_FILE_NOT_FOUND`, as {@link checkModelFile} says.
+ * Reads a model file on the JS thread (one {@link checkModelFile} accepted), for a JavaScript
+ * decryptor that runs there on all of its bytes anyway; a file that went away or became
+ * unreadable since is `LITE_FILE_NOT_FOUND`, as {@link checkModelFile} says.
  */
-export async function readModelFile(path: string, what = 'model file'): Promise<Uint8Array> {
+export function readModelFile(path: string, what = 'model file'): Uint8Array {
   try {
-    return await readFile(path);
+    return readFileSync(path);
   } catch (e) {
     checkModelFile(path, what);
     throw new LiteError('LITE_FILE_NOT_FOUND', clip(`${what} ${describeModel(path)} cannot be read (${errnoOf(e)}); check the path and its permissions`), { cause: e });

@@ -116,9 +116,6 @@ function checkPackedFile(path: string): PackedModelParts | undefined {
   return readPackedModel(whole);
 }
 
-/** A job submission, made when the model it loads is ready. */
-type Submit = () => Promise<JobOutcome>;
-
 function pathArg(value: unknown, what: string): string {
   if (typeof value !== 'string' || value.length === 0 || value.includes('\0')) invalid(`${what} must be a non-empty string without NUL, got ${show(value)}`);
   return value;
@@ -141,14 +138,6 @@ export class LiteNetwork implements Disposable {
   #loaded = false;
   /** loadAsync() calls not settled yet (calls that need the model then throw LITE_BUSY). */
   #loading = 0;
-  /**
-   * Settles when the last loadAsync() that had to read or decrypt its model on the JS thread has
-   * queued its load (or failed); null when none is still preparing. Later loads queue after it,
-   * synchronous calls throw LITE_BUSY meanwhile, and a dispose() waits for it.
-   */
-  #preparing: Promise<void> | null = null;
-  /** The native network of a dispose() made while a loadAsync() was preparing. */
-  #disposeAfterPrepare: NativeNetwork | null = null;
   /** The decryption name the engine network was configured with (the config may change later). */
   #cryptName: string;
   // Input/output names and the model's declared input layouts, read once per load.
@@ -226,7 +215,7 @@ export class LiteNetwork implements Disposable {
   /** @internal the native network for a synchronous call: throws `LITE_BUSY` while the executor holds it. */
   get native(): NativeNetwork {
     const n = this.#live();
-    if (n.isBusy() || this.#preparing !== null) throw busyError();
+    if (n.isBusy()) throw busyError();
     return n;
   }
 
@@ -289,11 +278,11 @@ export class LiteNetwork implements Disposable {
    *
    * A model that the engine would decrypt with a JavaScript decryptor (`@lite/crypto`'s
    * `registerDecryptionAndKey`: named by `bareModelCryptionName` for a bare model, or by a packed
-   * model's header) is decrypted first, here on the JS thread: a model file is read
-   * asynchronously, the decryptor runs once per part with the stored bytes and its key, as the
-   * engine would call it, and the network's thread then loads the decrypted model as a plain one.
-   * The network's thread never waits for the JS thread. The built-in decryptors run in the
-   * engine, on the network's thread.
+   * model's header) is decrypted first, in this call on the JS thread (where a JavaScript function
+   * runs anyway; a bare model file is read there too): the decryptor runs once per part with the
+   * stored bytes and its key, as the engine would call it, and the network's thread then loads the
+   * decrypted model as a plain one. The network's thread never waits for the JS thread. The
+   * built-in decryptors run in the engine, on the network's thread.
    */
   async loadAsync(model: ModelSource): Promise<void> {
     const { packed } = checkModel(model);
@@ -317,61 +306,16 @@ export class LiteNetwork implements Disposable {
     }
   }
 
-  // Queues the load of `model` on `n` and returns the job's promise. What the job needs from the
-  // caller's memory is taken now (decrypted, or copied when the job cannot be queued at once).
-  // Loads are queued in call order: while an earlier loadAsync() still reads its file, later ones
-  // queue after it.
+  // Queues the load of `model` on `n` and returns the job's promise. A model for a JavaScript
+  // decryptor is decrypted now, on this thread (the job then loads it as a plain model).
   #queueLoad(n: NativeNetwork, model: ModelSource, decryption: JsDecryption | undefined): Promise<JobOutcome> {
-    const waiting = this.#preparing !== null;
-    let ready: Submit | Promise<Submit>;
-    if (typeof model !== 'string') {
-      const bytes = modelBytes(model);
-      if (decryption !== undefined) {
-        const plain = decryption.apply(bytes);
-        ready = () => n.loadDecryptedAsync(plain);
-      } else if (waiting) {
-        const copy = bytes.slice();
-        ready = () => n.loadBytesAsync(copy);
-      } else {
-        ready = () => n.loadBytesAsync(bytes);
-      }
-    } else if (decryption === undefined) {
-      ready = () => n.loadPathAsync(model);
-    } else if (!decryption.needsBytes) {
-      // A packed file: checkModel read its parts.
-      const plain = decryption.apply(new Uint8Array(0));
-      ready = () => n.loadDecryptedAsync(plain);
-    } else {
-      ready = readModelFile(model).then((stored) => {
-        const plain = decryption.apply(stored);
-        return () => n.loadDecryptedAsync(plain);
-      });
+    if (decryption === undefined) {
+      return native(() => (typeof model === 'string' ? n.loadPathAsync(model) : n.loadBytesAsync(modelBytes(model))));
     }
-    if (typeof ready === 'function' && !waiting) return native(ready);
-    const before = this.#preparing;
-    const queued = (async (): Promise<{ job: Promise<JobOutcome> }> => {
-      const submit = await ready;
-      if (before !== null) await before;
-      return { job: native(submit) };
-    })();
-    const prepared = queued.then(
-      () => undefined,
-      () => undefined,
-    );
-    this.#preparing = prepared;
-    void prepared.then(() => {
-      if (this.#preparing !== prepared) return;
-      this.#preparing = null;
-      const d = this.#disposeAfterPrepare;
-      this.#disposeAfterPrepare = null;
-      // Its load is queued now: the network is released once that has run.
-      try {
-        d?.dispose();
-      } catch {
-        // released by its finalizer
-      }
-    });
-    return queued.then((q) => q.job);
+    // A packed file's parts were read by checkModel; a bare file is read here.
+    const stored = typeof model !== 'string' ? modelBytes(model) : decryption.needsBytes ? readModelFile(model) : new Uint8Array(0);
+    const plain = decryption.apply(stored);
+    return native(() => n.loadDecryptedAsync(plain));
   }
 
   /**
@@ -903,10 +847,7 @@ export class LiteNetwork implements Disposable {
   dispose(): void {
     if (!this.#native) return;
     const n = this.#native;
-    // A loadAsync() still reading or decrypting its model is a call already made: its load is
-    // queued first, then the network is released.
-    if (this.#preparing !== null) this.#disposeAfterPrepare = n;
-    else native(() => n.dispose());
+    native(() => n.dispose());
     this.#native = null;
     this.#ioTensors.clear();
   }

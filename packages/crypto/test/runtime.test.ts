@@ -311,13 +311,13 @@ describe('loadAsync with a JS decryptor: the decryptor runs on the JS thread bef
     }
   });
 
-  it('loads run in call order while a file is read and decrypted, and the network is busy meanwhile', async () => {
+  it('loads of files and bytes run in call order, and the network is busy while they are queued', async () => {
     const net = new LiteNetwork(config('nowait_xor'));
     try {
       calls = 0;
-      const first = net.loadAsync(ENCRYPTED_FILE); // read asynchronously, then decrypted
+      const first = net.loadAsync(ENCRYPTED_FILE); // read and decrypted in the call, then queued
       expect(() => net.load(ENCRYPTED)).toThrow(expect.objectContaining({ code: 'LITE_BUSY' }));
-      const second = net.loadAsync(xor(MLP, Uint8Array.from(KEY))); // decrypted at once, queued after the first
+      const second = net.loadAsync(xor(MLP, Uint8Array.from(KEY))); // decrypted in the call, queued after the first
       await Promise.all([first, second]);
       expect(calls).toBe(2);
       expect(net.outputNames).toEqual(['logits']); // the last load wins, as its call came last
