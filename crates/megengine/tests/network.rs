@@ -207,31 +207,38 @@ fn aes_model_with_builtin_decryption() {
     );
 }
 
+/// `data` XORed with the repeated `key` (its own inverse: a toy cipher for the tests).
+fn xor(data: &[u8], key: &[u8]) -> Vec<u8> {
+    data.iter()
+        .enumerate()
+        .map(|(i, b)| b ^ key[i % key.len()])
+        .collect()
+}
+
+/// Registers [`xor`] under `name` with `key`; the counter counts its calls.
+fn register_xor(name: &str, key: &[u8]) -> Arc<AtomicUsize> {
+    let calls = Arc::new(AtomicUsize::new(0));
+    let c = calls.clone();
+    register_decryption_and_key(
+        name,
+        Arc::new(move |data: &[u8], key: &[u8]| {
+            c.fetch_add(1, Ordering::SeqCst);
+            xor(data, key)
+        }),
+        key,
+    )
+    .expect("register");
+    calls
+}
+
 #[test]
 fn closure_decryption_is_called() {
     require_runtime();
     // "Encrypt" mlp.mge by XOR with the key; register the inverse as a closure.
     let plain = std::fs::read(fixture("mlp.mge")).expect("model");
     let key = vec![0x5a_u8, 0x13, 0x77];
-    let enc: Vec<u8> = plain
-        .iter()
-        .enumerate()
-        .map(|(i, b)| b ^ key[i % key.len()])
-        .collect();
-    let calls = Arc::new(AtomicUsize::new(0));
-    let c = calls.clone();
-    register_decryption_and_key(
-        "xor_test",
-        Arc::new(move |data: &[u8], key: &[u8]| {
-            c.fetch_add(1, Ordering::SeqCst);
-            data.iter()
-                .enumerate()
-                .map(|(i, b)| b ^ key[i % key.len()])
-                .collect()
-        }),
-        &key,
-    )
-    .expect("register");
+    let enc = xor(&plain, &key);
+    let calls = register_xor("xor_test", &key);
     let cfg = Config {
         bare_model_cryption_name: "xor_test".into(),
         ..Config::default()
@@ -250,25 +257,8 @@ fn decrypted_load_ignores_the_decryption_name_for_that_load_only() {
     require_runtime();
     let plain = std::fs::read(fixture("mlp.mge")).expect("model");
     let key = vec![0x21_u8, 0x42];
-    let enc: Vec<u8> = plain
-        .iter()
-        .enumerate()
-        .map(|(i, b)| b ^ key[i % key.len()])
-        .collect();
-    let calls = Arc::new(AtomicUsize::new(0));
-    let c = calls.clone();
-    register_decryption_and_key(
-        "xor_decrypted_test",
-        Arc::new(move |data: &[u8], key: &[u8]| {
-            c.fetch_add(1, Ordering::SeqCst);
-            data.iter()
-                .enumerate()
-                .map(|(i, b)| b ^ key[i % key.len()])
-                .collect()
-        }),
-        &key,
-    )
-    .expect("register");
+    let enc = xor(&plain, &key);
+    let calls = register_xor("xor_decrypted_test", &key);
     let cfg = Config {
         bare_model_cryption_name: "xor_decrypted_test".into(),
         ..Config::default()
