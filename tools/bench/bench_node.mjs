@@ -54,7 +54,10 @@ async function runCase(c, cfg) {
     if (Number(now() - t0) > cfg.max_seconds * 1e9 && i >= 4) break;
   }
 
-  const micro = { getIoTensor: [], setDataByCopy: [], setDataByShare: [], toTypedArray: [], getDataByShare: [] };
+  // memcpyJs: the same bytes copied by TypedArray.prototype.set (a memmove) into a JS array, right
+  // after each setDataByCopy batch: the memcpy floor measured side by side in this process.
+  const micro = { getIoTensor: [], setDataByCopy: [], memcpyJs: [], setDataByShare: [], toTypedArray: [], getDataByShare: [] };
+  const copyDst = new Float32Array(x.length);
   const micros = cfg.micro_reps > 0;
   const shareBuf = new Float32Array(x);
   const bIn = batchSize(x.byteLength);
@@ -69,6 +72,10 @@ async function runCase(c, cfg) {
     t = now();
     for (let i = 0; i < bIn; i++) inp.setDataByCopy(x);
     micro.setDataByCopy.push(Number(now() - t) / bIn);
+
+    t = now();
+    for (let i = 0; i < bIn; i++) copyDst.set(x);
+    micro.memcpyJs.push(Number(now() - t) / bIn);
 
     t = now();
     for (let i = 0; i < bOut; i++) sink += out.toTypedArray().length;
