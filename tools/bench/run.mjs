@@ -67,13 +67,19 @@ const lib = runtimeLib();
 const cacheDir = path.join(process.env.LITE_CACHE_DIR ?? path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), '.cache'), 'lite-node'), 'bench');
 mkdirSync(cacheDir, { recursive: true });
 
+/** Compiles one of the C programs next to this script into the bench cache; returns its path. */
+function compileC(name, what, libs = []) {
+  const cc = process.env.CC ?? 'cc';
+  const exe = path.join(cacheDir, name);
+  const args = ['-O2', '-std=c11', '-Wall', '-Werror', '-pthread', '-o', exe, path.join(here, `${name}.c`), ...libs];
+  const r = spawnSync(cc, args, { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`building ${what} failed (${cc} ${args.join(' ')}):\n${r.stderr}`);
+  return exe;
+}
+
 function buildC() {
   const cc = process.env.CC ?? 'cc';
-  const exe = path.join(cacheDir, 'lite_bench');
-  const src = path.join(here, 'lite_bench.c');
-  const args = ['-O2', '-std=c11', '-Wall', '-Werror', '-pthread', '-o', exe, src, '-ldl'];
-  const r = spawnSync(cc, args, { encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`building the C floor failed (${cc} ${args.join(' ')}):\n${r.stderr}`);
+  const exe = compileC('lite_bench', 'the C floor', ['-ldl']);
   const version = spawnSync(cc, ['--version'], { encoding: 'utf8' }).stdout.split('\n')[0];
   return { exe, cc: `${cc} (${version})` };
 }
@@ -81,12 +87,7 @@ function buildC() {
 /** The hand-off floor of the async-path section (tools/bench/handoff_floor.c): a C worker
  * thread woken by a condition variable, reporting back through an eventfd an epoll loop waits on. */
 function handoffFloor(workUs, runs) {
-  const cc = process.env.CC ?? 'cc';
-  const exe = path.join(cacheDir, 'handoff_floor');
-  const args = ['-O2', '-std=c11', '-Wall', '-Werror', '-pthread', '-o', exe, path.join(here, 'handoff_floor.c')];
-  const r = spawnSync(cc, args, { encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`building the hand-off floor failed (${cc} ${args.join(' ')}):\n${r.stderr}`);
-  return runJson(exe, [String(workUs), String(runs)]);
+  return runJson(compileC('handoff_floor', 'the hand-off floor'), [String(workUs), String(runs)]);
 }
 
 function pythonPath() {

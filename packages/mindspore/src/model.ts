@@ -219,8 +219,8 @@ export class Model {
   #buildAsync(source: { path: unknown } | { bytes: unknown }, modelType: unknown, context: unknown, configPath: unknown, configDict: unknown): Promise<void> {
     try {
       const { async } = this.#prepare(source, modelType, context, configPath, configDict);
-      // The build's outcome carries the declared inputs (read on the model's thread).
-      // The build's outcome holds the declared inputs and the output names.
+      // The build's outcome carries the declared inputs and the output descriptions (read on the
+      // model's thread: a call queued behind the build may hold the model when it settles).
       return queued(async).then((o) => {
         if (this.#disposed || !o.outputs || !o.outputInfos) return;
         this.#declared = o.outputs;
